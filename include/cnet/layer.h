@@ -1,0 +1,114 @@
+/* layer.h - the layer interface: parameters, layer instances, operations.
+ *
+ * A layer type is one file in layers/ exporting a `const cn_layer_ops` and
+ * one line in layers/registry.c. Its setup() reads its keys, checks its
+ * inputs' shapes, sets its output shape and declares parameters; the network
+ * builder then allocates every buffer once. forward() computes `out` from
+ * the inputs; backward() ACCUMULATES (+=) into the inputs' `dout` (only for
+ * inputs with needs_grad) and into its parameters' `grad`. Layers never
+ * update parameters: the optimizer walks the network's parameter list.
+ */
+#ifndef CNET_LAYER_H
+#define CNET_LAYER_H
+
+#include "cfg.h"
+#include "tensor.h"
+
+#define CN_MAX_INPUTS 8
+#define CN_MAX_PARAMS 4
+#define CN_NAME_MAX 32
+
+/* How a parameter is initialised (with the net's RNG, at build). */
+typedef enum cn_init {
+    CN_INIT_UNIFORM, /* U(-a, a), a = init_scale / sqrt(fan_in) (PyTorch's default) */
+    CN_INIT_NORMAL,  /* N(0, (init_scale / sqrt(fan_in))^2) */
+    CN_INIT_XAVIER,  /* U(-a, a), a = init_scale * sqrt(6 / (fan_in + fan_out)) */
+    CN_INIT_ZERO,
+    CN_INIT_ONE
+} cn_init;
+
+/* A parameter {name, shape, value, grad}. value/grad point into the net's
+ * arenas once the net is built (NULL during setup). */
+typedef struct cn_param {
+    char name[2 * CN_NAME_MAX]; /* "layer.W" */
+    int shape[4];               /* unused trailing dims are 1 */
+    size_t count;
+    float *value, *grad;
+    float lr_mult, decay_mult;  /* per-parameter multipliers for the optimizer */
+    cn_init init;
+    float init_scale;
+    int fan_in, fan_out;
+    int inner; /* a per-batch free variable optimised by the trainer's inner loop */
+} cn_param;
+
+typedef struct cn_layer cn_layer;
+typedef struct cn_layer_ops cn_layer_ops;
+typedef struct cn_build cn_build;
+
+/* Per-call context for forward/backward. */
+typedef struct cn_ctx {
+    int train;         /* 1 in training mode (noise, sampling active) */
+    int n;             /* samples in this batch (<= the net's batch) */
+    cn_rng *rng;       /* the net's RNG */
+    const int *labels; /* (n) class indices, -1 = unlabelled; NULL when none */
+} cn_ctx;
+
+struct cn_layer {
+    const cn_layer_ops *ops;
+    char name[CN_NAME_MAX]; /* name= or "<type><index>" */
+    int index;              /* 0 is the network input */
+    int cfg_line;
+    cn_layer *in[CN_MAX_INPUTS]; /* the layers read, all earlier */
+    int n_in;
+    int c, h, w;            /* output shape of one sample */
+    cn_tensor out, dout;    /* (B, c, h, w) views into the net's arenas */
+    cn_param *params[CN_MAX_PARAMS]; /* owned parameters, in the net's list */
+    int n_params;
+    int needs_grad;         /* dout is consumed by some backward */
+    size_t scratch;         /* floats of shared scratch wanted in forward/backward */
+    float *scratch_buf;     /* the shared scratch (valid after build) */
+    void *state;            /* type-private */
+};
+
+struct cn_layer_ops {
+    const char *type;     /* section name */
+    const cn_key *keys;   /* type-specific keys (common ones are added by the builder) */
+    const char *doc;      /* one line for docs/cfg.md */
+    int n_inputs_min, n_inputs_max;
+    /* Read keys, check inputs, set c/h/w, declare params and scratch. */
+    cn_status (*setup)(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err);
+    void (*forward)(cn_layer *l, const cn_ctx *ctx);
+    void (*backward)(cn_layer *l, const cn_ctx *ctx);
+    void (*destroy)(cn_layer *l); /* frees state only; may be NULL */
+    double (*flops)(const cn_layer *l); /* forward FLOPs per sample; may be NULL */
+};
+
+/* ---- for setup(): the build context ---- */
+
+/* Declare a parameter of `l` (shape d0..d3, trailing 1s). Returns NULL only
+ * when CN_MAX_PARAMS is exceeded (a bug). lr/decay multipliers start at the
+ * layer's lr_mult/decay_mult keys (decay 0 for biases: pass is_bias). */
+cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
+                         int d3, cn_init init, int fan_in, int fan_out, int is_bias);
+/* Resolve a layer reference (a name or a relative index such as "-2") made
+ * from layer `l`; must be an earlier layer. Errors cite s's key line. */
+cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *key,
+                       const char *ref, cn_layer **out, cn_error *err);
+/* The init rule from the layer's `init` / `init_scale` keys. */
+cn_init cn_build_init(const cn_build *b);
+float cn_build_init_scale(const cn_build *b);
+/* The net's batch size. */
+int cn_build_batch(const cn_build *b);
+
+/* A parameter of a layer by short name ("W"), or NULL. */
+cn_param *cn_layer_param(const cn_layer *l, const char *name);
+
+/* "enc (dense, 512)" style description of a layer's shape for messages. */
+const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size);
+
+/* ---- registry (layers/registry.c) ---- */
+const cn_layer_ops *cn_layer_find(const char *type);
+/* NULL-terminated list of every layer type. */
+const cn_layer_ops *const *cn_layer_types(void);
+
+#endif

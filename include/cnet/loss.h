@@ -1,0 +1,72 @@
+/* loss.h - the loss interface: attached, targeted, weighted, self-reporting.
+ *
+ * A loss type is one file in losses/ exporting a `const cn_loss_ops` and one
+ * line in losses/registry.c. A loss section names the layer it attaches to
+ * (`layer=`, default: the last layer), a target (`target=input` = the clean
+ * network input, `label`, a layer reference, or `none`) and a `weight`.
+ * forward() returns the UNWEIGHTED value, mean over the batch unless the
+ * type documents otherwise; backward() ADDS weight * dL/d(out) into the
+ * attached layer's dout (and, with target_grad=1, into a target layer's
+ * dout), and may add into the attached layer's parameter gradients.
+ */
+#ifndef CNET_LOSS_H
+#define CNET_LOSS_H
+
+#include "layer.h"
+
+typedef enum cn_target_kind {
+    CN_TARGET_NONE,  /* the loss needs no target */
+    CN_TARGET_INPUT, /* the clean network input */
+    CN_TARGET_LABEL, /* integer class labels (ctx->labels) */
+    CN_TARGET_LAYER  /* another layer's output (constant unless target_grad) */
+} cn_target_kind;
+
+/* Which targets a loss type accepts (bit set of 1 << cn_target_kind). */
+#define CN_TARGETS(k) (1u << (k))
+
+typedef struct cn_loss cn_loss;
+typedef struct cn_loss_ops cn_loss_ops;
+
+struct cn_loss {
+    const cn_loss_ops *ops;
+    char name[CN_NAME_MAX];  /* name= or the type */
+    int cfg_line;
+    cn_layer *layer;         /* attached layer */
+    cn_target_kind target_kind;
+    cn_layer *target;        /* CN_TARGET_INPUT: the input layer; LAYER: that layer */
+    int target_grad;         /* let gradient flow into a target layer */
+    float weight;
+    double value;            /* last unweighted forward() value */
+    void *state;             /* type-private */
+};
+
+/* Sums a loss can add to during evaluation; see cn_loss_ops.metrics. */
+typedef struct cn_metric_acc cn_metric_acc;
+/* Add `value` (already summed over `count` samples) to a named eval metric. */
+void cn_metric_add(cn_metric_acc *acc, const char *name, double value, double count);
+
+struct cn_loss_ops {
+    const char *type;
+    const cn_key *keys;        /* type-specific keys (common ones are added by the builder) */
+    const char *doc;           /* one line for docs/cfg.md */
+    unsigned targets;          /* accepted cn_target_kind bits */
+    cn_target_kind target_default;
+    int clusters;              /* the attached layer's argmax is a cluster id: eval
+                                  reports clustering accuracy, NMI and ARI */
+    /* Read keys, check the attached layer and target shapes. May be NULL. */
+    cn_status (*setup)(cn_loss *loss, cn_sec *s, cn_error *err);
+    double (*forward)(cn_loss *loss, const cn_ctx *ctx);
+    void (*backward)(cn_loss *loss, const cn_ctx *ctx);
+    /* Optional: add eval metrics for this batch (called after forward). */
+    void (*metrics)(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc);
+    void (*destroy)(cn_loss *loss); /* may be NULL */
+};
+
+/* The target tensor of a loss (input or layer output), or NULL. */
+const cn_tensor *cn_loss_target(const cn_loss *loss);
+
+/* ---- registry (losses/registry.c) ---- */
+const cn_loss_ops *cn_loss_find(const char *type);
+const cn_loss_ops *const *cn_loss_types(void);
+
+#endif

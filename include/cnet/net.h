@@ -1,0 +1,133 @@
+/* net.h - the network graph, training, evaluation and checkpoints.
+ *
+ * The network is a DAG in cfg order: layer 0 is the input (shape from
+ * [net] input=C,H,W), every later layer reads earlier ones. Forward runs in
+ * index order, the losses add their gradients, backward runs in reverse.
+ */
+#ifndef CNET_NET_H
+#define CNET_NET_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "data.h"
+#include "loss.h"
+#include "optim.h"
+
+typedef struct cn_net cn_net;
+
+/* Keys of [net]. */
+extern const cn_key cn_net_keys[];
+
+/* Build the network described by cfg ([net], layer and loss sections,
+ * [optim]); every buffer is allocated here. cfg may be freed afterwards. */
+cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err);
+void cn_net_free(cn_net *net);
+
+const char *cn_net_name(const cn_net *net);   /* cfg file stem, e.g. "ae" */
+int cn_net_batch(const cn_net *net);
+uint64_t cn_net_seed(const cn_net *net);
+cn_rng *cn_net_rng(cn_net *net);
+/* Hash of layer types, shapes and parameter shapes (checkpoint identity). */
+uint64_t cn_net_fingerprint(const cn_net *net);
+
+int cn_net_n_layers(const cn_net *net);              /* including the input */
+cn_layer *cn_net_layer(const cn_net *net, int i);    /* 0 = input */
+cn_layer *cn_net_find_layer(const cn_net *net, const char *name);
+cn_layer *cn_net_output(const cn_net *net);          /* the last layer */
+int cn_net_n_losses(const cn_net *net);
+cn_loss *cn_net_loss(const cn_net *net, int i);
+int cn_net_n_params(const cn_net *net);
+cn_param **cn_net_params(const cn_net *net);
+cn_optim *cn_net_optim(const cn_net *net);
+/* Bytes of [net] input per sample (c*h*w). */
+size_t cn_net_input_size(const cn_net *net);
+
+/* 1 = training mode (noise and sampling layers active). */
+void cn_net_set_train(cn_net *net, int train);
+/* Make the input layer's dout computed (gradient checks, saliency). */
+void cn_net_set_input_grad(cn_net *net, int on);
+
+/* Copy a batch of n <= batch samples (n, c*h*w) into the input layer;
+ * labels may be NULL. */
+void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n);
+/* Forward through every layer. */
+void cn_net_forward(cn_net *net);
+/* Each loss's forward; returns sum of weight * value. */
+double cn_net_loss_forward(cn_net *net);
+/* Zero every parameter gradient and layer dout (one memset each). */
+void cn_net_zero_grad(cn_net *net);
+/* Loss backward, then layer backward in reverse order (accumulating). */
+void cn_net_backward(cn_net *net);
+/* CN_ERR_NUMERIC naming the first non-finite loss, layer output or
+ * parameter gradient; CN_OK otherwise. */
+cn_status cn_net_check_finite(cn_net *net, cn_error *err);
+/* zero_grad, forward, losses, finiteness check, backward, optimizer step. */
+cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
+
+/* Forward FLOPs of one sample, per layer (0 when the type does not say). */
+double cn_layer_flops(const cn_layer *l);
+
+/* ---- checkpoints (docs/checkpoint.md) ---- */
+
+typedef struct cn_ckpt_info {
+    int epoch;          /* epochs completed */
+    long step;          /* optimizer steps taken */
+    double best_valid;  /* best validation loss so far */
+} cn_ckpt_info;
+
+/* Write params, optimizer state, RNG and info to path (temp file + rename). */
+cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, cn_error *err);
+/* Read a checkpoint of this network; info may be NULL. A checkpoint of
+ * another network, version or a damaged file is an error naming the file. */
+cn_status cn_ckpt_load(cn_net *net, const char *path, cn_ckpt_info *info, cn_error *err);
+
+/* ---- training (src/train.c) ---- */
+
+typedef struct cn_progress {
+    int epoch, epochs;      /* 1-based current epoch */
+    int batch, batches;     /* 1-based batch within the epoch */
+    double loss;            /* running mean of the total loss this epoch */
+    const double *loss_parts; /* running mean of each loss (unweighted) */
+    int n_losses;
+    double samples_per_s;
+    double eta_s;
+    int epoch_done;         /* 1 at the end of an epoch (valid_* filled) */
+    double valid_loss;      /* NAN when there is no validation split */
+} cn_progress;
+
+typedef struct cn_train_opts {
+    int epochs;             /* 0 = the cfg's [net] epochs */
+    int resume;             /* continue from run_dir/last.ckpt */
+    int profile;            /* time data/forward/backward/update */
+    const char *run_dir;    /* default runs/<name> */
+    volatile sig_atomic_t *stop; /* set asynchronously to save and stop */
+    void (*progress)(const cn_progress *p, void *user);
+    void *user;
+} cn_train_opts;
+
+cn_train_opts cn_train_defaults(void);
+
+/* Train for the configured epochs: per epoch a validation pass, a line in
+ * run_dir/log.csv, last.ckpt and best.ckpt. On NaN/Inf or a stop request
+ * the last good checkpoint stays and the status says why. */
+cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_error *err);
+
+/* ---- evaluation (src/eval.c) ---- */
+
+#define CN_METRICS_MAX 64
+
+typedef struct cn_metrics {
+    int n;
+    char name[CN_METRICS_MAX][48];
+    double value[CN_METRICS_MAX];
+} cn_metrics;
+
+/* Evaluate on ds[idx] (idx NULL = all): every loss's mean and the metrics
+ * that fit the cfg (reconstruction, accuracy, clustering). */
+cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
+                  cn_metrics *out, cn_error *err);
+/* Value of a metric by name, or NAN. */
+double cn_metrics_get(const cn_metrics *m, const char *name);
+
+#endif

@@ -1,0 +1,64 @@
+/* error.c - status names, error formatting and the log callback. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cnet/error.h"
+
+static const char *const status_names[CN_STATUS_COUNT] = {
+    "ok", "out of memory", "i/o error", "cfg error", "shape error",
+    "format error", "numeric error", "usage error", "internal error",
+};
+
+const char *cn_status_str(cn_status code)
+{
+    return (unsigned)code < CN_STATUS_COUNT ? status_names[code] : "unknown status";
+}
+
+cn_status cn_errorf(cn_error *err, cn_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+cn_status cn_error_prefix(cn_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return CN_ERR_INTERNAL;
+    char head[512], old[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+    return err->code;
+}
+
+/* The only global of the library (ggml's habit): where log lines go. */
+static cn_log_fn log_fn;
+static void *log_user;
+
+void cn_log_set(cn_log_fn fn, void *user)
+{
+    log_fn = fn;
+    log_user = user;
+}
+
+void cn_logf(cn_log_level level, const char *fmt, ...)
+{
+    if (!log_fn)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_fn(level, msg, log_user);
+}

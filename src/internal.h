@@ -1,0 +1,65 @@
+/* internal.h - helpers shared by src/, layers/, losses/, optim/ and data/.
+ * Not part of the public API.
+ */
+#ifndef CNET_INTERNAL_H
+#define CNET_INTERNAL_H
+
+#include <stddef.h>
+
+#include "cnet/cnet.h"
+
+#define CN_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CN_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- element-wise activations (src/act.c) ----
+ * Derivatives are taken from the OUTPUT y, so no pre-activation is kept:
+ * sigmoid y = 1/(1+e^(-g x)), y' = g y (1-y); tanh y' = 1-y^2;
+ * relu y' = [y>0]; leaky y' = y>0 ? 1 : slope; linear y' = 1. */
+typedef enum cn_act {
+    CN_ACT_LINEAR, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_RELU, CN_ACT_LEAKY, CN_ACT_COUNT
+} cn_act;
+/* The choices string for an `activation` key, in cn_act order. */
+#define CN_ACT_CHOICES "linear|sigmoid|tanh|relu|leaky"
+/* y = f(x) in place over n values; param = gain (sigmoid) or slope (leaky). */
+void cn_act_forward(cn_act a, float param, float *x, size_t n);
+/* dy *= f'(x) expressed through y, in place. */
+void cn_act_backward(cn_act a, float param, const float *y, float *dy, size_t n);
+/* Row-wise softmax of x*scale (stable, max-subtracted): rows x cols. */
+void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale);
+
+/* ---- small vector helpers (src/act.c) ---- */
+/* y[i] += a * x[i] */
+void cn_axpy(size_t n, float a, const float *x, float *y);
+/* 1 if every value is finite. */
+int cn_all_finite(const float *x, size_t n);
+
+/* ---- corruption kernels for denoising (data/corrupt.c) ----
+ * keep (n), when not NULL, receives 1 where x was left as it was, else 0. */
+/* Masking noise: each value set to 0 with probability q. */
+void cn_corrupt_mask(float *x, size_t n, float q, cn_rng *rng, float *keep);
+/* Additive Gaussian noise N(0, sigma^2). */
+void cn_corrupt_gaussian(float *x, size_t n, float sigma, cn_rng *rng);
+/* Salt-and-pepper: with probability q a value becomes 0 or 1 (even odds). */
+void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep);
+
+/* ---- clustering (src/cluster.c) ---- */
+/* Minimum-cost assignment of an n x n cost matrix (Hungarian method):
+ * assign[row] = column. */
+void cn_hungarian(const double *cost, int n, int *assign);
+/* Clustering accuracy: best one-to-one map of predicted to true classes
+ * (Hungarian), labels in [0, k). pred values in [0, k_pred). */
+double cn_cluster_acc(const int *pred, int k_pred, const int *labels, int k, int n);
+/* Normalised mutual information (arithmetic-mean normalisation). */
+double cn_cluster_nmi(const int *pred, int k_pred, const int *labels, int k, int n);
+/* Adjusted Rand index. */
+double cn_cluster_ari(const int *pred, int k_pred, const int *labels, int k, int n);
+/* k-means (k-means++ seeding from rng, Lloyd iterations with BLAS distances)
+ * on x (n, d); assign (n) and centers (k, d) are written. */
+cn_status cn_kmeans(const float *x, int n, int d, int k, int iters, cn_rng *rng, int *assign,
+                    float *centers, cn_error *err);
+
+/* ---- the network's internals visible to the trainer and checkpoint ---- */
+/* Flat float arenas of the net: parameters then grads (for the checkpoint). */
+float *cn_net_param_arena(cn_net *net, size_t *count);
+
+#endif

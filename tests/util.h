@@ -1,0 +1,32 @@
+/* util.h - helpers shared by the Check suites: building nets from cfg text,
+ * the finite-difference gradient checker, temp dirs and tiny fixtures. */
+#ifndef CNET_TESTS_UTIL_H
+#define CNET_TESTS_UTIL_H
+
+#include <check.h>
+
+#include "cnet/cnet.h"
+
+/* Parse and build a net from cfg text (name "test.cfg"); fails the test,
+ * printing the error, when that does not work. */
+cn_net *tu_net(const char *cfg_text);
+/* Parse and build; returns the status and leaves the message in err. */
+cn_status tu_net_err(const char *cfg_text, cn_error *err);
+
+/* Finite-difference check of a built net in train mode. Objective:
+ * sum of weighted losses + r . output (r a fixed random projection, so a
+ * transposition bug cannot hide). Checks every parameter (a seeded subset of
+ * at most 200 entries per tensor) and, when with_input, the input. The input
+ * is filled with U(0,1) values from `seed` (labels: i % classes when the net
+ * has a label loss, given by `classes`, 0 = none). The net's RNG is restored
+ * before every evaluation so noise/sampling layers are repeatable.
+ * Returns the largest relative error |a-n| / max(|a|+|n|, 1e-4), skipping
+ * coordinates where central differences at eps and eps/2 disagree (kinks). */
+double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
+
+/* A fresh temporary directory for this test (removed by the OS later). */
+const char *tu_tmpdir(void);
+/* Write text to dir/name; returns the full path (static buffer, rotates 8). */
+const char *tu_write(const char *dir, const char *name, const char *text);
+
+#endif
