@@ -5,6 +5,8 @@
 
 #include "cnet/error.h"
 
+#define CN_MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
+
 static const char *const status_names[CN_STATUS_COUNT] = {
     "ok", "out of memory", "i/o error", "cfg error", "shape error",
     "format error", "numeric error", "usage error", "internal error",
@@ -31,13 +33,15 @@ cn_status cn_error_prefix(cn_error *err, const char *fmt, ...)
 {
     if (!err)
         return CN_ERR_INTERNAL;
-    char head[512], old[sizeof err->msg];
+    char old[sizeof err->msg];
+    memcpy(old, err->msg, sizeof old);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(head, sizeof head, fmt, ap);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        memcpy(err->msg + n, old, CN_MIN_SIZE(strlen(old) + 1, sizeof err->msg - (size_t)n));
+    err->msg[sizeof err->msg - 1] = 0;
     return err->code;
 }
 

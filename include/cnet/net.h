@@ -74,6 +74,9 @@ typedef struct cn_ckpt_info {
     int epoch;          /* epochs completed */
     long step;          /* optimizer steps taken */
     double best_valid;  /* best validation loss so far */
+    int batch;          /* batches already done in epoch `epoch`+1 (mid-epoch stop) */
+    uint64_t epoch_rng[4]; /* the RNG when that epoch began (redraws its shuffle) */
+    double epoch_loss;  /* sum of that epoch's batch losses so far */
 } cn_ckpt_info;
 
 /* Write params, optimizer state, RNG and info to path (temp file + rename). */
@@ -94,6 +97,9 @@ typedef struct cn_progress {
     double eta_s;
     int epoch_done;         /* 1 at the end of an epoch (valid_* filled) */
     double valid_loss;      /* NAN when there is no validation split */
+    double phase_s[4];      /* with profile: seconds this epoch in data, forward (with
+                               losses), backward, update */
+    const char *stopped;    /* non-NULL when training stopped early: why */
 } cn_progress;
 
 typedef struct cn_train_opts {

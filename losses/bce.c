@@ -1,0 +1,100 @@
+/* bce.c - binary cross-entropy of per-value probabilities against targets
+ * in [0, 1].
+ *
+ * input=probs (y is a probability, e.g. a sigmoid output):
+ *   p = clamp(y, 1e-7, 1 - 1e-7)
+ *   f = -[t ln p + (1 - t) ln(1 - p)]
+ *   df/dy = (p - t) / (p (1 - p)),  df/dt = ln(1 - p) - ln p
+ *   (clamping keeps f and its slope finite at p = 0 or 1).
+ * input=logits (y = z is a logit, p = sigmoid(z)), the stable softplus form:
+ *   f = softplus(z) - t z = max(z, 0) - t z + ln(1 + e^-|z|)
+ *   df/dz = sigmoid(z) - t,  df/dt = -z
+ * reduce=mean: 1/(n D) sum f (PyTorch's nn.BCELoss); reduce=sum: 1/n sum f,
+ * the Bernoulli reconstruction term of the VAE's ELBO (Kingma & Welling,
+ * "Auto-Encoding Variational Bayes", 2014; cross-entropy in seeds/003).
+ */
+#include <math.h>
+
+#include "elementwise.h"
+
+#define EPS 1e-7f
+
+static const cn_key keys[] = {
+    {"input", CN_KEY_ENUM, "probs", "probs|logits",
+     "probs: the layer outputs probabilities; logits: it outputs logits (stable softplus form)"},
+    CN_EW_REDUCE_KEY,
+    CN_KEY_END
+};
+
+static float clampp(float y)
+{
+    return y < EPS ? EPS : y > 1.0f - EPS ? 1.0f - EPS : y;
+}
+
+static double prob_value(float y, float t, float p)
+{
+    (void)p;
+    double q = clampp(y);
+    return -(t * log(q) + (1.0 - t) * log1p(-q));
+}
+
+static float prob_dy(float y, float t, float p)
+{
+    (void)p;
+    double q = clampp(y);
+    return (float)((q - t) / (q * (1.0 - q)));
+}
+
+static float prob_dt(float y, float t, float p)
+{
+    (void)t;
+    (void)p;
+    double q = clampp(y);
+    return (float)(log1p(-q) - log(q));
+}
+
+static double logit_value(float z, float t, float p)
+{
+    (void)p;
+    double a = fabs((double)z);
+    return (z > 0.0f ? z : 0.0) - (double)t * z + log1p(exp(-a));
+}
+
+static float logit_dy(float z, float t, float p)
+{
+    (void)p;
+    double e = exp(-fabs((double)z)); /* sigmoid without overflow for either sign */
+    double s = z >= 0.0f ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    return (float)(s - t);
+}
+
+static float logit_dt(float z, float t, float p)
+{
+    (void)t;
+    (void)p;
+    return -z;
+}
+
+static const cn_ew_kernel probs = {prob_value, prob_dy, prob_dt};
+static const cn_ew_kernel logits = {logit_value, logit_dy, logit_dt};
+
+static cn_status bce_setup(cn_loss *loss, cn_sec *s, cn_error *err)
+{
+    int input;
+    cn_status st = cn_sec_enum(s, "input", &input, err);
+    if (st)
+        return st;
+    return cn_ew_setup(loss, s, input == 1 ? &logits : &probs, 0.0f, err);
+}
+
+const cn_loss_ops cn_loss_bce = {
+    .type = "bce",
+    .keys = keys,
+    .doc = "binary cross-entropy of probabilities (or logits) against targets in [0, 1]",
+    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER),
+    .target_default = CN_TARGET_INPUT,
+    .setup = bce_setup,
+    .forward = cn_ew_forward,
+    .backward = cn_ew_backward,
+    .destroy = cn_ew_destroy,
+};

@@ -1,0 +1,157 @@
+/* adam.c - Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019),
+ * step for step as torch.optim.Adam / AdamW (amsgrad off).
+ *
+ * Per parameter p, with lr_p = lr * p.lr_mult, wd_p = weight_decay * p.decay_mult
+ * and t = the number of this step (1-based):
+ *   adamw:  w = w - lr_p * wd_p * w       decoupled decay, before the Adam step
+ *   adam:   g = grad + wd_p * w           coupled L2 decay (adamw: g = grad)
+ *   m = b1 * m + (1 - b1) * g             first moment
+ *   v = b2 * v + (1 - b2) * g^2           second moment
+ *   w = w - lr_p * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ * The last line is evaluated in PyTorch's order:
+ *   w -= (lr_p / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ * State: m then v, each the non-inner params' values back to back.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static const cn_key adam_keys[] = {
+    {"beta1", CN_KEY_FLOAT, "0.9", NULL, "decay of the first-moment average, in [0, 1)"},
+    {"beta2", CN_KEY_FLOAT, "0.999", NULL, "decay of the second-moment average, in [0, 1)"},
+    {"eps", CN_KEY_FLOAT, "1e-8", NULL, "added to the root of the second moment (> 0)"},
+    CN_KEY_END,
+};
+
+typedef struct adam_state {
+    float beta1, beta2, eps;
+    int decoupled; /* AdamW: decay applied to w directly, not through g */
+    size_t n;      /* floats in each of m and v: the non-inner params' counts */
+    float *mv;     /* (2, n): m then v, one block so the checkpoint saves both */
+} adam_state;
+
+/* A float key in [0, 1). */
+static cn_status read_beta(cn_sec *s, const char *key, float *out, cn_error *err)
+{
+    cn_status rc = cn_sec_float(s, key, out, err);
+    if (rc)
+        return rc;
+    if (!(*out >= 0.0f && *out < 1.0f))
+        return cn_sec_bad(s, key, CN_ERR_CFG, err, "expects a number in [0, 1)");
+    return CN_OK;
+}
+
+/* Shared by adam and adamw; `decoupled` tells them apart. */
+static cn_status setup(cn_optim *o, cn_sec *s, int decoupled, cn_error *err)
+{
+    float b1, b2, eps;
+    cn_status rc;
+    if ((rc = read_beta(s, "beta1", &b1, err)) || (rc = read_beta(s, "beta2", &b2, err)) ||
+        (rc = cn_sec_float(s, "eps", &eps, err)))
+        return rc;
+    if (!(eps > 0.0f))
+        return cn_sec_bad(s, "eps", CN_ERR_CFG, err, "expects a number > 0");
+    adam_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the %s state", o->ops->type);
+    o->state = st;
+    st->beta1 = b1;
+    st->beta2 = b2;
+    st->eps = eps;
+    st->decoupled = decoupled;
+    for (int i = 0; i < o->n_params; i++)
+        if (!o->params[i]->inner)
+            st->n += o->params[i]->count;
+    if (st->n && !(st->mv = calloc(2 * st->n, sizeof *st->mv)))
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %zu %s moment values",
+                         2 * st->n, o->ops->type);
+    return CN_OK;
+}
+
+static cn_status adam_setup(cn_optim *o, cn_sec *s, cn_error *err)
+{
+    return setup(o, s, 0, err);
+}
+
+static cn_status adamw_setup(cn_optim *o, cn_sec *s, cn_error *err)
+{
+    return setup(o, s, 1, err);
+}
+
+static void adam_step(cn_optim *o, float lr)
+{
+    adam_state *st = o->state;
+    const float b1 = st->beta1, b2 = st->beta2, eps = st->eps;
+    const double t = (double)(o->t + 1); /* o->t steps are done; this is step t */
+    const double bc1 = 1.0 - pow(b1, t);  /* bias corrections, in double as PyTorch */
+    const float v_scale = (float)sqrt(1.0 - pow(b2, t)); /* sqrt of the v correction */
+    float *m = st->mv, *v = st->mv + st->n; /* walk the moments of each param in turn */
+    for (int i = 0; i < o->n_params; i++) {
+        cn_param *p = o->params[i];
+        if (p->inner)
+            continue;
+        const float lr_p = lr * p->lr_mult;
+        const float wd_p = o->weight_decay * p->decay_mult;
+        const float step_size = (float)(lr_p / bc1); /* lr_p scaled by the m correction */
+        const float shrink = 1.0f - lr_p * wd_p;     /* AdamW's decoupled decay factor */
+        float *w = p->value;
+        const float *grad = p->grad;
+        for (size_t j = 0; j < p->count; j++) {
+            float g = grad[j];
+            if (st->decoupled)
+                w[j] *= shrink; /* w -= lr_p * wd_p * w */
+            else
+                g += wd_p * w[j]; /* coupled L2 decay */
+            m[j] = b1 * m[j] + (1.0f - b1) * g;        /* first moment */
+            v[j] = b2 * v[j] + (1.0f - b2) * g * g;    /* second moment */
+            float denom = sqrtf(v[j]) / v_scale + eps; /* corrected RMS, plus eps */
+            w[j] -= step_size * m[j] / denom;          /* corrected mean over RMS */
+        }
+        m += p->count;
+        v += p->count;
+    }
+}
+
+static size_t adam_state_floats(const cn_optim *o)
+{
+    const adam_state *st = o->state;
+    return 2 * st->n;
+}
+
+static float *adam_state_data(cn_optim *o)
+{
+    adam_state *st = o->state;
+    return st->mv;
+}
+
+static void adam_destroy(cn_optim *o)
+{
+    adam_state *st = o->state;
+    if (st)
+        free(st->mv);
+    free(st);
+    o->state = NULL;
+}
+
+const cn_optim_ops cn_optim_adam = {
+    .type = "adam",
+    .keys = adam_keys,
+    .doc = "Adam with coupled L2 weight decay, as torch.optim.Adam",
+    .setup = adam_setup,
+    .step = adam_step,
+    .state_floats = adam_state_floats,
+    .state_data = adam_state_data,
+    .destroy = adam_destroy,
+};
+
+const cn_optim_ops cn_optim_adamw = {
+    .type = "adamw",
+    .keys = adam_keys,
+    .doc = "Adam with decoupled weight decay, as torch.optim.AdamW",
+    .setup = adamw_setup,
+    .step = adam_step,
+    .state_floats = adam_state_floats,
+    .state_data = adam_state_data,
+    .destroy = adam_destroy,
+};

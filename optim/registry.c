@@ -1,0 +1,147 @@
+/* registry.c - the optimizer types, the [optim] section and the step driver.
+ *
+ * [optim] is optional: without it every key takes its table default (plain
+ * SGD, lr 0.01, constant schedule). The section is read through the common
+ * keys below plus the chosen type's keys; any other key is an error.
+ * One step: lr = schedule(t); the type's update with that lr; t++.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+extern const cn_optim_ops cn_optim_sgd, cn_optim_adam, cn_optim_adamw;
+
+/* In the order of the `type` key's choices below. */
+static const cn_optim_ops *const optim_types[] = {
+    &cn_optim_sgd, &cn_optim_adam, &cn_optim_adamw, NULL,
+};
+
+const cn_key cn_optim_common_keys[] = {
+    {"type", CN_KEY_ENUM, "sgd", "sgd|adam|adamw", "optimizer type"},
+    {"lr", CN_KEY_FLOAT, "0.01", NULL, "base learning rate (> 0)"},
+    {"schedule", CN_KEY_ENUM, "constant", "constant|step|exp|cosine",
+     "learning-rate schedule after warm-up: constant lr, lr*gamma^floor(t/step_size), "
+     "lr*gamma^t, or cosine from lr to min_lr over the run"},
+    {"warmup", CN_KEY_INT, "0", NULL, "steps of linear warm-up from lr/warmup to lr (>= 0)"},
+    {"step_size", CN_KEY_INT, "1000", NULL, "schedule=step: steps between decays (>= 1)"},
+    {"gamma", CN_KEY_FLOAT, "0.1", NULL, "schedule=step|exp: decay factor (> 0)"},
+    {"min_lr", CN_KEY_FLOAT, "0", NULL, "schedule=cosine: final learning rate (0 <= min_lr <= lr)"},
+    {"weight_decay", CN_KEY_FLOAT, "0", NULL,
+     "L2 weight decay (>= 0), times each parameter's decay_mult; coupled into the gradient "
+     "for sgd and adam, decoupled for adamw"},
+    CN_KEY_END,
+};
+
+const cn_optim_ops *const *cn_optim_types(void)
+{
+    return optim_types;
+}
+
+const cn_optim_ops *cn_optim_find(const char *type)
+{
+    for (int i = 0; type && optim_types[i]; i++)
+        if (!strcmp(optim_types[i]->type, type))
+            return optim_types[i];
+    return NULL;
+}
+
+/* A float key that must be >= lo (or > lo when strict). */
+static cn_status float_min(cn_sec *s, const char *key, float lo, int strict, float *out,
+                           cn_error *err)
+{
+    cn_status st = cn_sec_float(s, key, out, err);
+    if (st)
+        return st;
+    if (strict ? !(*out > lo) : !(*out >= lo))
+        return cn_sec_bad(s, key, CN_ERR_CFG, err, "expects a number %s %g", strict ? ">" : ">=",
+                          (double)lo);
+    return CN_OK;
+}
+
+/* The common keys into o->sched and o->weight_decay (total_steps stays 0). */
+static cn_status read_common(cn_optim *o, cn_sec *s, cn_error *err)
+{
+    cn_schedule *sc = &o->sched;
+    int kind;
+    cn_status st;
+    if ((st = float_min(s, "lr", 0.0f, 1, &sc->lr, err)) ||
+        (st = cn_sec_enum(s, "schedule", &kind, err)) ||
+        (st = cn_sec_int_min(s, "warmup", 0, &sc->warmup, err)) ||
+        (st = cn_sec_int_min(s, "step_size", 1, &sc->step_size, err)) ||
+        (st = float_min(s, "gamma", 0.0f, 1, &sc->gamma, err)) ||
+        (st = float_min(s, "min_lr", 0.0f, 0, &sc->min_lr, err)) ||
+        (st = float_min(s, "weight_decay", 0.0f, 0, &o->weight_decay, err)))
+        return st;
+    sc->kind = (cn_sched_kind)kind; /* the choices are in cn_sched_kind order */
+    sc->total_steps = 0;
+    if (sc->kind == CN_SCHED_COSINE && sc->min_lr > sc->lr)
+        return cn_sec_bad(s, "min_lr", CN_ERR_CFG, err,
+                          "must not exceed lr = %g, the cosine schedule decays to it",
+                          (double)sc->lr);
+    return CN_OK;
+}
+
+/* The [optim] section into *out, NULL when there is none (or no cfg). */
+static cn_status optim_section(const cn_cfg *cfg, cn_cfg_section **out, cn_error *err)
+{
+    *out = NULL;
+    for (int i = 0; cfg && i < cfg->n_sections; i++) {
+        cn_cfg_section *sec = &cfg->sections[i];
+        if (strcmp(sec->type, "optim"))
+            continue;
+        if (*out)
+            return cn_errorf(err, CN_ERR_CFG, "%s:%d: [optim]: a second [optim] section "
+                             "(the first is at line %d)", cfg->file, sec->line, (*out)->line);
+        *out = sec;
+    }
+    return CN_OK;
+}
+
+cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn_optim **out,
+                          cn_error *err)
+{
+    cn_cfg_section *sec;
+    cn_optim *o = NULL;
+    int type;
+    *out = NULL;
+    cn_status st = optim_section(cfg, &sec, err);
+    if (st)
+        return st;
+    /* Without a section (sec NULL) every key reads as its table default.
+     * The type picks the second key table, so read it through the first alone. */
+    cn_sec head = cn_sec_make(cfg, sec, cn_optim_common_keys, NULL, NULL);
+    if ((st = cn_sec_enum(&head, "type", &type, err)))
+        return st;
+    o = calloc(1, sizeof *o);
+    if (!o)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the optimizer");
+    o->ops = optim_types[type];
+    o->params = params;
+    o->n_params = n_params;
+    cn_sec s = cn_sec_make(cfg, sec, cn_optim_common_keys, o->ops->keys, NULL);
+    if ((st = read_common(o, &s, err)) || (st = o->ops->setup(o, &s, err)) ||
+        (st = cn_sec_finish(&s, err)))
+        goto fail;
+    *out = o;
+    return CN_OK;
+fail:
+    cn_optim_free(o);
+    return st;
+}
+
+void cn_optim_step(cn_optim *o)
+{
+    float lr = cn_schedule_lr(&o->sched, o->t);
+    o->ops->step(o, lr);
+    o->t++;
+}
+
+void cn_optim_free(cn_optim *o)
+{
+    if (!o)
+        return;
+    if (o->ops && o->ops->destroy)
+        o->ops->destroy(o);
+    free(o);
+}

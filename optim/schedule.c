@@ -1,0 +1,41 @@
+/* schedule.c - learning-rate schedules, pure functions of the step.
+ *
+ * With base rate lr and warm-up w, at optimizer step t (0-based):
+ *   t <  w : lr * (t+1) / w                      linear warm-up to lr
+ *   t >= w : with t' = t - w,
+ *     constant  lr
+ *     step      lr * gamma^floor(t' / step_size)
+ *     exp       lr * gamma^t'                      (gamma per step)
+ *     cosine    min_lr + (lr - min_lr) * (1 + cos(pi * min(t', T) / T)) / 2,
+ *               T = total_steps - w                (SGDR without restarts,
+ *               Loshchilov & Hutter 2017); T <= 0 means lr.
+ * Powers and the cosine are taken in double, then rounded once to float.
+ */
+#include <math.h>
+
+#include "internal.h"
+
+float cn_schedule_lr(const cn_schedule *s, long t)
+{
+    if (t < 0)
+        t = 0;
+    if (t < s->warmup)
+        return (float)((double)s->lr * (double)(t + 1) / (double)s->warmup);
+    long tp = t - s->warmup; /* steps since the end of warm-up */
+    switch (s->kind) {
+    case CN_SCHED_STEP:
+        return (float)(s->lr * pow(s->gamma, (double)(tp / CN_MAX(s->step_size, 1))));
+    case CN_SCHED_EXP:
+        return (float)(s->lr * pow(s->gamma, (double)tp));
+    case CN_SCHED_COSINE: {
+        long span = s->total_steps - s->warmup; /* T: steps to decay over */
+        if (span <= 0)
+            return s->lr;
+        double frac = (double)CN_MIN(tp, span) / (double)span;
+        return (float)(s->min_lr + (s->lr - s->min_lr) * 0.5 * (1.0 + cos(M_PI * frac)));
+    }
+    case CN_SCHED_CONSTANT:
+        break;
+    }
+    return s->lr;
+}

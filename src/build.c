@@ -1,0 +1,520 @@
+/* build.c - turn a parsed cfg into a network: the Caffe-style setup
+ * sequence (resolve inputs, check arity, layer setup, unknown-key check),
+ * then losses, then one allocation per arena, then parameter init.
+ *
+ * Sections: [net] (batch, input shape, seed), [data] (read by data/),
+ * [optim] (read by optim/), and every other section is a layer type from
+ * layers/registry.c or a loss type from losses/registry.c.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_internal.h"
+
+const cn_key cn_net_keys[] = {
+    {"batch", CN_KEY_INT, "128", NULL, "samples per mini-batch (>= 1)"},
+    {"input", CN_KEY_LIST, "1,28,28", NULL, "input shape C,H,W (or a flat size N)"},
+    {"seed", CN_KEY_INT, "1", NULL, "seed of the one RNG (init, shuffling, noise, sampling)"},
+    {"epochs", CN_KEY_INT, "10", NULL, "training epochs (cnet train --epochs overrides)"},
+    {"name", CN_KEY_STRING, "", NULL, "run name: runs/<name>/ (default: the cfg file's stem)"},
+    {"threads", CN_KEY_INT, "0", NULL, "BLAS threads (0 = OpenBLAS's default)"},
+    CN_KEY_END};
+
+/* Keys every layer section accepts, read here rather than in layers. */
+static const cn_key layer_common_keys[] = {
+    {"name", CN_KEY_STRING, "", NULL, "layer name for references (default <type><index>)"},
+    {"from", CN_KEY_LIST, "-1", NULL,
+     "inputs: layer names or negative relative indices (-1 = the previous layer)"},
+    {"lr_mult", CN_KEY_FLOAT, "1", NULL, "learning-rate multiplier of this layer's parameters"},
+    {"decay_mult", CN_KEY_FLOAT, "1", NULL, "weight-decay multiplier (biases always get 0)"},
+    {"init", CN_KEY_ENUM, "uniform", "uniform|normal|xavier",
+     "weight init: U(-a,a) a=s/sqrt(fan_in); N(0,(s/sqrt(fan_in))^2); U with a=s*sqrt(6/(in+out))"},
+    {"init_scale", CN_KEY_FLOAT, "1", NULL, "the factor s of the init rule"},
+    CN_KEY_END};
+
+/* Keys every loss section accepts. */
+static const cn_key loss_common_keys[] = {
+    {"name", CN_KEY_STRING, "", NULL, "loss name in logs (default: the type)"},
+    {"layer", CN_KEY_STRING, "-1", NULL,
+     "the layer the loss attaches to (default: the last layer above the section)"},
+    {"target", CN_KEY_STRING, "", NULL,
+     "input (the clean network input), label, none, or a layer (default: per type)"},
+    {"weight", CN_KEY_FLOAT, "1", NULL, "factor of this loss in the total"},
+    {"target_grad", CN_KEY_BOOL, "0", NULL, "let the gradient flow into a target layer"},
+    CN_KEY_END};
+
+const cn_key *cn_layer_common_keys(void) { return layer_common_keys; }
+const cn_key *cn_loss_common_keys(void) { return loss_common_keys; }
+
+struct cn_build {
+    cn_net *net;
+    cn_sec *sec;        /* section of the layer being set up */
+    float lr_mult, decay_mult, init_scale;
+    cn_init init;
+};
+
+static const cn_layer_ops input_ops = {
+    .type = "input", .doc = "the network input ([net] input=C,H,W)",
+};
+
+static int is_special(const char *type)
+{
+    return !strcmp(type, "net") || !strcmp(type, "data") || !strcmp(type, "optim");
+}
+
+/* "known types: net, data, optim, dense, ..." for unknown-section errors. */
+static void known_types(char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "net, data, optim");
+    for (const cn_layer_ops *const *t = cn_layer_types(); *t && len < size; t++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s", (*t)->type);
+    for (const cn_loss_ops *const *t = cn_loss_types(); *t && len < size; t++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s", (*t)->type);
+}
+
+static int looks_like_int(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
+                         int d3, cn_init init, int fan_in, int fan_out, int is_bias)
+{
+    if (l->n_params >= CN_MAX_PARAMS)
+        return NULL;
+    cn_param *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    snprintf(p->name, sizeof p->name, "%s.%s", l->name, name);
+    p->shape[0] = d0, p->shape[1] = d1, p->shape[2] = d2, p->shape[3] = d3;
+    p->count = (size_t)d0 * (size_t)d1 * (size_t)d2 * (size_t)d3;
+    p->lr_mult = b->lr_mult;
+    p->decay_mult = is_bias ? 0.0f : b->decay_mult;
+    p->init = init;
+    p->init_scale = b->init_scale;
+    p->fan_in = fan_in;
+    p->fan_out = fan_out;
+    l->params[l->n_params++] = p;
+    return p;
+}
+
+cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *key,
+                       const char *ref, cn_layer **out, cn_error *err)
+{
+    return cn_resolve_ref(b->net, l->index, s, key, ref, out, err);
+}
+
+cn_init cn_build_init(const cn_build *b) { return b->init; }
+float cn_build_init_scale(const cn_build *b) { return b->init_scale; }
+int cn_build_batch(const cn_build *b) { return b->net->batch; }
+
+cn_param *cn_layer_param(const cn_layer *l, const char *name)
+{
+    size_t ln = strlen(l->name);
+    for (int i = 0; i < l->n_params; i++) {
+        const char *pn = l->params[i]->name;
+        if (!strncmp(pn, l->name, ln) && pn[ln] == '.' && !strcmp(pn + ln + 1, name))
+            return l->params[i];
+    }
+    return NULL;
+}
+
+const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size)
+{
+    if (l->h == 1 && l->w == 1)
+        snprintf(buf, size, "%d", l->c);
+    else
+        snprintf(buf, size, "%dx%dx%d", l->c, l->h, l->w);
+    return buf;
+}
+
+static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
+{
+    cn_cfg_section *sec = cn_cfg_find(cfg, "net");
+    if (!sec)
+        return cn_errorf(err, CN_ERR_CFG, "%s: no [net] section (batch, input shape, seed)",
+                         cfg->file);
+    cn_sec s = cn_sec_make(cfg, sec, cn_net_keys, NULL, NULL);
+    int dims[3], nd, seed;
+    const char *name;
+    cn_layer *in = &net->layers[0];
+    if (cn_sec_int_min(&s, "batch", 1, &net->batch, err) ||
+        cn_sec_ints(&s, "input", dims, 3, &nd, err) || cn_sec_int(&s, "seed", &seed, err) ||
+        cn_sec_int_min(&s, "epochs", 1, &net->epochs, err) ||
+        cn_sec_str(&s, "name", &name, err) ||
+        cn_sec_int_min(&s, "threads", 0, &net->threads, err) || cn_sec_finish(&s, err))
+        return err ? err->code : CN_ERR_CFG;
+    in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;
+    if (nd == 2 || in->c < 1 || in->h < 1 || in->w < 1)
+        return cn_sec_bad(&s, "input", CN_ERR_CFG, err,
+                          "expected C,H,W or N with positive sizes");
+    net->seed = (uint64_t)(int64_t)seed;
+    if (name && *name)
+        snprintf(net->name, sizeof net->name, "%s", name);
+    return CN_OK;
+}
+
+/* Resolve `from` into l->in[] and check the type's arity. */
+static cn_status read_inputs(cn_net *net, cn_layer *l, cn_sec *s, cn_error *err)
+{
+    const char *from;
+    if (cn_sec_str(s, "from", &from, err))
+        return err->code;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", from);
+    l->n_in = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        for (char *e = tok + strlen(tok); e > tok && isspace((unsigned char)e[-1]);)
+            *--e = 0;
+        if (l->n_in == CN_MAX_INPUTS)
+            return cn_sec_bad(s, "from", CN_ERR_CFG, err, "at most %d inputs", CN_MAX_INPUTS);
+        if (cn_resolve_ref(net, l->index, s, "from", tok, &l->in[l->n_in], err))
+            return err->code;
+        l->n_in++;
+    }
+    int lo = l->ops->n_inputs_min ? l->ops->n_inputs_min : 1;
+    int hi = l->ops->n_inputs_max ? l->ops->n_inputs_max : 1;
+    if (l->n_in < lo || l->n_in > hi)
+        return cn_sec_bad(s, "from", CN_ERR_CFG, err, "[%s] takes %d to %d inputs, got %d",
+                          l->ops->type, lo, hi, l->n_in);
+    return CN_OK;
+}
+
+static cn_status read_name(cn_net *net, cn_layer *l, cn_sec *s, const char *fallback,
+                           cn_error *err)
+{
+    const char *name;
+    if (cn_sec_str(s, "name", &name, err))
+        return err->code;
+    if (!name || !*name) {
+        snprintf(l->name, sizeof l->name, "%s", fallback);
+        return CN_OK;
+    }
+    if (strlen(name) >= CN_NAME_MAX || looks_like_int(name) || strchr(name, ',') ||
+        strchr(name, '.') || !strcmp(name, "input") || !strcmp(name, "label") ||
+        !strcmp(name, "none"))
+        return cn_sec_bad(s, "name", CN_ERR_CFG, err,
+                          "expected a name of 1-%d characters, not a number, without ',' or "
+                          "'.', other than input, label and none", CN_NAME_MAX - 1);
+    for (int i = 0; i < l->index; i++)
+        if (!strcmp(net->layers[i].name, name))
+            return cn_sec_bad(s, "name", CN_ERR_CFG, err, "name already used by the layer "
+                              "on line %d", net->layers[i].cfg_line);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    return CN_OK;
+}
+
+static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec, cn_layer *l,
+                             cn_error *err)
+{
+    cn_sec s = cn_sec_make(cfg, sec, layer_common_keys, l->ops->keys, NULL);
+    cn_build b = {.net = net, .sec = &s};
+    char fallback[CN_NAME_MAX];
+    int init;
+    snprintf(fallback, sizeof fallback, "%s%d", l->ops->type, l->index);
+    if (read_name(net, l, &s, fallback, err) || read_inputs(net, l, &s, err) ||
+        cn_sec_float(&s, "lr_mult", &b.lr_mult, err) ||
+        cn_sec_float(&s, "decay_mult", &b.decay_mult, err) ||
+        cn_sec_enum(&s, "init", &init, err) ||
+        cn_sec_float(&s, "init_scale", &b.init_scale, err))
+        return err->code;
+    b.init = init == 0 ? CN_INIT_UNIFORM : init == 1 ? CN_INIT_NORMAL : CN_INIT_XAVIER;
+    if (l->ops->setup && l->ops->setup(l, &s, &b, err))
+        return err->code;
+    if (l->c < 1 || l->h < 1 || l->w < 1)
+        return cn_sec_errorf(&s, CN_ERR_INTERNAL, err, "layer '%s' set no output shape",
+                             l->name);
+    for (int i = 0; i < l->n_params; i++)
+        if (!l->params[i])
+            return cn_errorf(err, CN_ERR_NOMEM, "out of memory declaring parameters");
+    return cn_sec_finish(&s, err);
+}
+
+static cn_status read_target(cn_net *net, cn_loss *loss, cn_sec *s, int current, cn_error *err)
+{
+    static const char *const kinds[] = {"none", "input", "label"};
+    const char *t;
+    if (cn_sec_str(s, "target", &t, err))
+        return err->code;
+    if (!t || !*t)
+        t = loss->ops->target_default == CN_TARGET_LAYER ? "" : kinds[loss->ops->target_default];
+    loss->target = NULL;
+    if (!strcmp(t, "none"))
+        loss->target_kind = CN_TARGET_NONE;
+    else if (!strcmp(t, "input"))
+        loss->target_kind = CN_TARGET_INPUT, loss->target = &net->layers[0];
+    else if (!strcmp(t, "label"))
+        loss->target_kind = CN_TARGET_LABEL;
+    else {
+        loss->target_kind = CN_TARGET_LAYER;
+        if (cn_resolve_ref(net, current, s, "target", t, &loss->target, err))
+            return err->code;
+    }
+    if (!(loss->ops->targets & CN_TARGETS(loss->target_kind))) {
+        char ok[128] = "";
+        static const char *const names[] = {"none", "input", "label", "a layer"};
+        for (int k = 0; k < 4; k++)
+            if (loss->ops->targets & CN_TARGETS(k))
+                snprintf(ok + strlen(ok), sizeof ok - strlen(ok), "%s%s", *ok ? ", " : "",
+                         names[k]);
+        return cn_sec_bad(s, "target", CN_ERR_CFG, err, "[%s] accepts target %s",
+                          loss->ops->type, ok);
+    }
+    if (loss->target && (size_t)loss->target->c * loss->target->h * loss->target->w !=
+                            (size_t)loss->layer->c * loss->layer->h * loss->layer->w) {
+        char a[64], b[64];
+        return cn_sec_bad(s, "target", CN_ERR_SHAPE, err,
+                          "target '%s' has shape %s but layer '%s' has shape %s",
+                          loss->target->name, cn_layer_shape_str(loss->target, a, sizeof a),
+                          loss->layer->name, cn_layer_shape_str(loss->layer, b, sizeof b));
+    }
+    return CN_OK;
+}
+
+static cn_status build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec, cn_loss *loss,
+                            int current, cn_error *err)
+{
+    cn_sec s = cn_sec_make(cfg, sec, loss_common_keys, loss->ops->keys, NULL);
+    const char *name, *layer;
+    loss->cfg_line = sec->line;
+    if (cn_sec_str(&s, "name", &name, err) || cn_sec_str(&s, "layer", &layer, err) ||
+        cn_resolve_ref(net, current, &s, "layer", layer, &loss->layer, err) ||
+        cn_sec_float(&s, "weight", &loss->weight, err) ||
+        cn_sec_bool(&s, "target_grad", &loss->target_grad, err) ||
+        read_target(net, loss, &s, current, err))
+        return err->code;
+    snprintf(loss->name, sizeof loss->name, "%s", name && *name ? name : loss->ops->type);
+    if (loss->ops->setup && loss->ops->setup(loss, &s, err))
+        return err->code;
+    return cn_sec_finish(&s, err);
+}
+
+/* Count layer and loss sections, rejecting unknown and repeated special ones. */
+static cn_status count_sections(const cn_cfg *cfg, int *n_layers, int *n_losses, cn_error *err)
+{
+    *n_layers = *n_losses = 0;
+    for (int i = 0; i < cfg->n_sections; i++) {
+        const cn_cfg_section *sec = &cfg->sections[i];
+        if (is_special(sec->type)) {
+            for (int j = 0; j < i; j++)
+                if (!strcmp(cfg->sections[j].type, sec->type))
+                    return cn_errorf(err, CN_ERR_CFG, "%s:%d: second [%s] section (first on "
+                                     "line %d)", cfg->file, sec->line, sec->type,
+                                     cfg->sections[j].line);
+        } else if (cn_layer_find(sec->type)) {
+            (*n_layers)++;
+        } else if (cn_loss_find(sec->type)) {
+            (*n_losses)++;
+        } else {
+            char known[1024];
+            known_types(known, sizeof known);
+            return cn_errorf(err, CN_ERR_CFG, "%s:%d: unknown section type [%s] (known types: "
+                             "%s)", cfg->file, sec->line, sec->type, known);
+        }
+    }
+    if (*n_layers == 0)
+        return cn_errorf(err, CN_ERR_CFG, "%s: no layer sections", cfg->file);
+    return CN_OK;
+}
+
+static void init_param(cn_param *p, cn_rng *rng)
+{
+    float a = p->init_scale / sqrtf((float)(p->fan_in > 0 ? p->fan_in : 1));
+    switch (p->init) {
+    case CN_INIT_UNIFORM:
+    case CN_INIT_XAVIER:
+        if (p->init == CN_INIT_XAVIER)
+            a = p->init_scale * sqrtf(6.0f / (float)CN_MAX(p->fan_in + p->fan_out, 1));
+        for (size_t i = 0; i < p->count; i++)
+            p->value[i] = a * (2.0f * cn_rng_uniform(rng) - 1.0f);
+        break;
+    case CN_INIT_NORMAL:
+        for (size_t i = 0; i < p->count; i++)
+            p->value[i] = a * cn_rng_normal(rng);
+        break;
+    case CN_INIT_ZERO:
+    case CN_INIT_ONE:
+        for (size_t i = 0; i < p->count; i++)
+            p->value[i] = p->init == CN_INIT_ONE ? 1.0f : 0.0f;
+        break;
+    }
+}
+
+/* One block per arena (llm.c's habit), carved into views. */
+static cn_status allocate(cn_net *net, cn_error *err)
+{
+    size_t n_params = 0, n_act = 0;
+    int np = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        cn_layer *l = &net->layers[i];
+        np += l->n_params;
+        for (int j = 0; j < l->n_params; j++)
+            n_params += l->params[j]->count;
+        n_act += (size_t)net->batch * l->c * l->h * l->w;
+        net->n_scratch = CN_MAX(net->n_scratch, l->scratch);
+    }
+    net->n_param_floats = n_params;
+    net->n_act_floats = n_act;
+    net->params = calloc((size_t)CN_MAX(np, 1), sizeof *net->params);
+    net->param_arena = calloc(CN_MAX(n_params, 1), sizeof(float));
+    net->grad_arena = calloc(CN_MAX(n_params, 1), sizeof(float));
+    net->act_arena = calloc(n_act, sizeof(float));
+    net->dact_arena = calloc(n_act, sizeof(float));
+    net->scratch = calloc(CN_MAX(net->n_scratch, 1), sizeof(float));
+    net->labels = malloc((size_t)net->batch * sizeof(int));
+    if (!net->params || !net->param_arena || !net->grad_arena || !net->act_arena ||
+        !net->dact_arena || !net->scratch || !net->labels)
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory allocating the network "
+                         "(%zu parameters, %zu activations)", net->file, n_params, n_act);
+    size_t po = 0, ao = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        cn_layer *l = &net->layers[i];
+        for (int j = 0; j < l->n_params; j++) {
+            cn_param *p = l->params[j];
+            p->value = net->param_arena + po;
+            p->grad = net->grad_arena + po;
+            po += p->count;
+            net->params[net->n_params++] = p;
+        }
+        l->out = (cn_tensor){net->act_arena + ao, net->batch, l->c, l->h, l->w};
+        l->dout = (cn_tensor){net->dact_arena + ao, net->batch, l->c, l->h, l->w};
+        ao += (size_t)net->batch * l->c * l->h * l->w;
+        l->scratch_buf = net->scratch;
+    }
+    for (int i = 0; i < net->batch; i++)
+        net->labels[i] = -1;
+    return CN_OK;
+}
+
+/* FNV-1a over layer types, shapes and parameter shapes. */
+static uint64_t fingerprint(const cn_net *net)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+#define MIX(p, n)                                                                                \
+    for (size_t k_ = 0; k_ < (n); k_++)                                                          \
+        h = (h ^ ((const unsigned char *)(p))[k_]) * 0x100000001b3ULL;
+    for (int i = 0; i < net->n_layers; i++) {
+        const cn_layer *l = &net->layers[i];
+        int shape[3] = {l->c, l->h, l->w};
+        MIX(l->ops->type, strlen(l->ops->type));
+        MIX(shape, sizeof shape);
+        for (int j = 0; j < l->n_params; j++)
+            MIX(l->params[j]->shape, sizeof l->params[j]->shape);
+    }
+#undef MIX
+    return h;
+}
+
+static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
+{
+    int n_layers, n_losses;
+    if (count_sections(cfg, &n_layers, &n_losses, err))
+        return err->code;
+    net->layers = calloc((size_t)n_layers + 1, sizeof *net->layers);
+    net->losses = calloc((size_t)CN_MAX(n_losses, 1), sizeof *net->losses);
+    if (!net->layers || !net->losses)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
+    cn_layer *in = &net->layers[0];
+    in->ops = &input_ops;
+    snprintf(in->name, sizeof in->name, "input");
+    net->n_layers = 1;
+    if (read_net(net, cfg, err))
+        return err->code;
+    for (int i = 0; i < cfg->n_sections; i++) {
+        cn_cfg_section *sec = &cfg->sections[i];
+        if (is_special(sec->type))
+            continue;
+        const cn_layer_ops *lops = cn_layer_find(sec->type);
+        if (lops) {
+            cn_layer *l = &net->layers[net->n_layers];
+            l->ops = lops;
+            l->index = net->n_layers;
+            l->cfg_line = sec->line;
+            net->n_layers++; /* counted now so destroy() runs on partial setups */
+            if (build_layer(net, cfg, sec, l, err))
+                return err->code;
+            l->needs_grad = 1;
+        } else {
+            cn_loss *loss = &net->losses[net->n_losses++];
+            loss->ops = cn_loss_find(sec->type);
+            if (build_loss(net, cfg, sec, loss, net->n_layers, err))
+                return err->code;
+        }
+    }
+    if (allocate(net, err))
+        return err->code;
+    cn_rng_seed(&net->rng, net->seed);
+    for (int i = 0; i < net->n_params; i++)
+        init_param(net->params[i], &net->rng);
+    net->fingerprint = fingerprint(net);
+    return cn_optim_create(cfg, net->params, net->n_params, &net->optim, err);
+}
+
+static void stem(const char *path, char *out, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(out, size, "%s", base);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = 0;
+}
+
+cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
+{
+    cn_error local;
+    if (!err)
+        err = &local;
+    *out = NULL;
+    cn_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
+    snprintf(net->file, sizeof net->file, "%s", cfg->file);
+    stem(cfg->file, net->name, sizeof net->name);
+    net->train = 1;
+    if (build(net, cfg, err)) {
+        cn_net_free(net);
+        return err->code;
+    }
+    *out = net;
+    return CN_OK;
+}
+
+void cn_net_free(cn_net *net)
+{
+    if (!net)
+        return;
+    for (int i = 0; i < net->n_losses; i++)
+        if (net->losses[i].ops && net->losses[i].ops->destroy)
+            net->losses[i].ops->destroy(&net->losses[i]);
+    for (int i = 0; i < net->n_layers; i++) {
+        cn_layer *l = &net->layers[i];
+        if (l->ops && l->ops->destroy)
+            l->ops->destroy(l);
+        for (int j = 0; j < l->n_params; j++)
+            free(l->params[j]);
+    }
+    cn_optim_free(net->optim);
+    free(net->layers);
+    free(net->losses);
+    free(net->params);
+    free(net->param_arena);
+    free(net->grad_arena);
+    free(net->act_arena);
+    free(net->dact_arena);
+    free(net->scratch);
+    free(net->labels);
+    free(net);
+}

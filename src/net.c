@@ -1,0 +1,139 @@
+/* net.c - running a built network: batches in, forward in cfg order, the
+ * losses' values and gradients, backward in reverse order, and the NaN/Inf
+ * check that names the first non-finite loss or layer.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "net_internal.h"
+
+const char *cn_net_name(const cn_net *net) { return net->name; }
+int cn_net_batch(const cn_net *net) { return net->batch; }
+uint64_t cn_net_seed(const cn_net *net) { return net->seed; }
+cn_rng *cn_net_rng(cn_net *net) { return &net->rng; }
+uint64_t cn_net_fingerprint(const cn_net *net) { return net->fingerprint; }
+int cn_net_n_layers(const cn_net *net) { return net->n_layers; }
+cn_layer *cn_net_layer(const cn_net *net, int i) { return &net->layers[i]; }
+cn_layer *cn_net_output(const cn_net *net) { return &net->layers[net->n_layers - 1]; }
+int cn_net_n_losses(const cn_net *net) { return net->n_losses; }
+cn_loss *cn_net_loss(const cn_net *net, int i) { return &net->losses[i]; }
+int cn_net_n_params(const cn_net *net) { return net->n_params; }
+cn_param **cn_net_params(const cn_net *net) { return net->params; }
+cn_optim *cn_net_optim(const cn_net *net) { return net->optim; }
+void cn_net_set_train(cn_net *net, int train) { net->train = train; }
+void cn_net_set_input_grad(cn_net *net, int on) { net->layers[0].needs_grad = on; }
+
+size_t cn_net_input_size(const cn_net *net)
+{
+    const cn_layer *in = &net->layers[0];
+    return (size_t)in->c * in->h * in->w;
+}
+
+float *cn_net_param_arena(cn_net *net, size_t *count)
+{
+    *count = net->n_param_floats;
+    return net->param_arena;
+}
+
+cn_layer *cn_net_find_layer(const cn_net *net, const char *name)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (!strcmp(net->layers[i].name, name))
+            return &net->layers[i];
+    return NULL;
+}
+
+const cn_tensor *cn_loss_target(const cn_loss *loss)
+{
+    return loss->target ? &loss->target->out : NULL;
+}
+
+double cn_layer_flops(const cn_layer *l)
+{
+    return l->ops->flops ? l->ops->flops(l) : 0.0;
+}
+
+static cn_ctx make_ctx(cn_net *net)
+{
+    return (cn_ctx){.train = net->train, .n = net->n, .rng = &net->rng, .labels = net->labels};
+}
+
+void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n)
+{
+    net->n = n;
+    memcpy(net->layers[0].out.data, x, (size_t)n * cn_net_input_size(net) * sizeof(float));
+    for (int i = 0; i < n; i++)
+        net->labels[i] = labels ? labels[i] : -1;
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i].out.n = net->layers[i].dout.n = n;
+}
+
+void cn_net_forward(cn_net *net)
+{
+    cn_ctx ctx = make_ctx(net);
+    for (int i = 1; i < net->n_layers; i++)
+        net->layers[i].ops->forward(&net->layers[i], &ctx);
+}
+
+double cn_net_loss_forward(cn_net *net)
+{
+    cn_ctx ctx = make_ctx(net);
+    double total = 0.0;
+    for (int i = 0; i < net->n_losses; i++) {
+        cn_loss *loss = &net->losses[i];
+        loss->value = loss->ops->forward(loss, &ctx);
+        total += loss->weight * loss->value;
+    }
+    return total;
+}
+
+void cn_net_zero_grad(cn_net *net)
+{
+    memset(net->grad_arena, 0, net->n_param_floats * sizeof(float));
+    memset(net->dact_arena, 0, net->n_act_floats * sizeof(float));
+}
+
+void cn_net_backward(cn_net *net)
+{
+    cn_ctx ctx = make_ctx(net);
+    for (int i = 0; i < net->n_losses; i++)
+        net->losses[i].ops->backward(&net->losses[i], &ctx);
+    for (int i = net->n_layers - 1; i >= 1; i--)
+        if (net->layers[i].ops->backward)
+            net->layers[i].ops->backward(&net->layers[i], &ctx);
+}
+
+cn_status cn_net_check_finite(cn_net *net, cn_error *err)
+{
+    for (int i = 0; i < net->n_losses; i++)
+        if (!isfinite(net->losses[i].value)) {
+            const cn_loss *loss = &net->losses[i];
+            for (int j = 0; j < net->n_layers; j++) {
+                const cn_layer *l = &net->layers[j];
+                if (!cn_all_finite(l->out.data, cn_tensor_count(&l->out)))
+                    return cn_errorf(err, CN_ERR_NUMERIC, "loss '%s' (line %d) is %g; first "
+                                     "non-finite output: layer '%s' ([%s], line %d)",
+                                     loss->name, loss->cfg_line, loss->value, l->name,
+                                     l->ops->type, l->cfg_line);
+            }
+            return cn_errorf(err, CN_ERR_NUMERIC, "loss '%s' (line %d, on layer '%s') is %g",
+                             loss->name, loss->cfg_line, loss->layer->name, loss->value);
+        }
+    for (int i = 0; i < net->n_params; i++)
+        if (!cn_all_finite(net->params[i]->grad, net->params[i]->count))
+            return cn_errorf(err, CN_ERR_NUMERIC, "gradient of parameter '%s' is not finite",
+                             net->params[i]->name);
+    return CN_OK;
+}
+
+cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err)
+{
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    *loss = cn_net_loss_forward(net);
+    if (!isfinite(*loss))
+        return cn_net_check_finite(net, err);
+    cn_net_backward(net);
+    cn_optim_step(net->optim);
+    return CN_OK;
+}

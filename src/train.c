@@ -1,0 +1,263 @@
+/* train.c - the training loop: per epoch a fresh permutation drawn from the
+ * net's RNG, batches from the loader (its worker thread prepares the next
+ * one), step = zero grads, forward, losses, NaN check, backward, optimizer;
+ * then validation, log.csv, last.ckpt and best.ckpt. A stop request saves
+ * a mid-epoch checkpoint that resumes exactly: it records the RNG at the
+ * epoch's start (to redraw the same permutation) and the batches done.
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "net_internal.h"
+
+enum { PH_DATA, PH_FORWARD, PH_BACKWARD, PH_UPDATE };
+
+cn_train_opts cn_train_defaults(void)
+{
+    return (cn_train_opts){0};
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* mkdir -p */
+static cn_status make_dirs(const char *path, cn_error *err)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return cn_errorf(err, CN_ERR_IO, "%s: cannot create run folder: %s", buf,
+                                 strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return CN_OK;
+}
+
+typedef struct run {
+    cn_net *net;
+    cn_data *data;
+    const cn_train_opts *opts;
+    cn_loader *train, *valid;
+    int epochs;
+    char dir[512], last[600], best[600], log[600];
+    FILE *log_f;
+    double *parts;       /* (n_losses) running sums of each loss this epoch */
+    cn_ckpt_info info;
+} run;
+
+static cn_status open_log(run *r, cn_error *err)
+{
+    r->log_f = fopen(r->log, r->opts->resume ? "a" : "w");
+    if (!r->log_f)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", r->log, strerror(errno));
+    if (!r->opts->resume || ftell(r->log_f) == 0) {
+        fprintf(r->log_f, "epoch,step,train_loss");
+        for (int i = 0; i < r->net->n_losses; i++)
+            fprintf(r->log_f, ",%s", r->net->losses[i].name);
+        fprintf(r->log_f, ",valid_loss,lr,seconds,samples_per_s\n");
+    }
+    return CN_OK;
+}
+
+static cn_status setup(run *r, cn_error *err)
+{
+    cn_net *net = r->net;
+    cn_data *d = r->data;
+    if (d->n_train < net->batch)
+        return cn_errorf(err, CN_ERR_CFG, "%s: batch %d is larger than the training split "
+                         "(%d samples)", net->file, net->batch, d->n_train);
+    size_t in = cn_net_input_size(net);
+    if ((size_t)d->train->c * d->train->h * d->train->w != in)
+        return cn_errorf(err, CN_ERR_SHAPE, "%s: [net] input has %zu values per sample but "
+                         "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
+                         d->train->c, d->train->h, d->train->w);
+    if (net->threads > 0)
+        openblas_set_num_threads(net->threads);
+    if (r->opts->run_dir)
+        snprintf(r->dir, sizeof r->dir, "%s", r->opts->run_dir);
+    else
+        snprintf(r->dir, sizeof r->dir, "runs/%s", net->name);
+    snprintf(r->last, sizeof r->last, "%s/last.ckpt", r->dir);
+    snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
+    snprintf(r->log, sizeof r->log, "%s/log.csv", r->dir);
+    r->parts = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *r->parts);
+    if (!r->parts)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
+    if (make_dirs(r->dir, err) ||
+        cn_loader_create(d->train, d->train_idx, d->n_train, net->batch, 1, d->prefetch,
+                         &r->train, err) ||
+        (d->n_valid && cn_loader_create(d->train, d->valid_idx, d->n_valid, net->batch, 0,
+                                        d->prefetch, &r->valid, err)))
+        return err->code;
+    r->info.best_valid = INFINITY;
+    if (r->opts->resume && cn_ckpt_load(net, r->last, &r->info, err))
+        return cn_error_prefix(err, "cannot resume: ");
+    net->optim->sched.total_steps = (long)r->epochs * cn_loader_batches(r->train);
+    return open_log(r, err);
+}
+
+/* Begin epoch: draw its permutation; on a mid-epoch resume redraw the saved
+ * one and skip the batches already done. Returns the batches skipped. */
+static int begin_epoch(run *r)
+{
+    cn_net *net = r->net;
+    if (r->info.batch > 0) {
+        cn_rng current = net->rng;
+        memcpy(net->rng.s, r->info.epoch_rng, sizeof net->rng.s);
+        cn_loader_epoch(r->train, &net->rng);
+        net->rng = current;
+        cn_batch b;
+        for (int i = 0; i < r->info.batch; i++)
+            cn_loader_next(r->train, &b);
+        return r->info.batch;
+    }
+    memcpy(r->info.epoch_rng, net->rng.s, sizeof net->rng.s);
+    r->info.epoch_loss = 0.0;
+    cn_loader_epoch(r->train, &net->rng);
+    return 0;
+}
+
+/* One optimisation step with phase timing. */
+static cn_status step(run *r, const cn_batch *b, double *loss, double *ph, cn_error *err)
+{
+    cn_net *net = r->net;
+    double t0 = now();
+    cn_net_set_batch(net, b->x, b->labels, b->n);
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    *loss = cn_net_loss_forward(net);
+    double t1 = now();
+    if (!isfinite(*loss))
+        return cn_net_check_finite(net, err);
+    cn_net_backward(net);
+    double t2 = now();
+    cn_optim_step(net->optim);
+    double t3 = now();
+    ph[PH_FORWARD] += t1 - t0, ph[PH_BACKWARD] += t2 - t1, ph[PH_UPDATE] += t3 - t2;
+    return CN_OK;
+}
+
+static cn_status validate(run *r, double *valid, cn_error *err)
+{
+    *valid = NAN;
+    if (!r->valid)
+        return CN_OK;
+    cn_metrics m;
+    cn_status st = cn_eval(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, &m,
+                           err);
+    cn_net_set_train(r->net, 1);
+    *valid = cn_metrics_get(&m, "loss");
+    return st;
+}
+
+static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progress *p,
+                           cn_error *err)
+{
+    cn_net *net = r->net;
+    double train_loss = r->info.epoch_loss / batches, valid;
+    if (validate(r, &valid, err))
+        return err->code;
+    double score = isnan(valid) ? train_loss : valid;
+    r->info.epoch = epoch + 1;
+    r->info.batch = 0;
+    r->info.epoch_loss = 0.0;
+    int better = score < r->info.best_valid;
+    if (better)
+        r->info.best_valid = score;
+    if (cn_ckpt_save(net, r->last, &r->info, err) ||
+        (better && cn_ckpt_save(net, r->best, &r->info, err)))
+        return err->code;
+    fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->optim->t, train_loss);
+    for (int i = 0; i < net->n_losses; i++)
+        fprintf(r->log_f, ",%.6g", r->parts[i] / batches);
+    fprintf(r->log_f, ",%.6g,%.6g,%.3f,%.1f\n", valid,
+            cn_schedule_lr(&net->optim->sched, net->optim->t), secs,
+            (double)batches * net->batch / secs);
+    fflush(r->log_f);
+    p->epoch_done = 1;
+    p->valid_loss = valid;
+    return CN_OK;
+}
+
+static cn_status run_epoch(run *r, int epoch, cn_error *err)
+{
+    cn_net *net = r->net;
+    const cn_train_opts *o = r->opts;
+    cn_progress p = {.epoch = epoch + 1, .epochs = r->epochs, .n_losses = net->n_losses,
+                     .loss_parts = r->parts, .batches = cn_loader_batches(r->train),
+                     .valid_loss = NAN};
+    int done = begin_epoch(r), trained = 0;
+    memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
+    double start = now(), t = start;
+    cn_batch b;
+    while (cn_loader_next(r->train, &b)) {
+        double loss, t_data = now();
+        p.phase_s[PH_DATA] += t_data - t;
+        if (step(r, &b, &loss, p.phase_s, err))
+            return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
+                                   done + 1, net->optim->t + 1);
+        t = now();
+        done++, trained++;
+        r->info.epoch_loss += loss;
+        for (int i = 0; i < net->n_losses; i++)
+            r->parts[i] += net->losses[i].value;
+        p.batch = done;
+        p.loss = r->info.epoch_loss / done;
+        for (int i = 0; i < net->n_losses; i++)
+            p.loss_parts = r->parts; /* sums; the CLI divides by trained batches */
+        p.samples_per_s = trained * (double)net->batch / (t - start);
+        p.eta_s = (p.batches - done) * (t - start) / trained;
+        if (o->stop && *o->stop) {
+            r->info.batch = done;
+            p.stopped = "interrupted";
+            if (o->progress)
+                o->progress(&p, o->user);
+            return cn_ckpt_save(net, r->last, &r->info, err);
+        }
+        if (o->progress)
+            o->progress(&p, o->user);
+    }
+    if (end_epoch(r, epoch, done, now() - start, &p, err))
+        return err->code;
+    if (o->progress)
+        o->progress(&p, o->user);
+    return CN_OK;
+}
+
+cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_error *err)
+{
+    cn_error local;
+    if (!err)
+        err = &local;
+    run r = {.net = net, .data = data, .opts = opts};
+    r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
+    cn_status st = setup(&r, err);
+    cn_net_set_train(net, 1);
+    for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
+        st = run_epoch(&r, e, err);
+    if (st == CN_ERR_NUMERIC)
+        cn_error_prefix(err, "training stopped, %s kept: ", r.last);
+    if (r.log_f)
+        fclose(r.log_f);
+    cn_loader_free(r.train);
+    cn_loader_free(r.valid);
+    free(r.parts);
+    return st;
+}

@@ -1,0 +1,518 @@
+/* check_cfg.c - the cfg parser, --set overrides and the typed key views.
+ *
+ * Error messages are golden: each malformed input must give exactly the
+ * expected status and text, since users act on them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "cnet/cfg.h"
+#include "util.h"
+
+static cn_cfg *parse_ok(const char *text)
+{
+    cn_cfg *cfg = NULL;
+    cn_error err = {0};
+    cn_status st = cn_cfg_parse_string("test.cfg", text, &cfg, &err);
+    ck_assert_msg(st == CN_OK, "parse failed: %s", err.msg);
+    ck_assert_ptr_nonnull(cfg);
+    return cfg;
+}
+
+static const char *value_of(const cn_cfg_section *sec, const char *key)
+{
+    const cn_cfg_entry *e = cn_cfg_entry_find(sec, key);
+    return e ? e->value : NULL;
+}
+
+/* ---- parsing ---- */
+
+START_TEST(test_parse_basic)
+{
+    cn_cfg *cfg = parse_ok("# leading comment\n"
+                           "; another\n"
+                           "\n"
+                           "[net]   # header comment\n"
+                           "batch = 64\n"
+                           "  seed=7  ; trailing\n"
+                           "   # indented comment\n"
+                           "\n"
+                           "[ dense ]\n"
+                           "name = hello  world\n"
+                           "path = a#b;c\n"
+                           "expr = x=1\n"
+                           "lr = 0.1\t# tab then comment\n"
+                           "[dense]\n"
+                           "output=3\n");
+    ck_assert_str_eq(cfg->file, "test.cfg");
+    ck_assert_int_eq(cfg->n_sections, 3);
+    const cn_cfg_section *net = &cfg->sections[0], *d1 = &cfg->sections[1];
+    ck_assert_str_eq(net->type, "net");
+    ck_assert_int_eq(net->line, 4);
+    ck_assert_int_eq(net->n_entries, 2);
+    ck_assert_str_eq(value_of(net, "batch"), "64");
+    ck_assert_str_eq(value_of(net, "seed"), "7");
+    ck_assert_int_eq(cn_cfg_entry_find(net, "seed")->line, 6);
+    ck_assert_int_eq(cn_cfg_entry_find(net, "seed")->used, 0);
+    ck_assert_str_eq(d1->type, "dense");
+    ck_assert_int_eq(d1->line, 9);
+    ck_assert_str_eq(value_of(d1, "name"), "hello  world");
+    ck_assert_str_eq(value_of(d1, "path"), "a#b;c");
+    ck_assert_str_eq(value_of(d1, "expr"), "x=1");
+    ck_assert_str_eq(value_of(d1, "lr"), "0.1");
+    ck_assert_ptr_null(cn_cfg_entry_find(d1, "batch"));
+    ck_assert_ptr_eq(cn_cfg_find(cfg, "dense"), d1);
+    ck_assert_ptr_null(cn_cfg_find(cfg, "optim"));
+    ck_assert_int_eq(cfg->sections[2].line, 14);
+    cn_cfg_free(cfg);
+    cn_cfg_free(NULL);
+}
+END_TEST
+
+START_TEST(test_parse_crlf_bom)
+{
+    cn_cfg *cfg = parse_ok("\xEF\xBB\xBF[net]\r\nbatch = 4\r\n\r\n# c\r\n[dense]\r\noutput=3 \r\n");
+    ck_assert_int_eq(cfg->n_sections, 2);
+    ck_assert_str_eq(cfg->sections[0].type, "net");
+    ck_assert_str_eq(value_of(&cfg->sections[0], "batch"), "4");
+    ck_assert_int_eq(cfg->sections[1].line, 5);
+    ck_assert_str_eq(value_of(&cfg->sections[1], "output"), "3");
+    ck_assert_int_eq(cfg->sections[1].entries[0].line, 6);
+    cn_cfg_free(cfg);
+
+    cfg = parse_ok("");
+    ck_assert_int_eq(cfg->n_sections, 0);
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+static const struct {
+    const char *text, *msg;
+} parse_errors[] = {
+    {"batch=1\n",
+     "test.cfg:1: key 'batch' outside any section (expected a [section] header first)"},
+    {"[optim]\n\nlr=1\n\nlr = 2\n",
+     "test.cfg:5: duplicate key 'lr' in [optim] (first set on line 3)"},
+    {"[net]\nbatch=1\n\nfoo bar\n",
+     "test.cfg:4: expected 'key = value' or '[section]', got 'foo bar'"},
+    {"[net]\n = 3\n", "test.cfg:2: empty key in '= 3' (expected 'key = value')"},
+    {"[net]\nbatch =   # nothing\n",
+     "test.cfg:2: key 'batch' has an empty value (expected 'key = value')"},
+    {"[net]\n[]\n", "test.cfg:2: empty section header '[]' (expected '[type]')"},
+    {"[  ]\n", "test.cfg:1: empty section header '[]' (expected '[type]')"},
+    {"[net\n", "test.cfg:1: bad section header '[net' (expected '[type]')"},
+    {"[net] batch=1\n", "test.cfg:1: bad section header '[net] batch=1' (expected '[type]')"},
+    {"[a]b]\n", "test.cfg:1: bad section header '[a]b]' (expected '[type]')"},
+    {"\r\n[net]\r\nx\r\n", "test.cfg:3: expected 'key = value' or '[section]', got 'x'"},
+};
+
+START_TEST(test_parse_errors)
+{
+    cn_cfg *cfg = (cn_cfg *)&cfg; /* must be reset to NULL */
+    cn_error err = {0};
+    cn_status st = cn_cfg_parse_string("test.cfg", parse_errors[_i].text, &cfg, &err);
+    ck_assert_int_eq(st, CN_ERR_CFG);
+    ck_assert_int_eq(err.code, CN_ERR_CFG);
+    ck_assert_ptr_null(cfg);
+    ck_assert_str_eq(err.msg, parse_errors[_i].msg);
+}
+END_TEST
+
+START_TEST(test_parse_file)
+{
+    cn_cfg *cfg = (cn_cfg *)&cfg;
+    cn_error err = {0};
+    ck_assert_int_eq(cn_cfg_parse_file("cfg/no_such_file.cfg", &cfg, &err), CN_ERR_IO);
+    ck_assert_ptr_null(cfg);
+    ck_assert_str_eq(err.msg, "cfg/no_such_file.cfg: cannot open: No such file or directory");
+
+    const char *dir = tu_tmpdir();
+    const char *path = tu_write(dir, "ok.cfg", "[net]\nbatch = 8\n\n[dense]\noutput = 5\n");
+    ck_assert_int_eq(cn_cfg_parse_file(path, &cfg, &err), CN_OK);
+    ck_assert_str_eq(cfg->file, path);
+    ck_assert_int_eq(cfg->n_sections, 2);
+    ck_assert_str_eq(value_of(cn_cfg_find(cfg, "dense"), "output"), "5");
+    ck_assert_int_eq(cn_cfg_find(cfg, "dense")->line, 4);
+    cn_cfg_free(cfg);
+
+    char want[600];
+    path = tu_write(dir, "bad.cfg", "[net]\nbatch 8\n");
+    snprintf(want, sizeof want, "%s:2: expected 'key = value' or '[section]', got 'batch 8'", path);
+    ck_assert_int_eq(cn_cfg_parse_file(path, &cfg, &err), CN_ERR_CFG);
+    ck_assert_ptr_null(cfg);
+    ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+/* ---- --set ---- */
+
+static const char *set_text = "[net]\n"             /* 1 */
+                              "batch = 32\n"        /* 2 */
+                              "[dense]\n"           /* 3 */
+                              "name = enc\n"        /* 4 */
+                              "output = 64\n"       /* 5 */
+                              "[dense]\n"           /* 6 */
+                              "output = 784\n"      /* 7 */
+                              "[optim]\n"           /* 8 */
+                              "lr = 0.01\n"         /* 9 */
+                              "[sigmoid]\n"         /* 10 */
+                              "name = optim\n";     /* 11 */
+
+START_TEST(test_set_ok)
+{
+    cn_cfg *cfg = parse_ok(set_text);
+    cn_error err = {0};
+    /* replace by type: the line stays */
+    ck_assert_int_eq(cn_cfg_set(cfg, "net.batch=64", &err), CN_OK);
+    ck_assert_str_eq(value_of(&cfg->sections[0], "batch"), "64");
+    ck_assert_int_eq(cn_cfg_entry_find(&cfg->sections[0], "batch")->line, 2);
+    /* append by type: the header's line */
+    ck_assert_int_eq(cn_cfg_set(cfg, " net.seed = 9 ", &err), CN_OK);
+    ck_assert_int_eq(cfg->sections[0].n_entries, 2);
+    ck_assert_str_eq(value_of(&cfg->sections[0], "seed"), "9");
+    ck_assert_int_eq(cn_cfg_entry_find(&cfg->sections[0], "seed")->line, 1);
+    /* by name, and a value with '=' and '.' in it */
+    ck_assert_int_eq(cn_cfg_set(cfg, "enc.output=256", &err), CN_OK);
+    ck_assert_str_eq(value_of(&cfg->sections[1], "output"), "256");
+    ck_assert_str_eq(value_of(&cfg->sections[2], "output"), "784");
+    ck_assert_int_eq(cn_cfg_set(cfg, "enc.path=a.b=c", &err), CN_OK);
+    ck_assert_str_eq(value_of(&cfg->sections[1], "path"), "a.b=c");
+    /* names come before types: "optim" is the [sigmoid]'s name */
+    ck_assert_int_eq(cn_cfg_set(cfg, "optim.gain=2", &err), CN_OK);
+    ck_assert_str_eq(value_of(&cfg->sections[4], "gain"), "2");
+    ck_assert_ptr_null(cn_cfg_entry_find(&cfg->sections[3], "gain"));
+    ck_assert_str_eq(value_of(&cfg->sections[3], "lr"), "0.01");
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+static const struct {
+    const char *override, *msg;
+} set_errors[] = {
+    {"foo", "--set 'foo': expected section.key=value"},
+    {"foo=1", "--set 'foo=1': expected section.key=value"},
+    {"net.batch", "--set 'net.batch': expected section.key=value"},
+    {".batch=1", "--set '.batch=1': expected section.key=value"},
+    {"net.=1", "--set 'net.=1': expected section.key=value"},
+    {"net.batch=", "--set 'net.batch=': expected section.key=value"},
+    {"net=a.b", "--set 'net=a.b': expected section.key=value"},
+    {"x.lr=1", "--set 'x.lr=1': no section named or typed 'x' in test.cfg"},
+    {"dense.output=3", "--set 'dense.output=3': 2 sections typed 'dense' in test.cfg (lines 3, 6); "
+                       "give one a name= and set that name"},
+};
+
+START_TEST(test_set_errors)
+{
+    cn_cfg *cfg = parse_ok(set_text);
+    cn_error err = {0};
+    ck_assert_int_eq(cn_cfg_set(cfg, set_errors[_i].override, &err), CN_ERR_USAGE);
+    ck_assert_int_eq(err.code, CN_ERR_USAGE);
+    ck_assert_str_eq(err.msg, set_errors[_i].msg);
+    /* nothing changed */
+    ck_assert_int_eq(cfg->sections[1].n_entries, 2);
+    ck_assert_int_eq(cfg->sections[2].n_entries, 1);
+    ck_assert_str_eq(value_of(&cfg->sections[0], "batch"), "32");
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+/* ---- key views ---- */
+
+static const cn_key base_keys[] = {
+    {"type", CN_KEY_STRING, "sgd", NULL, "optimizer"},
+    {"name", CN_KEY_STRING, NULL, NULL, "a name"},
+    CN_KEY_END,
+};
+
+static const cn_key test_keys[] = {
+    {"output", CN_KEY_INT, NULL, NULL, "a positive integer, the width"},
+    {"steps", CN_KEY_INT, "10", NULL, "steps"},
+    {"lr", CN_KEY_FLOAT, "0.01", NULL, "learning rate"},
+    {"learning_rate", CN_KEY_FLOAT, "0.5", NULL, "learning rate"},
+    {"momentum", CN_KEY_FLOAT, "0.9", NULL, "momentum"},
+    {"nesterov", CN_KEY_BOOL, "no", NULL, "Nesterov"},
+    {"activation", CN_KEY_ENUM, "linear", "linear|sigmoid|tanh", "nonlinearity"},
+    {"shape", CN_KEY_LIST, "1,28,28", NULL, "input shape"},
+    {"need", CN_KEY_FLOAT, NULL, NULL, NULL},
+    {"broken", CN_KEY_INT, "ten", NULL, "a bad default"},
+    {"type", CN_KEY_INT, "3", NULL, "shadowed by base_keys"},
+    CN_KEY_END,
+};
+
+/* Parse `body` as the entries of a single [layer] section (header line 1). */
+static cn_cfg *one_section(const char *body, cn_sec *s)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "[layer]\n%s", body);
+    cn_cfg *cfg = parse_ok(text);
+    *s = cn_sec_make(cfg, &cfg->sections[0], base_keys, test_keys, NULL);
+    ck_assert_ptr_null(s->tables[2]);
+    ck_assert_ptr_null(s->tables[3]);
+    return cfg;
+}
+
+START_TEST(test_getters_ok)
+{
+    cn_sec s;
+    cn_cfg *cfg = one_section("output = -12\nlr = 1e-3\nnesterov = TRUE\nactivation = tanh\n"
+                              "shape = 3, 32 ,32\nname = enc coder\n",
+                              &s);
+    cn_error err = {0};
+    int i = 0, n = 0, v[4] = {0};
+    float f = 0;
+    const char *str = NULL;
+    ck_assert_int_eq(cn_sec_int(&s, "output", &i, &err), CN_OK);
+    ck_assert_int_eq(i, -12);
+    ck_assert_int_eq(cn_sec_int_min(&s, "steps", 1, &i, &err), CN_OK);
+    ck_assert_int_eq(i, 10);
+    ck_assert_int_eq(cn_sec_float(&s, "lr", &f, &err), CN_OK);
+    ck_assert_float_eq(f, 1e-3f);
+    ck_assert_int_eq(cn_sec_float_range(&s, "momentum", 0, 1, &f, &err), CN_OK);
+    ck_assert_float_eq(f, 0.9f);
+    ck_assert_int_eq(cn_sec_bool(&s, "nesterov", &i, &err), CN_OK);
+    ck_assert_int_eq(i, 1);
+    ck_assert_int_eq(cn_sec_enum(&s, "activation", &i, &err), CN_OK);
+    ck_assert_int_eq(i, 2);
+    ck_assert_int_eq(cn_sec_ints(&s, "shape", v, 3, &n, &err), CN_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(v[0], 3);
+    ck_assert_int_eq(v[1], 32);
+    ck_assert_int_eq(v[2], 32);
+    ck_assert_int_eq(cn_sec_str(&s, "name", &str, &err), CN_OK);
+    ck_assert_str_eq(str, "enc coder");
+    /* the first table wins: "type" is a string defaulting to "sgd" */
+    ck_assert_int_eq(cn_sec_str(&s, "type", &str, &err), CN_OK);
+    ck_assert_str_eq(str, "sgd");
+    ck_assert_int_eq(cn_sec_finish(&s, &err), CN_OK);
+    cn_cfg_free(cfg);
+
+    /* defaults, and every bool spelling */
+    cfg = one_section("output = 1\n", &s);
+    ck_assert_int_eq(cn_sec_str(&s, "name", &str, &err), CN_OK);
+    ck_assert_ptr_null(str);
+    ck_assert_int_eq(cn_sec_bool(&s, "nesterov", &i, &err), CN_OK);
+    ck_assert_int_eq(i, 0);
+    ck_assert_int_eq(cn_sec_enum(&s, "activation", &i, &err), CN_OK);
+    ck_assert_int_eq(i, 0);
+    ck_assert_int_eq(cn_sec_ints(&s, "shape", v, 4, &n, &err), CN_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(v[1], 28);
+    ck_assert_int_eq(cn_sec_float(&s, "learning_rate", &f, &err), CN_OK);
+    ck_assert_float_eq(f, 0.5f);
+    cn_cfg_free(cfg);
+    static const char *const words[] = {"0", "1", "false", "True", "no", "YES"};
+    for (int k = 0; k < 6; k++) {
+        char body[64];
+        snprintf(body, sizeof body, "nesterov = %s\n", words[k]);
+        cfg = one_section(body, &s);
+        i = -1;
+        ck_assert_int_eq(cn_sec_bool(&s, "nesterov", &i, &err), CN_OK);
+        ck_assert_int_eq(i, k % 2);
+        cn_cfg_free(cfg);
+    }
+}
+END_TEST
+
+/* Each row: one entry in [layer] (line 2), the getter, and the message. */
+enum getter { G_INT, G_INT_MIN, G_FLOAT, G_RANGE, G_BOOL, G_ENUM, G_INTS };
+
+static const struct {
+    const char *body;
+    enum getter g;
+    const char *key, *msg;
+} bad_values[] = {
+    {"output = abc", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got 'abc'"},
+    {"output = 12x", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got '12x'"},
+    {"output = 1.5", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got '1.5'"},
+    {"output = 99999999999", G_INT, "output",
+     "test.cfg:2: key 'output' expects an integer, got '99999999999'"},
+    {"output = 0", G_INT_MIN, "output",
+     "test.cfg:2: key 'output' expects an integer >= 1, got '0'"},
+    {"output = x", G_INT_MIN, "output",
+     "test.cfg:2: key 'output' expects an integer >= 1, got 'x'"},
+    {"lr = 1e", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got '1e'"},
+    {"lr = nan", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got 'nan'"},
+    {"lr = 1e99", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got '1e99'"},
+    {"lr = 1.5", G_RANGE, "lr", "test.cfg:2: key 'lr' expects a number in [0, 1], got '1.5'"},
+    {"lr = -0.5", G_RANGE, "lr", "test.cfg:2: key 'lr' expects a number in [0, 1], got '-0.5'"},
+    {"nesterov = maybe", G_BOOL, "nesterov",
+     "test.cfg:2: key 'nesterov' expects 0, 1, true or false, got 'maybe'"},
+    {"nesterov = 2", G_BOOL, "nesterov",
+     "test.cfg:2: key 'nesterov' expects 0, 1, true or false, got '2'"},
+    {"activation = sigmod", G_ENUM, "activation",
+     "test.cfg:2: key 'activation' expects one of linear, sigmoid, tanh, got 'sigmod'"},
+    {"activation = Tanh", G_ENUM, "activation",
+     "test.cfg:2: key 'activation' expects one of linear, sigmoid, tanh, got 'Tanh'"},
+    {"shape = 1,2,3,4", G_INTS, "shape",
+     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,2,3,4'"},
+    {"shape = 1,x,3", G_INTS, "shape",
+     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,x,3'"},
+    {"shape = 1,,3", G_INTS, "shape",
+     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,,3'"},
+    {"shape = 1 2", G_INTS, "shape",
+     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1 2'"},
+};
+
+static cn_status call_getter(cn_sec *s, enum getter g, const char *key, cn_error *err)
+{
+    int i = 0, v[3], n = 0;
+    float f = 0;
+    switch (g) {
+    case G_INT: return cn_sec_int(s, key, &i, err);
+    case G_INT_MIN: return cn_sec_int_min(s, key, 1, &i, err);
+    case G_FLOAT: return cn_sec_float(s, key, &f, err);
+    case G_RANGE: return cn_sec_float_range(s, key, 0, 1, &f, err);
+    case G_BOOL: return cn_sec_bool(s, key, &i, err);
+    case G_ENUM: return cn_sec_enum(s, key, &i, err);
+    case G_INTS: return cn_sec_ints(s, key, v, 3, &n, err);
+    }
+    return CN_ERR_INTERNAL;
+}
+
+START_TEST(test_getters_bad)
+{
+    cn_sec s;
+    char body[128];
+    snprintf(body, sizeof body, "%s\n", bad_values[_i].body);
+    cn_cfg *cfg = one_section(body, &s);
+    cn_error err = {0};
+    ck_assert_int_eq(call_getter(&s, bad_values[_i].g, bad_values[_i].key, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, bad_values[_i].msg);
+    ck_assert_int_eq(s.sec->entries[0].used, 1);
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_getters_required_and_internal)
+{
+    cn_sec s;
+    cn_cfg *cfg = one_section("lr = 0.1\n", &s);
+    cn_error err = {0};
+    int i = 7;
+    float f = 0;
+    ck_assert_int_eq(cn_sec_int_min(&s, "output", 1, &i, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg,
+                     "test.cfg:1: [layer] needs key 'output' (a positive integer, the width)");
+    ck_assert_int_eq(i, 7);
+    ck_assert_int_eq(cn_sec_float(&s, "need", &f, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:1: [layer] needs key 'need'");
+    ck_assert_int_eq(cn_sec_int(&s, "size", &i, &err), CN_ERR_INTERNAL);
+    ck_assert_str_eq(err.msg, "internal: key 'size' read by [layer] is not in its key table");
+    ck_assert_int_eq(cn_sec_int(&s, "broken", &i, &err), CN_ERR_INTERNAL);
+    ck_assert_str_eq(err.msg,
+                     "internal: default of key 'broken' in [layer] expects an integer, got 'ten'");
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_has_line_bad_errorf)
+{
+    cn_sec s;
+    cn_cfg *cfg = one_section("\nlr = 0.5\n", &s);
+    cn_error err = {0};
+    ck_assert_int_eq(cn_sec_line(&s, "lr"), 3);
+    ck_assert_int_eq(cn_sec_line(&s, "output"), 1);
+    ck_assert_int_eq(cn_sec_has(&s, "output"), 0);
+    ck_assert_int_eq(s.sec->entries[0].used, 0);
+    ck_assert_int_eq(cn_sec_has(&s, "lr"), 1);
+    ck_assert_int_eq(s.sec->entries[0].used, 1);
+
+    ck_assert_int_eq(cn_sec_bad(&s, "lr", CN_OK, &err, "too large for %s", "adam"), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:3: key 'lr' = '0.5': too large for adam");
+    ck_assert_int_eq(cn_sec_bad(&s, "output", CN_ERR_SHAPE, &err, "needs %d", 4), CN_ERR_SHAPE);
+    ck_assert_int_eq(err.code, CN_ERR_SHAPE);
+    ck_assert_str_eq(err.msg, "test.cfg:1: key 'output': needs 4");
+    ck_assert_int_eq(cn_sec_errorf(&s, CN_OK, &err, "input has %d dims", 3), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:1: [layer]: input has 3 dims");
+    ck_assert_int_eq(cn_sec_errorf(&s, CN_ERR_SHAPE, &err, "x"), CN_ERR_SHAPE);
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+/* ---- unknown keys ---- */
+
+static const struct {
+    const char *body, *msg;
+} unknown_keys[] = {
+    {"lr = 1\nlerning_rate = 0.1\n",
+     "test.cfg:3: unknown key 'lerning_rate' in [layer] (did you mean 'learning_rate'?; accepted: "
+     "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
+     "broken)"},
+    {"momentun = 0.1\n",
+     "test.cfg:2: unknown key 'momentun' in [layer] (did you mean 'momentum'?; accepted: "
+     "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
+     "broken)"},
+    {"activ = tanh\n",
+     "test.cfg:2: unknown key 'activ' in [layer] (did you mean 'activation'?; accepted: "
+     "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
+     "broken)"},
+    {"\n\nbias = 1\n",
+     "test.cfg:4: unknown key 'bias' in [layer] (accepted: "
+     "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
+     "broken)"},
+    {"xy = 1\n",
+     "test.cfg:2: unknown key 'xy' in [layer] (accepted: "
+     "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
+     "broken)"},
+};
+
+START_TEST(test_finish_unknown)
+{
+    cn_sec s;
+    cn_cfg *cfg = one_section(unknown_keys[_i].body, &s);
+    cn_error err = {0};
+    float f;
+    ck_assert_int_eq(cn_sec_float(&s, "lr", &f, &err), CN_OK);
+    ck_assert_int_eq(cn_sec_finish(&s, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, unknown_keys[_i].msg);
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_finish_after_set)
+{
+    /* a key added by --set is checked like one written in the file */
+    cn_cfg *cfg = parse_ok("[layer]\noutput = 3\n");
+    cn_error err = {0};
+    ck_assert_int_eq(cn_cfg_set(cfg, "layer.outptu=4", &err), CN_OK);
+    cn_sec s = cn_sec_make(cfg, &cfg->sections[0], test_keys, NULL, NULL);
+    ck_assert_ptr_null(s.tables[1]);
+    int i;
+    ck_assert_int_eq(cn_sec_int(&s, "output", &i, &err), CN_OK);
+    ck_assert_int_eq(i, 3);
+    ck_assert_int_eq(cn_sec_finish(&s, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg,
+                     "test.cfg:1: unknown key 'outptu' in [layer] (did you mean 'output'?; "
+                     "accepted: output, steps, lr, learning_rate, momentum, nesterov, activation, "
+                     "shape, need, broken, type)");
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+Suite *cfg_suite(void)
+{
+    Suite *s = suite_create("cfg");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, test_parse_basic);
+    tcase_add_test(tc, test_parse_crlf_bom);
+    tcase_add_loop_test(tc, test_parse_errors, 0, sizeof parse_errors / sizeof parse_errors[0]);
+    tcase_add_test(tc, test_parse_file);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("set");
+    tcase_add_test(tc, test_set_ok);
+    tcase_add_loop_test(tc, test_set_errors, 0, sizeof set_errors / sizeof set_errors[0]);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("keys");
+    tcase_add_test(tc, test_getters_ok);
+    tcase_add_loop_test(tc, test_getters_bad, 0, sizeof bad_values / sizeof bad_values[0]);
+    tcase_add_test(tc, test_getters_required_and_internal);
+    tcase_add_test(tc, test_has_line_bad_errorf);
+    tcase_add_loop_test(tc, test_finish_unknown, 0, sizeof unknown_keys / sizeof unknown_keys[0]);
+    tcase_add_test(tc, test_finish_after_set);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,163 @@
+/* util.c - shared test helpers: nets from cfg text, the finite-difference
+ * gradient checker (Caffe's GradientChecker and ggml's grad mode in spirit),
+ * temporary directories and fixture files. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+cn_status tu_net_err(const char *cfg_text, cn_error *err)
+{
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    cn_status st = cn_cfg_parse_string("test.cfg", cfg_text, &cfg, err);
+    if (!st)
+        st = cn_net_create(cfg, &net, err);
+    cn_net_free(net);
+    cn_cfg_free(cfg);
+    return st;
+}
+
+cn_net *tu_net(const char *cfg_text)
+{
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    cn_error err = {0};
+    if (cn_cfg_parse_string("test.cfg", cfg_text, &cfg, &err) ||
+        cn_net_create(cfg, &net, &err))
+        ck_abort_msg("building the test net failed: %s\n--- cfg ---\n%s", err.msg, cfg_text);
+    cn_cfg_free(cfg);
+    return net;
+}
+
+/* The checked objective: weighted losses + r . output, in double. */
+static double objective(cn_net *net, const cn_rng *saved, const float *x, const int *labels,
+                        const float *r)
+{
+    *cn_net_rng(net) = *saved;
+    cn_net_set_batch(net, x, labels, cn_net_batch(net));
+    cn_net_forward(net);
+    double f = cn_net_loss_forward(net);
+    const cn_tensor *out = &cn_net_output(net)->out;
+    for (size_t i = 0; i < cn_tensor_count(out); i++)
+        f += (double)r[i] * out->data[i];
+    return f;
+}
+
+/* Compare analytic `grad` with central differences over a seeded subset of
+ * `value`; returns the worst relative error. */
+static double check_tensor(cn_net *net, const cn_rng *saved, float *x, const int *labels,
+                           const float *r, float *value, const float *grad, size_t count,
+                           cn_rng *pick, const char *what)
+{
+    const float eps = 1e-3f;
+    double worst = 0.0;
+    size_t n_check = count <= 200 ? count : 200;
+    for (size_t k = 0; k < n_check; k++) {
+        size_t j = count <= 200 ? k : cn_rng_below(pick, (uint32_t)count);
+        float v = value[j];
+        double fd[2];
+        for (int h = 0; h < 2; h++) {
+            float e = h ? eps / 2 : eps;
+            value[j] = v + e;
+            double fp = objective(net, saved, x, labels, r);
+            value[j] = v - e;
+            double fm = objective(net, saved, x, labels, r);
+            value[j] = v;
+            fd[h] = (fp - fm) / (2.0 * e);
+        }
+        /* a kink inside [v-eps, v+eps] makes the two step sizes disagree */
+        if (fabs(fd[0] - fd[1]) > 0.05 * fmax(fmax(fabs(fd[0]), fabs(fd[1])), 1e-2))
+            continue;
+        double a = grad[j], rel = fabs(a - fd[0]) / fmax(fabs(a) + fabs(fd[0]), 1e-3);
+        if (rel > worst) {
+            worst = rel;
+            if (rel > 1e-2)
+                fprintf(stderr, "gradcheck %s[%zu]: analytic %.6g numeric %.6g\n", what, j, a,
+                        fd[0]);
+        }
+    }
+    return worst;
+}
+
+double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed)
+{
+    cn_rng rng;
+    cn_rng_seed(&rng, seed);
+    int n = cn_net_batch(net);
+    size_t d = cn_net_input_size(net);
+    const cn_tensor *out = &cn_net_output(net)->out;
+    size_t n_out = (size_t)n * cn_tensor_sample(out);
+    float *x = malloc((size_t)n * d * sizeof *x), *r = malloc(n_out * sizeof *r);
+    int *labels = malloc((size_t)n * sizeof *labels);
+    ck_assert(x && r && labels);
+    for (size_t i = 0; i < (size_t)n * d; i++)
+        x[i] = cn_rng_uniform(&rng);
+    for (size_t i = 0; i < n_out; i++)
+        r[i] = 2.0f * cn_rng_uniform(&rng) - 1.0f;
+    for (int i = 0; i < n; i++)
+        labels[i] = classes > 0 ? i % classes : -1;
+    cn_net_set_train(net, 1);
+    cn_net_set_input_grad(net, with_input);
+    cn_rng saved = *cn_net_rng(net);
+
+    /* analytic gradients */
+    cn_net_set_batch(net, x, labels, n);
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    cn_net_loss_forward(net);
+    cn_tensor *dout = &cn_net_output(net)->dout;
+    for (size_t i = 0; i < n_out; i++)
+        dout->data[i] += r[i];
+    cn_net_backward(net);
+
+    double worst = 0.0;
+    for (int p = 0; p < cn_net_n_params(net); p++) {
+        cn_param *prm = cn_net_params(net)[p];
+        float *g = malloc(prm->count * sizeof *g);
+        ck_assert(g);
+        memcpy(g, prm->grad, prm->count * sizeof *g);
+        worst = fmax(worst, check_tensor(net, &saved, x, labels, r, prm->value, g, prm->count,
+                                         &rng, prm->name));
+        free(g);
+    }
+    if (with_input) {
+        size_t nx = (size_t)n * d;
+        float *g = malloc(nx * sizeof *g);
+        ck_assert(g);
+        memcpy(g, cn_net_layer(net, 0)->dout.data, nx * sizeof *g);
+        worst = fmax(worst, check_tensor(net, &saved, x, labels, r, x, g, nx, &rng, "input"));
+        free(g);
+    }
+    cn_net_set_input_grad(net, 0);
+    free(x);
+    free(r);
+    free(labels);
+    return worst;
+}
+
+const char *tu_tmpdir(void)
+{
+    static char dirs[8][64];
+    static int next;
+    char *d = dirs[next++ % 8];
+    snprintf(d, sizeof dirs[0], "/tmp/cnet-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+const char *tu_write(const char *dir, const char *name, const char *text)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
