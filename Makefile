@@ -18,7 +18,7 @@ CFLAGS   = -std=c11 $(OPT) $(WARN) $(EXTRA_CFLAGS) $(shell pkg-config --cflags $
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard layers/*.c losses/*.c optim/*.c data/*.c)
+LIB_SRC  = $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c)) $(wildcard layers/*.c losses/*.c optim/*.c data/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=build/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_OBJ = $(TEST_SRC:%.c=build/%.o)
@@ -34,7 +34,9 @@ build/libcnet.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-cnet: build/src/main.o build/libcnet.a
+CLI_OBJ  = $(patsubst %.c,build/%.o,src/main.c $(wildcard src/cli_*.c))
+
+cnet: $(CLI_OBJ) build/libcnet.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/check_cnet: $(TEST_OBJ) build/libcnet.a

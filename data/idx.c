@@ -20,12 +20,24 @@
 
 enum { IDX_TYPE_U8 = 0x08, IDX_MAX_DIMS = 4, CHUNK = 1 << 30 };
 
-/* Why the last gz call on f failed. */
-static const char *gz_why(gzFile f)
+/* Why the last gz call on f failed, without the "path: " zlib puts first. */
+static const char *gz_why(gzFile f, const char *path, int *code)
+{
+    const char *msg = gzerror(f, code);
+    size_t n = strlen(path);
+    if (*code == Z_ERRNO)
+        return strerror(errno);
+    return strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
+}
+
+/* A failed gzread: corrupt compressed data, or the system's error. */
+static cn_status read_error(gzFile f, const char *path, cn_error *err)
 {
     int code;
-    const char *msg = gzerror(f, &code);
-    return code == Z_ERRNO ? strerror(errno) : msg;
+    const char *why = gz_why(f, path, &code);
+    if (code == Z_DATA_ERROR)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: corrupt gzip data: %s", path, why);
+    return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, why);
 }
 
 /* Read up to n bytes; *got gets the count. Returns 0 on a read error. */
@@ -50,7 +62,7 @@ static cn_status read_dims(gzFile f, const char *path, int ndim, int dims[4], si
     unsigned char h[4 * IDX_MAX_DIMS];
     size_t got;
     if (!read_all(f, h, 4 * (size_t)ndim, &got))
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, gz_why(f));
+        return read_error(f, path, err);
     if (got < 4 * (size_t)ndim)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated header: expected %d bytes, found %zu",
                          path, 4 + 4 * ndim, 4 + got);
@@ -83,19 +95,26 @@ static cn_status read_body(gzFile f, const char *path, int ndim, int dims[4],
         return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes of data", path,
                          bytes);
     if (!read_all(f, *data, bytes, &got))
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, gz_why(f));
+        return read_error(f, path, err);
     if (got < bytes)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
                          "the %d-byte header, found %zu", path, bytes, 4 + 4 * ndim, got);
     unsigned char tail[4096];
     do {
         if (!read_all(f, tail, sizeof tail, &got))
-            return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, gz_why(f));
+            return read_error(f, path, err);
         extra += got;
     } while (got == sizeof tail);
     if (extra)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: %zu bytes of trailing data after the %zu "
                          "bytes the header announces", path, extra, bytes);
+    /* zlib reads a gzip stream without its trailer as a short file: the
+     * data came whole, but its checksum could not be verified */
+    int code;
+    gz_why(f, path, &code);
+    if (code == Z_BUF_ERROR)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated gzip stream (the checksum after "
+                         "the data is missing)", path);
     return CN_OK;
 }
 
@@ -112,7 +131,7 @@ cn_status cn_idx_read(const char *path, int *ndim, int dims[4], unsigned char **
     size_t got;
     cn_status st;
     if (!read_all(f, m, 4, &got)) {
-        st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, gz_why(f));
+        st = read_error(f, path, err);
     } else if (got < 4) {
         st = cn_errorf(err, CN_ERR_FORMAT, "%s: truncated header: expected 4 bytes of magic, "
                        "found %zu", path, got);
@@ -166,8 +185,9 @@ cn_status cn_idx_write(const char *path, int ndim, const int dims[4], const unsi
     int ok = gzwrite(f, h, 4 + 4 * (unsigned)ndim) > 0;
     for (size_t off = 0; ok && off < bytes; off += CHUNK)
         ok = gzwrite(f, data + off, (unsigned)CN_MIN(bytes - off, (size_t)CHUNK)) > 0;
+    int code;
     cn_status st = ok ? CN_OK : cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", path,
-                                          gz_why(f));
+                                          gz_why(f, path, &code));
     if (gzclose(f) != Z_OK && !st)
         st = cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     return st;
@@ -182,10 +202,10 @@ static const cn_key idx_keys[] = {
     {"train_images", CN_KEY_STRING, "train-images-idx3-ubyte.gz", NULL,
      "training images, IDX (n, h, w) or (n, c, h, w), in dir unless absolute"},
     {"train_labels", CN_KEY_STRING, "train-labels-idx1-ubyte.gz", NULL,
-     "training labels, IDX (n); empty = unlabelled"},
+     "training labels, IDX (n); none = unlabelled"},
     {"test_images", CN_KEY_STRING, "t10k-images-idx3-ubyte.gz", NULL, "test images"},
     {"test_labels", CN_KEY_STRING, "t10k-labels-idx1-ubyte.gz", NULL,
-     "test labels; empty = unlabelled"},
+     "test labels; none = unlabelled"},
     {"scale", CN_KEY_FLOAT, "0.00392156862745098", NULL,
      "a byte b reads as b * scale (default 1/255: values in [0, 1])"},
     CN_KEY_END,
@@ -269,8 +289,9 @@ static cn_status idx_load(cn_sec *s, cn_split split, cn_dataset **out, cn_error 
     ds->h = dims[ndim - 2];
     ds->w = dims[ndim - 1];
     ds->scale = scale;
-    if (lab[0] && ((st = resolve(dir, lab, base, path, sizeof path, err)) ||
-                   (st = read_labels(ds, path, err))))
+    int labelled = lab[0] && strcmp(lab, "none") != 0;
+    if (labelled && ((st = resolve(dir, lab, base, path, sizeof path, err)) ||
+                     (st = read_labels(ds, path, err))))
         goto fail;
     *out = ds;
     return CN_OK;

@@ -10,7 +10,8 @@
 #include "elementwise.h"
 
 static const cn_key keys[] = {
-    {"delta", CN_KEY_FLOAT, "1", NULL, "residual where the loss turns from quadratic to linear (> 0)"},
+    {"delta", CN_KEY_FLOAT, "1", NULL,
+     "residual where the loss turns from quadratic to linear (> 0)"},
     CN_EW_REDUCE_KEY,
     CN_KEY_END
 };

@@ -5,6 +5,7 @@
 #define CNET_INTERNAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cnet/cnet.h"
 
@@ -57,6 +58,13 @@ double cn_cluster_ari(const int *pred, int k_pred, const int *labels, int k, int
  * on x (n, d); assign (n) and centers (k, d) are written. */
 cn_status cn_kmeans(const float *x, int n, int d, int k, int iters, cn_rng *rng, int *assign,
                     float *centers, cn_error *err);
+
+/* ---- docs (src/doc.c) ---- */
+/* Write the cfg reference (docs/cfg.md) generated from the key tables. */
+void cn_doc_write(FILE *f);
+/* Key tables the builder reads for every layer / loss section. */
+const cn_key *cn_layer_common_keys(void);
+const cn_key *cn_loss_common_keys(void);
 
 /* ---- the network's internals visible to the trainer and checkpoint ---- */
 /* Flat float arenas of the net: parameters then grads (for the checkpoint). */

@@ -1,0 +1,205 @@
+/* xent.c - cross-entropy and KL divergence over each sample's D values
+ * (see xent.h). Legend: n samples, D values each; y, dy (n, D) the attached
+ * layer's out/dout; t, dt (n, D) a target layer's out/dout, or a label c.
+ *
+ *   logits: ln q_d = y_d - lse(y),  lse(y) = m + ln sum_d e^(y_d - m), m = max y
+ *           dL/dy_d = (sum_e t_e) q_d - t_d     (= q_d - t_d for a distribution)
+ *   probs:  ln q_d = ln clamp(y_d, 1e-7, 1 - 1e-7),  dL/dy_d = -t_d / clamp(y_d)
+ *   target: dH/dt_d = -ln q_d;  dKL/dt_d = ln t_d + 1 - ln q_d (t_d clamped
+ *           to 1e-7 inside the log; terms with t_d = 0 add 0 to the value)
+ * L is the mean over the samples that count: all for a layer target, the
+ * labelled ones (label in [0, D); -1 = unlabelled) for labels; 0 if none.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xent.h"
+
+#define EPS 1e-7f
+
+typedef struct xent_state {
+    int probs; /* y holds probabilities, else logits */
+    int kl;    /* add sum t ln t */
+} xent_state;
+
+static size_t sample_size(const cn_loss *loss)
+{
+    return (size_t)loss->layer->c * loss->layer->h * loss->layer->w;
+}
+
+static double clamp_log(float p)
+{
+    return log(p < EPS ? EPS : p > 1.0f - EPS ? 1.0f - EPS : p);
+}
+
+/* The sample's class, or -1 when it does not count (unlabelled). */
+static int label_of(const cn_loss *loss, const cn_ctx *ctx, int s)
+{
+    if (loss->target_kind != CN_TARGET_LABEL)
+        return 0;
+    if (!ctx->labels || ctx->labels[s] < 0 || (size_t)ctx->labels[s] >= sample_size(loss))
+        return -1;
+    return ctx->labels[s];
+}
+
+static int counted(const cn_loss *loss, const cn_ctx *ctx)
+{
+    int m = 0;
+    for (int s = 0; s < ctx->n; s++)
+        m += label_of(loss, ctx, s) >= 0;
+    return m;
+}
+
+/* lse(y) over D logits with max-subtraction. */
+static double log_sum_exp(const float *y, size_t D)
+{
+    float m = y[0];
+    for (size_t d = 1; d < D; d++)
+        m = y[d] > m ? y[d] : m;
+    double z = 0.0;
+    for (size_t d = 0; d < D; d++)
+        z += exp((double)y[d] - m);
+    return m + log(z);
+}
+
+/* ln q_d; lse is only used for logits. */
+static double log_q(const xent_state *x, const float *y, size_t d, double lse)
+{
+    return x->probs ? clamp_log(y[d]) : y[d] - lse;
+}
+
+double cn_xent_forward(cn_loss *loss, const cn_ctx *ctx)
+{
+    const xent_state *x = loss->state;
+    size_t D = sample_size(loss);
+    const cn_tensor *tt = cn_loss_target(loss);
+    double total = 0.0;
+    int m = 0;
+    for (int s = 0; s < ctx->n; s++) {
+        int c = label_of(loss, ctx, s);
+        if (c < 0)
+            continue;
+        const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
+        double lse = x->probs ? 0.0 : log_sum_exp(y, D);
+        m++;
+        if (loss->target_kind == CN_TARGET_LABEL) {
+            total -= log_q(x, y, (size_t)c, lse);
+            continue;
+        }
+        const float *t = tt->data + (size_t)s * D; /* (D) */
+        for (size_t d = 0; d < D; d++) {
+            if (t[d] == 0.0f)
+                continue;
+            total -= t[d] * log_q(x, y, d, lse);
+            if (x->kl && t[d] > 0.0f)
+                total += t[d] * log(t[d]);
+        }
+    }
+    return m ? total / m : 0.0;
+}
+
+/* dy += scale * dL/dy for one sample; t = NULL means the one-hot of c. */
+static void grad_y(const xent_state *x, const float *y, const float *t, int c, size_t D,
+                   double lse, float scale, float *dy)
+{
+    double tsum = 1.0;
+    if (t) {
+        tsum = 0.0;
+        for (size_t d = 0; d < D; d++)
+            tsum += t[d];
+    }
+    for (size_t d = 0; d < D; d++) {
+        double td = t ? t[d] : (int)d == c;
+        double g;
+        if (x->probs) {
+            float p = y[d] < EPS ? EPS : y[d] > 1.0f - EPS ? 1.0f - EPS : y[d];
+            g = -td / p;
+        } else {
+            g = tsum * exp(y[d] - lse) - td;
+        }
+        dy[d] += scale * (float)g;
+    }
+}
+
+void cn_xent_backward(cn_loss *loss, const cn_ctx *ctx)
+{
+    const xent_state *x = loss->state;
+    int m = counted(loss, ctx);
+    if (!m)
+        return;
+    size_t D = sample_size(loss);
+    float scale = loss->weight / (float)m;
+    const cn_tensor *tt = cn_loss_target(loss);
+    int to_target = loss->target_kind == CN_TARGET_LAYER && loss->target_grad &&
+                    loss->target->needs_grad;
+    for (int s = 0; s < ctx->n; s++) {
+        int c = label_of(loss, ctx, s);
+        if (c < 0)
+            continue;
+        size_t off = (size_t)s * D;
+        const float *y = loss->layer->out.data + off;                     /* (D) */
+        const float *t = loss->target_kind == CN_TARGET_LAYER ? tt->data + off : NULL;
+        double lse = x->probs ? 0.0 : log_sum_exp(y, D);
+        if (loss->layer->needs_grad)
+            grad_y(x, y, t, c, D, lse, scale, loss->layer->dout.data + off);
+        if (!to_target)
+            continue;
+        float *dt = loss->target->dout.data + off; /* (D) */
+        for (size_t d = 0; d < D; d++) {
+            double g = -log_q(x, y, d, lse);
+            if (x->kl)
+                g += (t[d] > EPS ? log(t[d]) : log(EPS)) + 1.0;
+            dt[d] += scale * (float)g;
+        }
+    }
+}
+
+void cn_xent_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc)
+{
+    if (loss->target_kind != CN_TARGET_LABEL)
+        return;
+    size_t D = sample_size(loss);
+    int correct = 0, m = 0;
+    for (int s = 0; s < ctx->n; s++) {
+        int c = label_of(loss, ctx, s);
+        if (c < 0)
+            continue;
+        const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
+        size_t best = 0;
+        for (size_t d = 1; d < D; d++)
+            best = y[d] > y[best] ? d : best;
+        correct += best == (size_t)c;
+        m++;
+    }
+    if (m)
+        cn_metric_add(acc, "accuracy", correct, m);
+}
+
+cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
+{
+    int input;
+    cn_status st = cn_sec_enum(s, "input", &input, err);
+    if (st)
+        return st;
+    if (loss->target_kind == CN_TARGET_LABEL && sample_size(loss) < 2) {
+        char shape[128];
+        return cn_sec_errorf(s, CN_ERR_SHAPE, err,
+                             "target=label needs one value per class (at least 2) in layer %s",
+                             cn_layer_shape_str(loss->layer, shape, sizeof shape));
+    }
+    xent_state *x = malloc(sizeof *x);
+    if (!x)
+        return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory", loss->name);
+    const cn_layer_ops *ops = loss->layer->ops;
+    x->probs = input == 2 || (input == 0 && ops && strcmp(ops->type, "softmax") == 0);
+    x->kl = kl;
+    loss->state = x;
+    return CN_OK;
+}
+
+void cn_xent_destroy(cn_loss *loss)
+{
+    free(loss->state);
+    loss->state = NULL;
+}

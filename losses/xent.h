@@ -1,0 +1,31 @@
+/* xent.h - the cross-entropy core shared by cce and kl. Internal to losses/.
+ *
+ * Per sample, q is the model's distribution over the D values of the
+ * attached output y: q = softmax(y) for logits, q = y for probabilities.
+ * The target t is a distribution (a layer's output) or the one-hot of the
+ * sample's label. cce is H(t, q) = -sum_d t_d ln q_d; kl adds
+ * sum_d t_d ln t_d, giving KL(t || q). Both have the same gradient in y.
+ */
+#ifndef CNET_LOSSES_XENT_H
+#define CNET_LOSSES_XENT_H
+
+#include "internal.h"
+
+/* The `input` key row of cce and kl. */
+#define CN_XENT_INPUT_KEY                                                                  \
+    {"input", CN_KEY_ENUM, "auto", "auto|logits|probs",                                    \
+     "auto: probs when attached to a [softmax] layer, else logits (fused log-softmax)"}
+
+/* Read `input`, check the target (labels need D >= 2), allocate the state.
+ * kl = 1 adds the target's negative entropy (KL divergence). */
+cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err);
+/* Mean over the labelled (or all, for a layer target) samples. */
+double cn_xent_forward(cn_loss *loss, const cn_ctx *ctx);
+/* Add weight * dL/dy (and dL/dt with target_grad). */
+void cn_xent_backward(cn_loss *loss, const cn_ctx *ctx);
+/* "accuracy" (argmax == label) for label targets. */
+void cn_xent_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc);
+/* Free the state of cn_xent_setup. */
+void cn_xent_destroy(cn_loss *loss);
+
+#endif

@@ -1,0 +1,141 @@
+/* cli_eval.c - `cnet eval CFG` (metrics of a trained network on held-out
+ * data) and `cnet kmeans CFG` (the k-means-on-raw-pixels baseline that
+ * clustering results are compared with). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "internal.h"
+
+/* The dataset and index list of the chosen split. */
+static cn_status pick_split(const cn_data *d, const char *split, const cn_dataset **ds,
+                            const int **idx, int *n, cn_error *err)
+{
+    *ds = d->train;
+    if (!strcmp(split, "test")) {
+        *ds = d->test, *idx = NULL, *n = d->test->n;
+    } else if (!strcmp(split, "train")) {
+        *idx = d->train_idx, *n = d->n_train;
+    } else {
+        if (!d->n_valid)
+            return cn_errorf(err, CN_ERR_USAGE, "--split valid: the cfg has no validation "
+                             "split (set [data] valid_fraction)");
+        *idx = d->valid_idx, *n = d->n_valid;
+    }
+    return CN_OK;
+}
+
+static void print_metrics(const cli_opts *o, const char *weights, int n, const cn_metrics *m)
+{
+    if (o->json) {
+        printf("{\"cfg\": \"%s\", \"split\": \"%s\", \"weights\": \"%s\", \"samples\": %d, "
+               "\"metrics\": {", o->cfg, o->split, weights, n);
+        for (int i = 0; i < m->n; i++)
+            printf("%s\"%s\": %.6g", i ? ", " : "", m->name[i],
+                   isfinite(m->value[i]) ? m->value[i] : -1.0);
+        printf("}}\n");
+        return;
+    }
+    printf("%s on %s split (%d samples), weights %s\n", o->cfg, o->split, n, weights);
+    for (int i = 0; i < m->n; i++)
+        printf("  %-22s %.6g\n", m->name[i], m->value[i]);
+}
+
+int cli_eval(int argc, char **argv)
+{
+    cli_opts o;
+    cn_error err = {0};
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    cn_data *data = NULL;
+    int rc = 0;
+    char weights[1024];
+    if (cli_parse(argc, argv, 2, "--set --weights --split --json --seed --run-dir", &o, &err))
+        return cli_fail(&err);
+    const cn_dataset *ds = NULL;
+    const int *idx = NULL;
+    int n = 0;
+    cn_metrics m;
+    if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
+        cn_data_open(cfg, cn_net_seed(net), &data, &err) ||
+        pick_split(data, o.split, &ds, &idx, &n, &err))
+        goto fail;
+    if (o.weights) {
+        snprintf(weights, sizeof weights, "%s", o.weights);
+    } else {
+        char dir[600];
+        if (o.run_dir)
+            snprintf(dir, sizeof dir, "%s", o.run_dir);
+        else
+            snprintf(dir, sizeof dir, "runs/%s", cn_net_name(net));
+        snprintf(weights, sizeof weights, "%s/best.ckpt", dir);
+        if (access(weights, R_OK) != 0)
+            snprintf(weights, sizeof weights, "%s/last.ckpt", dir);
+    }
+    if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval(net, ds, idx, n, &m, &err))
+        goto fail;
+    print_metrics(&o, weights, n, &m);
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    cn_data_close(data);
+    cn_net_free(net);
+    cn_cfg_free(cfg);
+    return rc;
+}
+
+int cli_kmeans(int argc, char **argv)
+{
+    cli_opts o;
+    cn_error err = {0};
+    cn_cfg *cfg = NULL;
+    cn_data *data = NULL;
+    float *x = NULL, *centers = NULL;
+    int *assign = NULL, *labels = NULL, rc = 0;
+    if (cli_parse(argc, argv, 2, "--set --split --k --seed", &o, &err))
+        return cli_fail(&err);
+    const cn_dataset *ds = NULL;
+    const int *idx = NULL;
+    int n = 0;
+    if (cli_load_cfg(&o, &cfg, &err) || cn_data_open(cfg, 1, &data, &err) ||
+        pick_split(data, o.split, &ds, &idx, &n, &err))
+        goto fail;
+    size_t d = (size_t)ds->c * ds->h * ds->w;
+    x = malloc((size_t)n * d * sizeof *x);
+    centers = malloc((size_t)o.k * d * sizeof *centers);
+    assign = malloc((size_t)n * sizeof *assign);
+    labels = malloc((size_t)n * sizeof *labels);
+    if (!x || !centers || !assign || !labels) {
+        cn_errorf(&err, CN_ERR_NOMEM, "out of memory for k-means on %d samples", n);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        int j = idx ? idx[i] : i;
+        cn_dataset_sample(ds, j, x + (size_t)i * d);
+        labels[i] = ds->labels ? ds->labels[j] : -1;
+    }
+    cn_rng rng;
+    cn_rng_seed(&rng, o.seed >= 0 ? (uint64_t)o.seed : 1);
+    if (cn_kmeans(x, n, (int)d, o.k, 300, &rng, assign, centers, &err))
+        goto fail;
+    printf("k-means on raw pixels, k = %d, %s split (%d samples)\n", o.k, o.split, n);
+    if (ds->labels) {
+        printf("  cluster_acc %.4f\n", cn_cluster_acc(assign, o.k, labels, ds->n_classes, n));
+        printf("  nmi         %.4f\n", cn_cluster_nmi(assign, o.k, labels, ds->n_classes, n));
+        printf("  ari         %.4f\n", cn_cluster_ari(assign, o.k, labels, ds->n_classes, n));
+    }
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    free(x);
+    free(centers);
+    free(assign);
+    free(labels);
+    cn_data_close(data);
+    cn_cfg_free(cfg);
+    return rc;
+}
