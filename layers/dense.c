@@ -51,6 +51,10 @@ static cn_status read_act(cn_sec *s, dense_state *st, cn_error *err)
         return rc;
     st->act = (cn_act)a;
     st->param = 1.0f;
+    if (st->act != CN_ACT_SIGMOID && cn_sec_has(s, "gain"))
+        return cn_sec_bad(s, "gain", CN_ERR_CFG, err, "applies only to activation=sigmoid");
+    if (st->act != CN_ACT_LEAKY && cn_sec_has(s, "slope"))
+        return cn_sec_bad(s, "slope", CN_ERR_CFG, err, "applies only to activation=leaky");
     if (st->act == CN_ACT_SIGMOID)
         return cn_sec_float(s, "gain", &st->param, err);
     if (st->act == CN_ACT_LEAKY) {
@@ -60,10 +64,6 @@ static cn_status read_act(cn_sec *s, dense_state *st, cn_error *err)
             rc = cn_sec_bad(s, "slope", CN_ERR_CFG, err, "expects a slope >= 0");
         return rc;
     }
-    if (cn_sec_has(s, "gain"))
-        return cn_sec_bad(s, "gain", CN_ERR_CFG, err, "applies only to activation=sigmoid");
-    if (cn_sec_has(s, "slope"))
-        return cn_sec_bad(s, "slope", CN_ERR_CFG, err, "applies only to activation=leaky");
     return CN_OK;
 }
 

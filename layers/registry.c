@@ -4,6 +4,7 @@
 
 #include "internal.h"
 
+extern const cn_layer_ops cn_layer_batchnorm;
 extern const cn_layer_ops cn_layer_dense, cn_layer_sigmoid, cn_layer_tanh, cn_layer_relu,
     cn_layer_leaky, cn_layer_linear, cn_layer_softmax, cn_layer_route, cn_layer_noise;
 
@@ -17,6 +18,7 @@ static const cn_layer_ops *const types[] = {
     &cn_layer_softmax,
     &cn_layer_route,
     &cn_layer_noise,
+    &cn_layer_batchnorm,
     NULL,
 };
 

@@ -17,8 +17,6 @@
 
 #include "elementwise.h"
 
-#define EPS 1e-7f
-
 static const cn_key keys[] = {
     {"input", CN_KEY_ENUM, "probs", "probs|logits",
      "probs: the layer outputs probabilities; logits: it outputs logits (stable softplus form)"},
@@ -26,22 +24,17 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-static float clampp(float y)
-{
-    return y < EPS ? EPS : y > 1.0f - EPS ? 1.0f - EPS : y;
-}
-
 static double prob_value(float y, float t, float p)
 {
     (void)p;
-    double q = clampp(y);
+    double q = cn_prob_clamp(y);
     return -(t * log(q) + (1.0 - t) * log1p(-q));
 }
 
 static float prob_dy(float y, float t, float p)
 {
     (void)p;
-    double q = clampp(y);
+    double q = cn_prob_clamp(y);
     return (float)((q - t) / (q * (1.0 - q)));
 }
 
@@ -49,7 +42,7 @@ static float prob_dt(float y, float t, float p)
 {
     (void)t;
     (void)p;
-    double q = clampp(y);
+    double q = cn_prob_clamp(y);
     return (float)(log1p(-q) - log(q));
 }
 

@@ -7,8 +7,8 @@
  * when the attached layer is a [softmax]. t is the one-hot of the label
  * (m = labelled samples; unlabelled ones, label -1, are skipped) or a
  * target layer's distribution (m = n). Shared core: xent.c. The multi-class
- * cross-entropy of the loss-function lecture (seeds/003); reports
- * "accuracy" (argmax == label) in evaluation.
+ * cross-entropy of the loss-function lecture (seeds/003). Evaluation reports
+ * "accuracy" (argmax == label) for it, as for every label target (src/eval.c).
  */
 #include "xent.h"
 
@@ -31,6 +31,5 @@ const cn_loss_ops cn_loss_cce = {
     .setup = cce_setup,
     .forward = cn_xent_forward,
     .backward = cn_xent_backward,
-    .metrics = cn_xent_metrics,
     .destroy = cn_xent_destroy,
 };

@@ -117,7 +117,7 @@ void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, floa
 int cn_penalty_is_weight(const cn_param *p)
 {
     size_t len = strlen(p->name);
-    return !(len >= 2 && strcmp(p->name + len - 2, ".b") == 0);
+    return !p->buffer && !(len >= 2 && strcmp(p->name + len - 2, ".b") == 0);
 }
 
 cn_status cn_penalty_setup(cn_loss *loss, cn_sec *s, cn_error *err)
@@ -126,12 +126,12 @@ cn_status cn_penalty_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     for (int i = 0; i < l->n_params; i++)
         if (cn_penalty_is_weight(l->params[i]))
             return CN_OK;
-    char shape[128];
+    char shape[64];
     return cn_sec_errorf(s, CN_ERR_CFG, err,
-                         "layer %s has no weight parameter to penalise (%s); attach it "
+                         "layer '%s' (%s, %s) has no weight parameter (%s); attach the penalty "
                          "with layer= to a layer with weights, such as a [dense] layer",
-                         cn_layer_shape_str(l, shape, sizeof shape),
-                         l->n_params ? "only biases" : "no parameters");
+                         l->name, l->ops->type, cn_layer_shape_str(l, shape, sizeof shape),
+                         l->n_params ? "only biases" : "no parameters at all");
 }
 
 double cn_penalty_value(const cn_loss *loss, double (*f)(float w))

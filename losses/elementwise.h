@@ -7,7 +7,8 @@
  *   reduce=sum   L = 1/n     sum_{s,d} f(y_sd, t_sd)   (summed per sample)
  * dL/dy = scale * df/dy, and with target_grad dL/dt = scale * df/dt.
  * A weight penalty maps g(w) over every parameter of the attached layer
- * whose name does not end in ".b" (the weights, not the biases).
+ * whose name does not end in ".b" (the weights, not the biases) and that is
+ * not a buffer (running statistics are not trained).
  */
 #ifndef CNET_LOSSES_ELEMENTWISE_H
 #define CNET_LOSSES_ELEMENTWISE_H
@@ -21,6 +22,13 @@ typedef struct cn_ew_kernel {
     float (*dy)(float y, float t, float p); /* df/dy */
     float (*dt)(float y, float t, float p); /* df/dt, for target_grad */
 } cn_ew_kernel;
+
+/* Probabilities are clamped into [1e-7, 1 - 1e-7] wherever their log is taken. */
+#define CN_PROB_EPS 1e-7f
+static inline float cn_prob_clamp(float p)
+{
+    return p < CN_PROB_EPS ? CN_PROB_EPS : p > 1.0f - CN_PROB_EPS ? 1.0f - CN_PROB_EPS : p;
+}
 
 /* The squared error f = (y - t)^2, shared by mse and rmse. */
 extern const cn_ew_kernel cn_ew_squared;
@@ -46,7 +54,7 @@ double cn_ew_sum(const cn_loss *loss, int n, const cn_ew_kernel *k, float p);
  * when target_grad, scale * df/dt into the target layer's dout. */
 void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, float scale);
 
-/* 1 when p is a weight (its name does not end in ".b"). */
+/* 1 when p is a weight: not a buffer, name not ending in ".b". */
 int cn_penalty_is_weight(const cn_param *p);
 /* Error unless the attached layer owns at least one weight. */
 cn_status cn_penalty_setup(cn_loss *loss, cn_sec *s, cn_error *err);

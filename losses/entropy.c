@@ -17,6 +17,8 @@
  * Numerics: with a = -beta X and m = max a along the softmax's axis,
  *   H = ln sum e^(a - m) + sum Q (m - a)      (= beta sum Q X + ln Z, eq. 5)
  * adds only non-negative terms and never takes the log of an underflowed Q.
+ * Only per-node statistics are kept (2 N doubles, sized at setup); the
+ * per-sample ones are recomputed where needed, so no buffer depends on B.
  * Metrics: entropy_sample = mean H_l over samples (nats); entropy_node =
  * mean over nodes of H_i / ln B, in [0, 1] (1: a node is spread evenly over
  * the batch), normalised so batches of any size B >= 2 compare.
@@ -29,13 +31,11 @@
 
 typedef struct entropy_state {
     float beta, lambda;
-    int n;        /* samples in the last forward */
-    float *q;     /* (B, N) Q in the output's layout */
-    float *p;     /* (B, N) P in the output's layout */
-    double *sq;   /* (B) sum_i X[i,l] Q[i,l] */
-    double *sp;   /* (N) sum_l X[i,l] P[i,l] */
-    double *hs;   /* (B) H_l */
-    double *hn;   /* (N) H_i */
+    int n;           /* samples in the last forward */
+    double h_sample; /* sum_l H_l of the last forward */
+    double h_node;   /* sum_i H_i of the last forward */
+    double *lz;      /* (N) ln sum_l e^(-beta X[i,l]): P's normaliser per node */
+    double *sx;      /* (N) sum_l X[i,l] P[i,l] */
 } entropy_state;
 
 static const cn_key keys[] = {
@@ -46,29 +46,35 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-/* Softmax of a = -beta x over `count` values `stride` apart, into q (same
- * stride); returns its entropy and sets *sx = sum x q. */
-static double soft_entropy(const float *x, size_t stride, int count, double beta, float *q,
+/* Softmax q of a = -beta x over `count` values `stride` apart: returns its
+ * entropy, sets *lz = ln sum e^a and *sx = sum x q. */
+static double soft_entropy(const float *x, size_t stride, int count, double beta, double *lz,
                            double *sx)
 {
     double m = -INFINITY;
     for (int j = 0; j < count; j++)
         m = fmax(m, -beta * x[j * stride]);
     double z = 0.0;
-    for (int j = 0; j < count; j++) {
-        double e = exp(-beta * x[j * stride] - m);
-        q[j * stride] = (float)e;
-        z += e;
-    }
+    for (int j = 0; j < count; j++)
+        z += exp(-beta * x[j * stride] - m);
     double h = 0.0, s = 0.0;
     for (int j = 0; j < count; j++) {
-        double qj = q[j * stride] / z;
-        q[j * stride] = (float)qj;
-        h += qj * (m + beta * x[j * stride]);
-        s += qj * x[j * stride];
+        double q = exp(-beta * x[j * stride] - m) / z;
+        h += q * (m + beta * x[j * stride]);
+        s += q * x[j * stride];
     }
+    *lz = m + log(z);
     *sx = s;
     return log(z) + h;
+}
+
+/* P's statistics for every node over the first B samples; returns sum_i H_i. */
+static double node_pass(entropy_state *e, const float *x, int N, int B)
+{
+    double h = 0.0;
+    for (int i = 0; i < N; i++)
+        h += soft_entropy(x + i, (size_t)N, B, e->beta, &e->lz[i], &e->sx[i]);
+    return h;
 }
 
 static double entropy_forward(cn_loss *loss, const cn_ctx *ctx)
@@ -77,35 +83,35 @@ static double entropy_forward(cn_loss *loss, const cn_ctx *ctx)
     const float *x = loss->layer->out.data; /* (B, N) */
     int N = loss->layer->c * loss->layer->h * loss->layer->w, B = ctx->n;
     e->n = B;
+    e->h_sample = e->h_node = 0.0;
     if (B < 1)
         return 0.0;
-    double c = 0.0;
     for (int l = 0; l < B; l++) {
-        size_t off = (size_t)l * N;
-        e->hs[l] = soft_entropy(x + off, 1, N, e->beta, e->q + off, &e->sq[l]);
-        c += e->hs[l];
+        double lz, sx;
+        e->h_sample += soft_entropy(x + (size_t)l * N, 1, N, e->beta, &lz, &sx);
     }
-    for (int i = 0; i < N; i++) {
-        e->hn[i] = soft_entropy(x + i, (size_t)N, B, e->beta, e->p + i, &e->sp[i]);
-        c -= e->lambda * e->hn[i];
-    }
-    return c / B;
+    e->h_node = node_pass(e, x, N, B);
+    return (e->h_sample - e->lambda * e->h_node) / B;
 }
 
 static void entropy_backward(cn_loss *loss, const cn_ctx *ctx)
 {
-    const entropy_state *e = loss->state;
+    entropy_state *e = loss->state;
     const float *x = loss->layer->out.data; /* (B, N) */
     float *dx = loss->layer->dout.data;     /* (B, N) */
     int N = loss->layer->c * loss->layer->h * loss->layer->w, B = ctx->n;
     if (B < 1 || !loss->layer->needs_grad)
         return;
-    double scale = (double)e->beta * e->beta * loss->weight / B;
-    for (int l = 0; l < B; l++) {
+    node_pass(e, x, N, B);
+    double beta = e->beta, scale = beta * beta * loss->weight / B;
+    for (int n = 0; n < B; n++) {
+        const float *xn = x + (size_t)n * N; /* (N) sample n */
+        double lzq, sq;
+        soft_entropy(xn, 1, N, beta, &lzq, &sq);
         for (int k = 0; k < N; k++) {
-            size_t j = (size_t)l * N + k;
-            double g = e->q[j] * (e->sq[l] - x[j]) - e->lambda * e->p[j] * (e->sp[k] - x[j]);
-            dx[j] += (float)(scale * g);
+            double q = exp(-beta * xn[k] - lzq), p = exp(-beta * xn[k] - e->lz[k]);
+            double g = q * (sq - xn[k]) - e->lambda * p * (e->sx[k] - xn[k]);
+            dx[(size_t)n * N + k] += (float)(scale * g);
         }
     }
 }
@@ -115,16 +121,10 @@ static void entropy_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc
     (void)ctx;
     const entropy_state *e = loss->state;
     int N = loss->layer->c * loss->layer->h * loss->layer->w;
-    double hs = 0.0, hn = 0.0;
-    for (int l = 0; l < e->n; l++)
-        hs += e->hs[l];
     if (e->n > 0)
-        cn_metric_add(acc, "entropy_sample", hs, e->n);
-    if (e->n < 2)
-        return;
-    for (int i = 0; i < N; i++)
-        hn += e->hn[i];
-    cn_metric_add(acc, "entropy_node", hn / log((double)e->n), N);
+        cn_metric_add(acc, "entropy_sample", e->h_sample, e->n);
+    if (e->n > 1)
+        cn_metric_add(acc, "entropy_node", e->h_node / log((double)e->n), N);
 }
 
 static cn_status entropy_setup(cn_loss *loss, cn_sec *s, cn_error *err)
@@ -138,26 +138,14 @@ static cn_status entropy_setup(cn_loss *loss, cn_sec *s, cn_error *err)
         st = cn_sec_float_range(s, "lambda", 0.0f, FLT_MAX, &lambda, err);
     if (st)
         return st;
-    const cn_layer *l = loss->layer;
-    size_t B = (size_t)l->out.n, N = (size_t)l->c * l->h * l->w;
-    if (B < 1)
-        return cn_errorf(err, CN_ERR_INTERNAL, "loss '%s': layer '%s' has no batch size yet",
-                         loss->name, l->name);
-    /* one block: the state, then the doubles, then the floats */
-    size_t doubles = 2 * B + 2 * N, floats = 2 * B * N;
-    entropy_state *e = malloc(sizeof *e + doubles * sizeof(double) + floats * sizeof(float));
+    size_t N = (size_t)loss->layer->c * loss->layer->h * loss->layer->w;
+    entropy_state *e = malloc(sizeof *e + 2 * N * sizeof(double));
     if (!e)
-        return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory for %zu x %zu values",
-                         loss->name, B, N);
-    e->beta = beta;
-    e->lambda = lambda;
-    e->n = 0;
-    e->sq = (double *)(e + 1);
-    e->hs = e->sq + B;
-    e->sp = e->hs + B;
-    e->hn = e->sp + N;
-    e->q = (float *)(e->hn + N);
-    e->p = e->q + B * N;
+        return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory for %zu nodes",
+                         loss->name, N);
+    *e = (entropy_state){.beta = beta, .lambda = lambda};
+    e->lz = (double *)(e + 1);
+    e->sx = e->lz + N;
     loss->state = e;
     return CN_OK;
 }

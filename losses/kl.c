@@ -3,7 +3,7 @@
  *
  *   L = 1/m sum_s KL(t_s || q_s),  KL(t || q) = sum_d t_d ln(t_d / q_d)
  * terms with t_d = 0 contribute 0. q is the attached output read as
- * probabilities (input=probs; a [softmax] or any positive output, clamped
+ * probabilities (input=probs: a [softmax] or another output in (0, 1], clamped
  * to [1e-7, 1 - 1e-7] inside the log) or as logits (q = softmax(y)).
  * Gradients: dL/dy = -t / q (probs) or (sum t) q - t (logits), over m;
  * with target_grad dL/dt = ln t + 1 - ln q. t is a target layer (m = n) or

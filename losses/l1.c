@@ -1,6 +1,6 @@
 /* l1.c - L1 penalty on the attached layer's weights (not its biases).
  *
- *   L = sum_j |W_j|  over every parameter whose name does not end in ".b"
+ *   L = sum_j |W_j|  over every non-buffer parameter not ending in ".b"
  *   dL/dW_j = sign(W_j)  (0 at W_j = 0)
  * A per-step value, not divided by the batch: backward adds weight * sign(W)
  * into the parameters' grad. Tibshirani, "Regression shrinkage and

@@ -1,7 +1,7 @@
 /* l2.c - L2 penalty (weight decay as a loss) on the attached layer's
  * weights (not its biases).
  *
- *   L = 0.5 sum_j W_j^2  over every parameter whose name does not end in ".b"
+ *   L = 0.5 sum_j W_j^2  over every non-buffer parameter not ending in ".b"
  *   dL/dW_j = W_j
  * A per-step value, not divided by the batch: backward adds weight * W into
  * the parameters' grad. The L2 (Tikhonov) regulariser of the lecture on

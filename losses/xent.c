@@ -14,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elementwise.h"
 #include "xent.h"
-
-#define EPS 1e-7f
 
 typedef struct xent_state {
     int probs; /* y holds probabilities, else logits */
@@ -26,11 +25,6 @@ typedef struct xent_state {
 static size_t sample_size(const cn_loss *loss)
 {
     return (size_t)loss->layer->c * loss->layer->h * loss->layer->w;
-}
-
-static double clamp_log(float p)
-{
-    return log(p < EPS ? EPS : p > 1.0f - EPS ? 1.0f - EPS : p);
 }
 
 /* The sample's class, or -1 when it does not count (unlabelled). */
@@ -66,7 +60,7 @@ static double log_sum_exp(const float *y, size_t D)
 /* ln q_d; lse is only used for logits. */
 static double log_q(const xent_state *x, const float *y, size_t d, double lse)
 {
-    return x->probs ? clamp_log(y[d]) : y[d] - lse;
+    return x->probs ? log(cn_prob_clamp(y[d])) : y[d] - lse;
 }
 
 double cn_xent_forward(cn_loss *loss, const cn_ctx *ctx)
@@ -111,13 +105,7 @@ static void grad_y(const xent_state *x, const float *y, const float *t, int c, s
     }
     for (size_t d = 0; d < D; d++) {
         double td = t ? t[d] : (int)d == c;
-        double g;
-        if (x->probs) {
-            float p = y[d] < EPS ? EPS : y[d] > 1.0f - EPS ? 1.0f - EPS : y[d];
-            g = -td / p;
-        } else {
-            g = tsum * exp(y[d] - lse) - td;
-        }
+        double g = x->probs ? -td / cn_prob_clamp(y[d]) : tsum * exp(y[d] - lse) - td;
         dy[d] += scale * (float)g;
     }
 }
@@ -149,31 +137,10 @@ void cn_xent_backward(cn_loss *loss, const cn_ctx *ctx)
         for (size_t d = 0; d < D; d++) {
             double g = -log_q(x, y, d, lse);
             if (x->kl)
-                g += (t[d] > EPS ? log(t[d]) : log(EPS)) + 1.0;
+                g += log(t[d] > CN_PROB_EPS ? t[d] : CN_PROB_EPS) + 1.0;
             dt[d] += scale * (float)g;
         }
     }
-}
-
-void cn_xent_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc)
-{
-    if (loss->target_kind != CN_TARGET_LABEL)
-        return;
-    size_t D = sample_size(loss);
-    int correct = 0, m = 0;
-    for (int s = 0; s < ctx->n; s++) {
-        int c = label_of(loss, ctx, s);
-        if (c < 0)
-            continue;
-        const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
-        size_t best = 0;
-        for (size_t d = 1; d < D; d++)
-            best = y[d] > y[best] ? d : best;
-        correct += best == (size_t)c;
-        m++;
-    }
-    if (m)
-        cn_metric_add(acc, "accuracy", correct, m);
 }
 
 cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
@@ -183,10 +150,13 @@ cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
     if (st)
         return st;
     if (loss->target_kind == CN_TARGET_LABEL && sample_size(loss) < 2) {
-        char shape[128];
+        char shape[64];
+        const cn_layer *l = loss->layer;
         return cn_sec_errorf(s, CN_ERR_SHAPE, err,
-                             "target=label needs one value per class (at least 2) in layer %s",
-                             cn_layer_shape_str(loss->layer, shape, sizeof shape));
+                             "target=label needs one value per class (at least 2), but layer "
+                             "'%s' (%s, %s) has %zu",
+                             l->name, l->ops->type, cn_layer_shape_str(l, shape, sizeof shape),
+                             sample_size(loss));
     }
     xent_state *x = malloc(sizeof *x);
     if (!x)

@@ -23,8 +23,6 @@ cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err);
 double cn_xent_forward(cn_loss *loss, const cn_ctx *ctx);
 /* Add weight * dL/dy (and dL/dt with target_grad). */
 void cn_xent_backward(cn_loss *loss, const cn_ctx *ctx);
-/* "accuracy" (argmax == label) for label targets. */
-void cn_xent_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc);
 /* Free the state of cn_xent_setup. */
 void cn_xent_destroy(cn_loss *loss);
 

@@ -61,7 +61,7 @@ static cn_status setup(cn_optim *o, cn_sec *s, int decoupled, cn_error *err)
     st->eps = eps;
     st->decoupled = decoupled;
     for (int i = 0; i < o->n_params; i++)
-        if (!o->params[i]->inner)
+        if (!o->params[i]->inner && !o->params[i]->buffer)
             st->n += o->params[i]->count;
     if (st->n && !(st->mv = calloc(2 * st->n, sizeof *st->mv)))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %zu %s moment values",
@@ -89,7 +89,7 @@ static void adam_step(cn_optim *o, float lr)
     float *m = st->mv, *v = st->mv + st->n; /* walk the moments of each param in turn */
     for (int i = 0; i < o->n_params; i++) {
         cn_param *p = o->params[i];
-        if (p->inner)
+        if (p->inner || p->buffer)
             continue;
         const float lr_p = lr * p->lr_mult;
         const float wd_p = o->weight_decay * p->decay_mult;

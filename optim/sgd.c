@@ -48,7 +48,7 @@ static cn_status sgd_setup(cn_optim *o, cn_sec *s, cn_error *err)
     if (mu == 0.0f)
         return CN_OK;
     for (int i = 0; i < o->n_params; i++)
-        if (!o->params[i]->inner)
+        if (!o->params[i]->inner && !o->params[i]->buffer)
             st->n += o->params[i]->count;
     if (st->n && !(st->v = calloc(st->n, sizeof *st->v)))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %zu SGD momentum values", st->n);
@@ -62,7 +62,7 @@ static void sgd_step(cn_optim *o, float lr)
     float *v = st->v; /* walks the velocity of each param in turn */
     for (int i = 0; i < o->n_params; i++) {
         cn_param *p = o->params[i];
-        if (p->inner)
+        if (p->inner || p->buffer)
             continue;
         const float lr_p = lr * p->lr_mult;
         const float wd_p = o->weight_decay * p->decay_mult;

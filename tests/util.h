@@ -20,7 +20,8 @@ cn_status tu_net_err(const char *cfg_text, cn_error *err);
  * is filled with U(0,1) values from `seed` (labels: i % classes when the net
  * has a label loss, given by `classes`, 0 = none). The net's RNG is restored
  * before every evaluation so noise/sampling layers are repeatable.
- * Returns the largest relative error |a-n| / max(|a|+|n|, 1e-4), skipping
+ * Central differences with step 1e-2 (Caffe's); returns the largest relative
+ * error |a-n| / max(|a|+|n|, 1e-3), skipping
  * coordinates where central differences at eps and eps/2 disagree (kinks). */
 double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
 
@@ -28,5 +29,12 @@ double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
 const char *tu_tmpdir(void);
 /* Write text to dir/name; returns the full path (static buffer, rotates 8). */
 const char *tu_write(const char *dir, const char *name, const char *text);
+
+
+/* Write a tiny labelled IDX dataset (gzip'd, the Fashion-MNIST file names)
+ * into a fresh temp dir and return the dir. Class c of `classes` is a
+ * bright horizontal bar at row c*h/classes plus uniform noise, so a small
+ * network can learn it. */
+const char *tu_idx_dataset(int n_train, int n_test, int h, int w, int classes, uint64_t seed);
 
 #endif

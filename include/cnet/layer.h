@@ -38,7 +38,8 @@ typedef struct cn_param {
     cn_init init;
     float init_scale;
     int fan_in, fan_out;
-    int inner; /* a per-batch free variable optimised by the trainer's inner loop */
+    int inner;  /* a per-batch free variable optimised by the trainer's inner loop */
+    int buffer; /* state such as running statistics: saved, never trained */
 } cn_param;
 
 typedef struct cn_layer cn_layer;

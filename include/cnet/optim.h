@@ -3,8 +3,8 @@
  * An optimizer type is one file in optim/ exporting a `const cn_optim_ops`.
  * It sees only cn_param entries (value, grad, lr_mult, decay_mult, inner),
  * never layers. Its state is flat arrays allocated at setup, saved in the
- * checkpoint so a resumed run continues exactly. Params flagged `inner` are
- * skipped (the trainer optimises them per batch).
+ * checkpoint so a resumed run continues exactly. Params flagged `inner` (the
+ * trainer optimises them per batch) or `buffer` (running statistics) are skipped.
  */
 #ifndef CNET_OPTIM_H
 #define CNET_OPTIM_H

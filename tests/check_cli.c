@@ -1,0 +1,142 @@
+/* check_cli.c - the `cnet` command line as a user meets it: exit statuses
+ * (0, 1 runtime, 2 usage), error messages on stderr, every shipped cfg
+ * valid, a tiny train + eval round trip, and docs/cfg.md equal to the
+ * reference generated from the key tables. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "util.h"
+
+/* Run a shell command; returns its exit status and its stdout+stderr. */
+static int run(const char *cmd, char *out, size_t size)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_usage_errors)
+{
+    char out[8192];
+    ck_assert_int_eq(run("./cnet frobnicate", out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: unknown command 'frobnicate' (commands: train, eval, "
+                          "kmeans, summary, doc, help)\n");
+    ck_assert_int_eq(run("./cnet train", out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: missing CFG (see cnet help train)\n");
+    ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "unknown option '--epoch' (accepted: --set --epochs"));
+    ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epochs x", out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: --epochs expects an integer >= 1, got 'x'\n");
+    ck_assert_int_eq(run("./cnet summary cfg/ae.cfg --set optim.lr", out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: --set 'optim.lr': expected section.key=value\n");
+    ck_assert_int_eq(run("./cnet eval cfg/ae.cfg --split dev", out, sizeof out), 2);
+    ck_assert_int_eq(run("./cnet help train", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "cnet train CFG"));
+    ck_assert_int_eq(run("./cnet eval --help", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "cnet eval CFG"));
+}
+END_TEST
+
+START_TEST(test_runtime_errors)
+{
+    char out[8192];
+    ck_assert_int_eq(run("./cnet summary no/such.cfg", out, sizeof out), 1);
+    ck_assert_str_eq(out, "cnet: error: no/such.cfg: cannot open: No such file or directory\n");
+    const char *cfg = tu_write(tu_tmpdir(), "typo.cfg", "[net]\nbatch=2\ninput=4\n"
+                               "[optim]\nlerning_rate=0.1\n[dense]\noutput=3\n");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "./cnet summary %s", cfg);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, ":5: unknown key 'lerning_rate' in [optim]"), "%s", out);
+    snprintf(cmd, sizeof cmd, "./cnet summary %s --set optim.lr=abc --set optim.lerning_rate=1",
+             cfg);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+}
+END_TEST
+
+/* Every shipped cfg builds (cnet summary parses it and builds the net). */
+START_TEST(test_shipped_cfgs_build)
+{
+    DIR *d = opendir("cfg");
+    ck_assert_ptr_nonnull(d);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".cfg"))
+            continue;
+        char cmd[600], out[16384];
+        snprintf(cmd, sizeof cmd, "./cnet summary cfg/%s", e->d_name);
+        ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+        count++;
+    }
+    closedir(d);
+    ck_assert_int_ge(count, 5);
+}
+END_TEST
+
+START_TEST(test_train_eval_round_trip)
+{
+    const char *data = tu_idx_dataset(128, 64, 8, 8, 4, 9), *dir = tu_tmpdir();
+    char text[1024], cmd[2048], out[16384];
+    snprintf(text, sizeof text, "[net]\nbatch=16\ninput=1,8,8\nepochs=2\n[data]\ndir=%s\n"
+             "valid_fraction=0.25\n[optim]\nlr=0.1\nmomentum=0.9\n[dense]\noutput=4\n"
+             "[cce]\ntarget=label\n", data);
+    const char *cfg = tu_write(dir, "tiny.cfg", text);
+    snprintf(cmd, sizeof cmd, "./cnet train %s --run-dir %s/run < /dev/null", cfg, dir);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "epoch 2/2 loss "), "%s", out);
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --json", cfg, dir);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(strncmp(out, "{\"cfg\": ", 8) == 0 && strstr(out, "\"accuracy\": "), "%s",
+                  out);
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --weights %s/none.ckpt", cfg, dir);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "none.ckpt: cannot open checkpoint"));
+}
+END_TEST
+
+/* docs/cfg.md is the generated reference: an undocumented key fails here. */
+START_TEST(test_docs_current)
+{
+    char *gen = NULL;
+    size_t gen_size = 0;
+    FILE *m = open_memstream(&gen, &gen_size);
+    ck_assert_ptr_nonnull(m);
+    cn_doc_write(m);
+    fclose(m);
+    FILE *f = fopen("docs/cfg.md", "rb");
+    ck_assert_msg(f != NULL, "docs/cfg.md is missing: run `./cnet doc > docs/cfg.md`");
+    char *file = malloc(gen_size + 2);
+    size_t n = fread(file, 1, gen_size + 1, f);
+    fclose(f);
+    ck_assert_msg(n == gen_size && !memcmp(file, gen, gen_size),
+                  "docs/cfg.md is out of date: run `./cnet doc > docs/cfg.md`");
+    /* every key of every table has a one-line meaning */
+    ck_assert_ptr_null(strstr(gen, " |  |\n"));
+    free(file);
+    free(gen);
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_runtime_errors);
+    tcase_add_test(tc, test_shipped_cfgs_build);
+    tcase_add_test(tc, test_train_eval_round_trip);
+    tcase_add_test(tc, test_docs_current);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,169 @@
+/* check_net.c - the network builder and runner: golden cfg errors at the
+ * network level, references, a small problem learned to a stated loss, and
+ * same seed => identical weights. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "util.h"
+
+#define NET_HEAD "[net]\nbatch=2\ninput=1,1,4\n"
+
+static void expect_error(const char *cfg, cn_status code, const char *msg)
+{
+    cn_error err = {0};
+    ck_assert_int_eq(tu_net_err(cfg, &err), code);
+    ck_assert_str_eq(err.msg, msg);
+}
+
+START_TEST(test_unknown_section)
+{
+    cn_error err = {0};
+    ck_assert_int_eq(tu_net_err(NET_HEAD "[dens]\noutput=3\n", &err), CN_ERR_CFG);
+    ck_assert_msg(strstr(err.msg, "test.cfg:4: unknown section type [dens] (known types: net, "
+                                  "data, optim, dense,") == err.msg, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(err.msg, "mse"));
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+    expect_error(NET_HEAD "[dense]\noutput=3\nactivaton=relu\n", CN_ERR_CFG,
+                 "test.cfg:6: unknown key 'activaton' in [dense] (did you mean 'activation'?; "
+                 "accepted: name, from, lr_mult, decay_mult, init, init_scale, output, "
+                 "activation, gain, slope, tie, bias)");
+}
+END_TEST
+
+START_TEST(test_missing_net)
+{
+    expect_error("[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg: no [net] section (batch, input shape, seed)");
+    expect_error(NET_HEAD "[net]\nbatch=3\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:4: second [net] section (first on line 1)");
+    expect_error(NET_HEAD, CN_ERR_CFG, "test.cfg: no layer sections");
+}
+END_TEST
+
+START_TEST(test_bad_numbers)
+{
+    expect_error("[net]\nbatch=abc\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'batch' expects an integer >= 1, got 'abc'");
+    expect_error("[net]\nbatch=0\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'batch' expects an integer >= 1, got '0'");
+    expect_error("[net]\ninput=1,0,3\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'input' = '1,0,3': expected C,H,W or N with positive sizes");
+}
+END_TEST
+
+START_TEST(test_references)
+{
+    expect_error(NET_HEAD "[dense]\noutput=3\nfrom=enc\n", CN_ERR_CFG,
+                 "test.cfg:6: key 'from' = 'enc': no layer named 'enc' above this section "
+                 "(layers so far: input)");
+    expect_error(NET_HEAD "[dense]\noutput=3\nfrom=dec\n[dense]\nname=dec\noutput=2\n",
+                 CN_ERR_CFG,
+                 "test.cfg:6: key 'from' = 'dec': layer 'dec' is defined later (line 7); a "
+                 "layer may only read layers above it");
+    expect_error(NET_HEAD "[dense]\noutput=3\nfrom=-2\n", CN_ERR_CFG,
+                 "test.cfg:6: key 'from' = '-2': index -2 reaches before the input (only 0 "
+                 "layers are above)");
+    expect_error(NET_HEAD "[dense]\nname=a\noutput=3\n[dense]\nname=a\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:8: key 'name' = 'a': name already used by the layer on line 4");
+    expect_error(NET_HEAD "[dense]\nname=12\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:5: key 'name' = '12': expected a name of 1-31 characters, not a "
+                 "number, without ',' or '.', other than input, label and none");
+    /* a name, `input`, and relative indices all resolve to earlier layers */
+    cn_net *net = tu_net(NET_HEAD "[dense]\nname=a\noutput=3\n[dense]\noutput=2\nfrom=input\n"
+                                  "[dense]\noutput=5\nfrom=a\n[dense]\noutput=1\nfrom=-3\n");
+    ck_assert_str_eq(cn_net_layer(net, 2)->in[0]->name, "input");
+    ck_assert_str_eq(cn_net_layer(net, 3)->in[0]->name, "a");
+    ck_assert_str_eq(cn_net_layer(net, 4)->in[0]->name, "a");
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_loss_shape_mismatch)
+{
+    expect_error(NET_HEAD "[dense]\nname=enc\noutput=3\n[mse]\ntarget=input\n", CN_ERR_SHAPE,
+                 "test.cfg:8: key 'target' = 'input': target 'input' has shape 1x1x4 but layer "
+                 "'enc' has shape 3");
+}
+END_TEST
+
+START_TEST(test_same_seed_same_weights)
+{
+    const char *cfg = NET_HEAD "seed=7\n[dense]\noutput=5\n[dense]\noutput=3\n";
+    cn_net *a = tu_net(cfg), *b = tu_net(cfg);
+    cn_net *c = tu_net(NET_HEAD "seed=8\n[dense]\noutput=5\n[dense]\noutput=3\n");
+    size_t na, nb, nc;
+    float *pa = cn_net_param_arena(a, &na), *pb = cn_net_param_arena(b, &nb);
+    float *pc = cn_net_param_arena(c, &nc);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(pa, pb, na * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(pa, pc, na * sizeof(float)), 0);
+    /* PyTorch's default init: |w| < 1/sqrt(fan_in) */
+    for (size_t i = 0; i < 4 * 5; i++)
+        ck_assert_float_le(fabsf(pa[i]), 0.5f);
+    cn_net_free(a);
+    cn_net_free(b);
+    cn_net_free(c);
+}
+END_TEST
+
+/* XOR with a 2-8-2 tanh MLP, softmax cross-entropy and Adam: the loss falls
+ * below 0.02 within 500 steps and every point is classified right. */
+START_TEST(test_learns_xor)
+{
+    cn_net *net = tu_net("[net]\nbatch=4\ninput=2\nseed=3\n[optim]\ntype=adam\nlr=0.05\n"
+                         "[dense]\noutput=8\nactivation=tanh\n[dense]\noutput=2\n"
+                         "[cce]\ntarget=label\n");
+    const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const int y[4] = {0, 1, 1, 0};
+    cn_error err = {0};
+    double loss = 1.0;
+    cn_net_set_batch(net, x, y, 4);
+    for (int step = 0; step < 500; step++)
+        ck_assert_int_eq(cn_net_train_step(net, &loss, &err), CN_OK);
+    ck_assert_msg(loss < 0.02, "XOR loss after 500 steps: %g", loss);
+    const float *out = cn_net_output(net)->out.data;
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(out[2 * i + 1] > out[2 * i], y[i]);
+    cn_net_free(net);
+}
+END_TEST
+
+/* A learning rate far too high: the step reports the non-finite loss. */
+START_TEST(test_nan_names_loss)
+{
+    cn_net *net = tu_net("[net]\nbatch=4\ninput=2\n[optim]\nlr=1e30\n[dense]\noutput=8\n"
+                         "[dense]\nname=out\noutput=2\n[mse]\nlayer=out\ntarget=input\n");
+    const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    cn_error err = {0};
+    double loss = 0.0;
+    cn_status st = CN_OK;
+    cn_net_set_batch(net, x, NULL, 4);
+    for (int step = 0; step < 50 && !st; step++)
+        st = cn_net_train_step(net, &loss, &err);
+    ck_assert_int_eq(st, CN_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "loss 'mse' (line 11") == err.msg, "%s", err.msg);
+    cn_net_free(net);
+}
+END_TEST
+
+Suite *net_suite(void)
+{
+    Suite *s = suite_create("net");
+    TCase *tc = tcase_create("build");
+    tcase_add_test(tc, test_unknown_section);
+    tcase_add_test(tc, test_unknown_key);
+    tcase_add_test(tc, test_missing_net);
+    tcase_add_test(tc, test_bad_numbers);
+    tcase_add_test(tc, test_references);
+    tcase_add_test(tc, test_loss_shape_mismatch);
+    tcase_add_test(tc, test_same_seed_same_weights);
+    tcase_add_test(tc, test_learns_xor);
+    tcase_add_test(tc, test_nan_names_loss);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,217 @@
+/* check_train.c - the training loop on a generated dataset: a metric
+ * reached, log.csv, resume after an epoch and after a mid-epoch stop equal
+ * to an uninterrupted run bit for bit, same seed => identical checkpoint
+ * files, and a diverging run stopped with the last good checkpoint kept. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "util.h"
+
+typedef struct fixture {
+    cn_cfg *cfg;
+    cn_net *net;
+    cn_data *data;
+} fixture;
+
+static const char *dataset(void)
+{
+    static char dir[256];
+    if (!*dir)
+        snprintf(dir, sizeof dir, "%s", tu_idx_dataset(256, 64, 8, 8, 4, 5));
+    return dir;
+}
+
+static fixture open_fixture(const char *lr)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n"
+             "[optim]\ntype=sgd\nlr=%s\nmomentum=0.9\n"
+             "[noise]\nq=0.1\n[dense]\noutput=16\nactivation=tanh\n[dense]\noutput=4\n"
+             "[cce]\ntarget=label\n", dataset(), lr);
+    fixture f = {0};
+    cn_error err = {0};
+    ck_assert_msg(cn_cfg_parse_string("train.cfg", text, &f.cfg, &err) == CN_OK &&
+                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
+                      cn_data_open(f.cfg, cn_net_seed(f.net), &f.data, &err) == CN_OK,
+                  "%s", err.msg);
+    return f;
+}
+
+static void close_fixture(fixture *f)
+{
+    cn_data_close(f->data);
+    cn_net_free(f->net);
+    cn_cfg_free(f->cfg);
+}
+
+static cn_status train(fixture *f, const char *dir, int epochs, int resume,
+                       volatile sig_atomic_t *stop, void (*cb)(const cn_progress *, void *),
+                       cn_error *err)
+{
+    cn_train_opts o = cn_train_defaults();
+    o.run_dir = dir;
+    o.epochs = epochs;
+    o.resume = resume;
+    o.stop = stop;
+    o.progress = cb;
+    o.user = (void *)stop;
+    return cn_train(f->net, f->data, &o, err);
+}
+
+static int same_params(cn_net *a, cn_net *b)
+{
+    size_t na, nb;
+    float *pa = cn_net_param_arena(a, &na), *pb = cn_net_param_arena(b, &nb);
+    return na == nb && !memcmp(pa, pb, na * sizeof *pa);
+}
+
+static char *slurp(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)*size + 1);
+    ck_assert(buf && fread(buf, 1, (size_t)*size, f) == (size_t)*size);
+    buf[*size] = 0;
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_learns_and_logs)
+{
+    fixture f = open_fixture("0.1");
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    ck_assert_msg(train(&f, dir, 0, 0, NULL, NULL, &err) == CN_OK, "%s", err.msg);
+    cn_metrics m;
+    ck_assert_int_eq(cn_eval(f.net, f.data->test, NULL, 0, &m, &err), CN_OK);
+    ck_assert_msg(cn_metrics_get(&m, "accuracy") >= 0.95, "test accuracy %g",
+                  cn_metrics_get(&m, "accuracy"));
+    char path[600];
+    long size;
+    snprintf(path, sizeof path, "%s/log.csv", dir);
+    char *log = slurp(path, &size);
+    const char *head = "epoch,step,train_loss,cce,valid_loss,lr,seconds,samples_per_s\n1,12,";
+    ck_assert_msg(strncmp(log, head, strlen(head)) == 0, "%s", log);
+    ck_assert_ptr_nonnull(strstr(log, "\n2,24,"));
+    free(log);
+    close_fixture(&f);
+}
+END_TEST
+
+static void stop_mid_epoch(const cn_progress *p, void *user)
+{
+    if (p->epoch == 2 && p->batch == 5)
+        *(volatile sig_atomic_t *)user = 1;
+}
+
+START_TEST(test_resume_exact)
+{
+    cn_error err = {0};
+    fixture whole = open_fixture("0.1"), split = open_fixture("0.1");
+    ck_assert_int_eq(train(&whole, tu_tmpdir(), 2, 0, NULL, NULL, &err), CN_OK);
+
+    /* stopped after epoch 1, resumed in a fresh process-like state */
+    const char *dir = tu_tmpdir();
+    ck_assert_int_eq(train(&split, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    ck_assert(!same_params(whole.net, split.net));
+    close_fixture(&split);
+    split = open_fixture("0.1");
+    ck_assert_msg(train(&split, dir, 2, 1, NULL, NULL, &err) == CN_OK, "%s", err.msg);
+    ck_assert_msg(same_params(whole.net, split.net), "resume after epoch 1 differs");
+    close_fixture(&split);
+
+    /* stopped in the middle of epoch 2 (as by Ctrl-C), then resumed */
+    volatile sig_atomic_t stop = 0;
+    dir = tu_tmpdir();
+    split = open_fixture("0.1");
+    ck_assert_int_eq(train(&split, dir, 2, 0, &stop, stop_mid_epoch, &err), CN_OK);
+    ck_assert_int_eq(stop, 1);
+    close_fixture(&split);
+    split = open_fixture("0.1");
+    ck_assert_msg(train(&split, dir, 2, 1, NULL, NULL, &err) == CN_OK, "%s", err.msg);
+    ck_assert_msg(same_params(whole.net, split.net), "resume from mid-epoch differs");
+    close_fixture(&split);
+    close_fixture(&whole);
+}
+END_TEST
+
+START_TEST(test_same_seed_same_checkpoint)
+{
+    const char *dirs[2] = {tu_tmpdir(), tu_tmpdir()};
+    char *files[2];
+    long sizes[2];
+    cn_error err = {0};
+    for (int i = 0; i < 2; i++) {
+        fixture f = open_fixture("0.1");
+        ck_assert_int_eq(train(&f, dirs[i], 2, 0, NULL, NULL, &err), CN_OK);
+        char path[600];
+        snprintf(path, sizeof path, "%s/last.ckpt", dirs[i]);
+        files[i] = slurp(path, &sizes[i]);
+        close_fixture(&f);
+    }
+    ck_assert_int_eq(sizes[0], sizes[1]);
+    ck_assert_int_eq(memcmp(files[0], files[1], (size_t)sizes[0]), 0);
+    free(files[0]);
+    free(files[1]);
+}
+END_TEST
+
+START_TEST(test_divergence_keeps_checkpoint)
+{
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    fixture f = open_fixture("0.1");
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    close_fixture(&f);
+    char path[600];
+    long before_size, after_size;
+    snprintf(path, sizeof path, "%s/last.ckpt", dir);
+    char *before = slurp(path, &before_size);
+    f = open_fixture("1e38"); /* same network, a learning rate far too high */
+    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
+    char want[800];
+    snprintf(want, sizeof want, "training stopped, %s kept: epoch 2, batch ", path);
+    ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "loss 'cce' (line 20) is "), "%s", err.msg);
+    char *after = slurp(path, &after_size);
+    ck_assert_int_eq(before_size, after_size);
+    ck_assert_int_eq(memcmp(before, after, (size_t)before_size), 0);
+    free(before);
+    free(after);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_batch_larger_than_data)
+{
+    fixture f = open_fixture("0.1");
+    cn_error err = {0};
+    f.data->n_train = 10;
+    ck_assert_int_eq(train(&f, tu_tmpdir(), 1, 0, NULL, NULL, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "train.cfg: batch 16 is larger than the training split (10 "
+                              "samples)");
+    close_fixture(&f);
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_learns_and_logs);
+    tcase_add_test(tc, test_resume_exact);
+    tcase_add_test(tc, test_same_seed_same_checkpoint);
+    tcase_add_test(tc, test_divergence_keeps_checkpoint);
+    tcase_add_test(tc, test_batch_larger_than_data);
+    suite_add_tcase(s, tc);
+    return s;
+}
