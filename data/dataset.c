@@ -94,7 +94,7 @@ cn_status cn_data_locate(const char *name, char *out, size_t size, cn_error *err
         }
         p += len + (p[len] == ':');
     }
-    static const char *const fixed[] = {"./data", "/usr/share/datasets"};
+    static const char *const fixed[] = {"./datasets", "/usr/share/datasets"};
     for (int i = 0; i < 2; i++) {
         if (try_dir(fixed[i], name, out, size))
             return CN_OK;

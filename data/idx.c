@@ -197,8 +197,8 @@ cn_status cn_idx_write(const char *path, int ndim, const int dims[4], const unsi
 
 static const cn_key idx_keys[] = {
     {"dir", CN_KEY_STRING, "fashion-mnist", NULL,
-     "dataset folder, found through cn_data_locate ($CNET_DATA_PATH, ./data, "
-     "/usr/share/datasets) unless absolute or ./-relative"},
+     "dataset folder, searched in $CNET_DATA_PATH, ./datasets and /usr/share/datasets "
+     "unless absolute or ./-relative"},
     {"train_images", CN_KEY_STRING, "train-images-idx3-ubyte.gz", NULL,
      "training images, IDX (n, h, w) or (n, c, h, w), in dir unless absolute"},
     {"train_labels", CN_KEY_STRING, "train-labels-idx1-ubyte.gz", NULL,

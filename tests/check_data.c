@@ -183,7 +183,7 @@ START_TEST(test_locate)
     ck_assert_int_eq(cn_data_locate(at(b, "ds"), out, sizeof out, &err), CN_OK);
     ck_assert_str_eq(out, at(b, "ds"));
     ck_assert_int_eq(cn_data_locate("cnet-no-such-set", out, sizeof out, &err), CN_ERR_IO);
-    snprintf(want, sizeof want, "dataset 'cnet-no-such-set' not found (searched: %s, %s, ./data, "
+    snprintf(want, sizeof want, "dataset 'cnet-no-such-set' not found (searched: %s, %s, ./datasets, "
              "/usr/share/datasets); install dataset-cnet-no-such-set or set CNET_DATA_PATH",
              a, b);
     ck_assert_str_eq(err.msg, want);
@@ -193,7 +193,7 @@ START_TEST(test_locate)
     ck_assert_int_eq(cn_data_locate("./cnet-no-such-set", out, sizeof out, &err), CN_ERR_IO);
     unsetenv("CNET_DATA_PATH");
     ck_assert_int_eq(cn_data_locate("cnet-no-such-set", out, sizeof out, &err), CN_ERR_IO);
-    ck_assert_ptr_nonnull(strstr(err.msg, "(searched: ./data, /usr/share/datasets)"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "(searched: ./datasets, /usr/share/datasets)"));
 }
 END_TEST
 

@@ -143,6 +143,30 @@ START_TEST(test_resume_exact)
 }
 END_TEST
 
+/* Allocations counted from the 2nd to the last batch of epoch 1: only
+ * training steps (and the loader's worker) run in between. */
+static long allocs_at[2];
+
+static void count_allocs(const cn_progress *p, void *user)
+{
+    (void)user;
+    if (p->epoch == 1 && p->batch == 2)
+        allocs_at[0] = tu_allocs;
+    if (p->epoch == 1 && p->batch == p->batches && !p->epoch_done)
+        allocs_at[1] = tu_allocs;
+}
+
+START_TEST(test_no_allocation_in_steps)
+{
+    fixture f = open_fixture("0.1");
+    cn_error err = {0};
+    ck_assert_int_eq(train(&f, tu_tmpdir(), 1, 0, NULL, count_allocs, &err), CN_OK);
+    ck_assert_int_gt(allocs_at[0], 0);
+    ck_assert_int_eq(allocs_at[1] - allocs_at[0], 0);
+    close_fixture(&f);
+}
+END_TEST
+
 START_TEST(test_same_seed_same_checkpoint)
 {
     const char *dirs[2] = {tu_tmpdir(), tu_tmpdir()};
@@ -210,6 +234,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_learns_and_logs);
     tcase_add_test(tc, test_resume_exact);
     tcase_add_test(tc, test_same_seed_same_checkpoint);
+    tcase_add_test(tc, test_no_allocation_in_steps);
     tcase_add_test(tc, test_divergence_keeps_checkpoint);
     tcase_add_test(tc, test_batch_larger_than_data);
     suite_add_tcase(s, tc);

@@ -196,3 +196,30 @@ const char *tu_idx_dataset(int n_train, int n_test, int h, int w, int classes, u
                 classes, &rng);
     return dir;
 }
+
+/* Allocation counting through the linker's --wrap (see the Makefile). */
+volatile long tu_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+    tu_allocs++;
+    return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    tu_allocs++;
+    return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    tu_allocs++;
+    return __real_realloc(p, n);
+}

@@ -37,4 +37,8 @@ const char *tu_write(const char *dir, const char *name, const char *text);
  * network can learn it. */
 const char *tu_idx_dataset(int n_train, int n_test, int h, int w, int classes, uint64_t seed);
 
+/* Calls to malloc/calloc/realloc made by cnet's code since the start (the
+ * suite links with --wrap for these three). */
+extern volatile long tu_allocs;
+
 #endif

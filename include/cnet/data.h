@@ -48,7 +48,7 @@ cn_status cn_idx_write(const char *path, int ndim, const int dims[4], const unsi
                        cn_error *err);
 
 /* Find a dataset file: absolute or ./-relative paths as they are, otherwise
- * searched in $CNET_DATA_PATH (colon-separated), ./data and /usr/share/datasets. */
+ * searched in $CNET_DATA_PATH (colon-separated), ./datasets and /usr/share/datasets. */
 cn_status cn_data_locate(const char *name, char *out, size_t size, cn_error *err);
 
 /* ---- the splits of one experiment ---- */
