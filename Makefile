@@ -5,7 +5,7 @@
 #   make bench      throughput beside the PyTorch peer
 #   make DEBUG=1    -O0 -g with AddressSanitizer and UBSan
 CC      ?= cc
-PKGS     = openblas zlib
+PKGS     = openblas zlib stb
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 CPPFLAGS = -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 ifeq ($(DEBUG),1)

@@ -18,7 +18,7 @@
 
 const cn_key cn_data_common_keys[] = {
     /* The choices list every type of data/registry.c. */
-    {"type", CN_KEY_ENUM, "idx", "idx", "dataset type"},
+    {"type", CN_KEY_ENUM, "idx", "idx|imgdir|csv", "dataset type"},
     {"valid_fraction", CN_KEY_FLOAT, "0", NULL,
      "fraction of the training samples held out for validation, in [0, 0.9]"},
     {"limit", CN_KEY_INT, "0", NULL,

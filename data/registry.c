@@ -9,9 +9,13 @@
 #include "internal.h"
 
 extern const cn_dataset_ops cn_dataset_idx;
+extern const cn_dataset_ops cn_dataset_imgdir;
+extern const cn_dataset_ops cn_dataset_csv;
 
 static const cn_dataset_ops *const dataset_types[] = {
     &cn_dataset_idx,
+    &cn_dataset_imgdir,
+    &cn_dataset_csv,
     NULL,
 };
 

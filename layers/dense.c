@@ -41,32 +41,6 @@ typedef struct dense_state {
     cn_param *b;   /* (N) or NULL */
 } dense_state;
 
-/* The activation and its parameter, refusing a parameter the activation
- * does not use (a silently ignored key would hide a typo in the cfg). */
-static cn_status read_act(cn_sec *s, dense_state *st, cn_error *err)
-{
-    int a;
-    cn_status rc = cn_sec_enum(s, "activation", &a, err);
-    if (rc)
-        return rc;
-    st->act = (cn_act)a;
-    st->param = 1.0f;
-    if (st->act != CN_ACT_SIGMOID && cn_sec_has(s, "gain"))
-        return cn_sec_bad(s, "gain", CN_ERR_CFG, err, "applies only to activation=sigmoid");
-    if (st->act != CN_ACT_LEAKY && cn_sec_has(s, "slope"))
-        return cn_sec_bad(s, "slope", CN_ERR_CFG, err, "applies only to activation=leaky");
-    if (st->act == CN_ACT_SIGMOID)
-        return cn_sec_float(s, "gain", &st->param, err);
-    if (st->act == CN_ACT_LEAKY) {
-        rc = cn_sec_float(s, "slope", &st->param, err);
-        /* f' is read from the output's sign, which needs slope >= 0 */
-        if (!rc && st->param < 0.0f)
-            rc = cn_sec_bad(s, "slope", CN_ERR_CFG, err, "expects a slope >= 0");
-        return rc;
-    }
-    return CN_OK;
-}
-
 /* Resolve tie=<ref>: an earlier dense layer with its own W of shape
  * (this layer's input, anything). */
 static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *ref,
@@ -115,7 +89,7 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     st->in = l->in[0]->c * l->in[0]->h * l->in[0]->w;
     const char *tie;
     int bias;
-    cn_status rc = read_act(s, st, err);
+    cn_status rc = cn_act_read(s, &st->act, &st->param, err);
     if (!rc)
         rc = cn_sec_str(s, "tie", &tie, err);
     if (!rc)

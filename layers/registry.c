@@ -7,6 +7,8 @@
 extern const cn_layer_ops cn_layer_batchnorm;
 extern const cn_layer_ops cn_layer_dense, cn_layer_sigmoid, cn_layer_tanh, cn_layer_relu,
     cn_layer_leaky, cn_layer_linear, cn_layer_softmax, cn_layer_route, cn_layer_noise;
+extern const cn_layer_ops cn_layer_conv, cn_layer_deconv, cn_layer_maxpool, cn_layer_avgpool,
+    cn_layer_upsample;
 
 static const cn_layer_ops *const types[] = {
     &cn_layer_dense,
@@ -19,6 +21,11 @@ static const cn_layer_ops *const types[] = {
     &cn_layer_route,
     &cn_layer_noise,
     &cn_layer_batchnorm,
+    &cn_layer_conv,
+    &cn_layer_deconv,
+    &cn_layer_maxpool,
+    &cn_layer_avgpool,
+    &cn_layer_upsample,
     NULL,
 };
 

@@ -1,6 +1,6 @@
 /* act.c - element-wise kernels shared by layers and losses: activations
- * (forward in place, backward through the output), stable row softmax and
- * small vector helpers.
+ * (forward in place, backward through the output, and the reading of a
+ * layer's activation keys), stable row softmax and small vector helpers.
  */
 #include <math.h>
 
@@ -55,6 +55,30 @@ void cn_act_backward(cn_act a, float param, const float *y, float *dy, size_t n)
     case CN_ACT_COUNT:
         break;
     }
+}
+
+cn_status cn_act_read(cn_sec *s, cn_act *act, float *param, cn_error *err)
+{
+    int a;
+    cn_status rc = cn_sec_enum(s, "activation", &a, err);
+    if (rc)
+        return rc;
+    *act = (cn_act)a;
+    *param = 1.0f;
+    if (*act != CN_ACT_SIGMOID && cn_sec_has(s, "gain"))
+        return cn_sec_bad(s, "gain", CN_ERR_CFG, err, "applies only to activation=sigmoid");
+    if (*act != CN_ACT_LEAKY && cn_sec_has(s, "slope"))
+        return cn_sec_bad(s, "slope", CN_ERR_CFG, err, "applies only to activation=leaky");
+    if (*act == CN_ACT_SIGMOID)
+        return cn_sec_float(s, "gain", param, err);
+    if (*act == CN_ACT_LEAKY) {
+        rc = cn_sec_float(s, "slope", param, err);
+        /* f' is read from the output's sign, which needs slope >= 0 */
+        if (!rc && *param < 0.0f)
+            rc = cn_sec_bad(s, "slope", CN_ERR_CFG, err, "expects a slope >= 0");
+        return rc;
+    }
+    return CN_OK;
 }
 
 void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale)

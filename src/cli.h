@@ -34,12 +34,19 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
 cn_status cli_load_cfg(const cli_opts *o, cn_cfg **cfg, cn_error *err);
 /* Print "cnet: error: msg" and return the exit status for the code. */
 int cli_fail(const cn_error *err);
+/* The run folder: --run-dir, else runs/<name>. */
+void cli_run_dir(const cli_opts *o, const cn_net *net, char *dir, size_t size);
+/* The checkpoint to read: --weights, else the run folder's best.ckpt when it
+ * exists, else its last.ckpt. */
+void cli_weights(const cli_opts *o, const cn_net *net, char *path, size_t size);
 
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_kmeans(int argc, char **argv);
 int cli_summary(int argc, char **argv);
 int cli_doc(int argc, char **argv);
+int cli_convert(int argc, char **argv);
+int cli_visualize(int argc, char **argv);
 /* Print help for a command (NULL: the overview) to f. Returns 0, or 2 when
  * the command is unknown. */
 int cli_help(FILE *f, const char *command);

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "internal.h"
@@ -62,18 +61,7 @@ int cli_eval(int argc, char **argv)
         cn_data_open(cfg, cn_net_seed(net), &data, &err) ||
         pick_split(data, o.split, &ds, &idx, &n, &err))
         goto fail;
-    if (o.weights) {
-        snprintf(weights, sizeof weights, "%s", o.weights);
-    } else {
-        char dir[600];
-        if (o.run_dir)
-            snprintf(dir, sizeof dir, "%s", o.run_dir);
-        else
-            snprintf(dir, sizeof dir, "runs/%s", cn_net_name(net));
-        snprintf(weights, sizeof weights, "%s/best.ckpt", dir);
-        if (access(weights, R_OK) != 0)
-            snprintf(weights, sizeof weights, "%s/last.ckpt", dir);
-    }
+    cli_weights(&o, net, weights, sizeof weights);
     if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval(net, ds, idx, n, &m, &err))
         goto fail;
     print_metrics(&o, weights, n, &m);

@@ -80,6 +80,18 @@ static const struct {
     {"summary", "cnet summary CFG [--set section.key=value]...\n"
                 "  Layers with output shapes, parameter counts and FLOPs per sample.\n"},
     {"doc", "cnet doc\n  Print the cfg reference (docs/cfg.md) generated from the code.\n"},
+    {"convert", "cnet convert IDX_IMAGES IDX_LABELS OUT_DIR\n"
+                "cnet convert --to-idx IMG_DIR OUT_IMAGES OUT_LABELS --height H --width W\n"
+                "             [--channels 1|3]\n"
+                "  IDX files to PNGs in one folder per class (OUT_DIR/<label>/<index>.png),\n"
+                "  or an image folder (see docs/data.md) to IDX files, gzip'd when a name\n"
+                "  ends in .gz.\n"},
+    {"visualize", "cnet visualize CFG --out DIR [--weights FILE] [--run-dir DIR]\n"
+                  "               [--set section.key=value]...\n"
+                  "  Pictures of a trained network (default weights runs/<name>/best.ckpt,\n"
+                  "  else last.ckpt) in DIR: filters.png (first layer's weights),\n"
+                  "  reconstructions.png (test inputs above their reconstructions) and\n"
+                  "  curves.png (losses from the run's log.csv, drawn by gnuplot).\n"},
     {"help", "cnet help [COMMAND]\n  This text, or a command's.\n"},
 };
 

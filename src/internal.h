@@ -25,6 +25,10 @@ typedef enum cn_act {
 void cn_act_forward(cn_act a, float param, float *x, size_t n);
 /* dy *= f'(x) expressed through y, in place. */
 void cn_act_backward(cn_act a, float param, const float *y, float *dy, size_t n);
+/* Read a layer's `activation` key and its parameter (`gain` for sigmoid,
+ * `slope` >= 0 for leaky, else 1); a gain/slope the activation does not use
+ * is an error, so a typo cannot be silently ignored. */
+cn_status cn_act_read(cn_sec *s, cn_act *act, float *param, cn_error *err);
 /* Row-wise softmax of x*scale (stable, max-subtracted): rows x cols. */
 void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale);
 

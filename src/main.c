@@ -2,6 +2,7 @@
  * commands, and the mapping of errors to exit statuses. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -10,13 +11,35 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"train", cli_train}, {"eval", cli_eval},  {"kmeans", cli_kmeans},
-    {"summary", cli_summary}, {"doc", cli_doc},
+    {"summary", cli_summary}, {"doc", cli_doc}, {"visualize", cli_visualize},
+    {"convert", cli_convert},
 };
 
 int cli_fail(const cn_error *err)
 {
     fprintf(stderr, "cnet: error: %s\n", err->msg);
     return err->code == CN_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+}
+
+void cli_run_dir(const cli_opts *o, const cn_net *net, char *dir, size_t size)
+{
+    if (o->run_dir)
+        snprintf(dir, size, "%s", o->run_dir);
+    else
+        snprintf(dir, size, "runs/%s", cn_net_name(net));
+}
+
+void cli_weights(const cli_opts *o, const cn_net *net, char *path, size_t size)
+{
+    char dir[1024];
+    if (o->weights) {
+        snprintf(path, size, "%s", o->weights);
+        return;
+    }
+    cli_run_dir(o, net, dir, sizeof dir);
+    snprintf(path, size, "%s/best.ckpt", dir);
+    if (access(path, R_OK) != 0)
+        snprintf(path, size, "%s/last.ckpt", dir);
 }
 
 /* Option names that take a value. */
@@ -147,6 +170,6 @@ int main(int argc, char **argv)
             return commands[i].run(argc, argv);
         }
     fprintf(stderr, "cnet: error: unknown command '%s' (commands: train, eval, kmeans, summary, "
-            "doc, help)\n", cmd);
+            "doc, visualize, convert, help)\n", cmd);
     return CLI_EXIT_USAGE;
 }

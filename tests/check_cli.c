@@ -29,7 +29,7 @@ START_TEST(test_usage_errors)
     char out[8192];
     ck_assert_int_eq(run("./cnet frobnicate", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: unknown command 'frobnicate' (commands: train, eval, "
-                          "kmeans, summary, doc, help)\n");
+                          "kmeans, summary, doc, visualize, convert, help)\n");
     ck_assert_int_eq(run("./cnet train", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: missing CFG (see cnet help train)\n");
     ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);

@@ -326,8 +326,8 @@ START_TEST(test_data_errors)
                       CN_ERR_CFG, "unknown key 'test_image'", "did you mean 'test_images'");
     expect_open_error(dir, "valid_fraction = 0.95\n", CN_ERR_CFG,
                       "test.cfg:2: key 'valid_fraction'", NULL);
-    expect_open_error(dir, "type = csv\n", CN_ERR_CFG, "key 'type' expects one of idx, got 'csv'",
-                      NULL);
+    expect_open_error(dir, "type = hdf5\n", CN_ERR_CFG,
+                      "key 'type' expects one of idx, imgdir, csv, got 'hdf5'", NULL);
     expect_open_error(dir, "train_images = flat.idx\ntrain_labels = none\n", CN_ERR_SHAPE,
                       "flat.idx: images must be 3-D", NULL);
     expect_open_error(dir, "test_images = odd.idx\ntest_labels = none\n", CN_ERR_SHAPE,

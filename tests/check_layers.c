@@ -1,7 +1,8 @@
 /* check_layers.c - the layers: a finite-difference gradient check for every
  * registry entry (one or more fixture rows per type, input and parameter
- * gradients), forward values against hand-computed numbers, tied weights,
- * the noise layer's statistics and reproducibility, and golden errors.
+ * gradients), forward values against hand-computed numbers, tied weights
+ * (dense and convolutional), conv and deconv against naive loops, the noise
+ * layer's statistics and reproducibility, and golden errors.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +57,46 @@ static const fixture fixtures[] = {
     {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=saltpepper\nq=0.4\n"
               "[dense]\noutput=3\nactivation=sigmoid\n", 1},
+    /* convolutional layers: odd sizes, stride > 1, padding, non-square inputs */
+    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1},
+    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1},
+    {"conv", NET2("3,6,5") "[conv]\nfilters=2\nsize=2\nstride=3\npad=2\n"
+             "activation=sigmoid\ngain=2\n", 1},
+    {"conv", NET2("2,5,6") "[conv]\nfilters=3\nsize=1\nbias=0\n[conv]\nfilters=2\nsize=5\n"
+             "pad=1\nactivation=leaky\nslope=0.2\n", 1},
+    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1},
+    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1},
+    {"deconv", NET2("2,3,2") "[deconv]\nfilters=3\nsize=3\nstride=3\npad=1\n"
+               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1},
+    {"deconv", NET2("2,5,5") "[conv]\nfilters=3\nstride=2\nactivation=tanh\n"
+               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1},
+    /* the tied convolutional decoder: the shared W gets both uses' gradient */
+    {"deconv", NET2("2,7,7") "[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n"
+               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n", 1},
+    {"deconv", NET2("1,6,6") "[conv]\nname=enc\nfilters=2\nstride=2\npad=1\n"
+               "[conv]\nfilters=2\nsize=1\nactivation=tanh\n[deconv]\ntie=enc\nstride=2\n"
+               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1},
+    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1},
+    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1},
+    {"maxpool", NET2("2,6,6") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[maxpool]\nsize=3\n"
+                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1},
+    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1},
+    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1},
+    {"avgpool", NET2("2,5,5") "[conv]\nfilters=2\nactivation=tanh\n[avgpool]\nsize=2\n"
+                "stride=1\n", 1},
+    {"upsample", NET2("2,3,3") "[upsample]\n", 1},
+    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1},
+    /* image-shaped inputs for the layers that flatten, join or keep shapes */
+    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n", 1},
+    {"route", NET2("2,5,5") "[conv]\nname=a\nfilters=2\npad=1\n[conv]\nname=b\nfrom=input\n"
+              "filters=3\nsize=1\nactivation=tanh\n[route]\nfrom=a,b\n[conv]\nfilters=2\n"
+              "stride=2\n", 1},
+    {"batchnorm", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nbias=0\n[batchnorm]\n[conv]\nfilters=2\n"
+                  "size=1\nactivation=tanh\n", 1},
+    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1},
+    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1},
+    {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
+              "size=2\n", 1},
 };
 #define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
 
@@ -380,6 +421,323 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* ---- convolutional layers ---- */
+
+/* One lowered-layer case: batch n, input C x H x W, F output channels,
+ * k x k kernels, stride s, pad p, output_padding op (deconv only). */
+typedef struct conv_case {
+    int n, C, H, W, F, k, s, p, op;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {3, 2, 7, 6, 3, 3, 2, 1, 0},
+    {2, 3, 5, 5, 2, 4, 3, 2, 0},
+    {12, 1, 61, 61, 5, 5, 1, 2, 0}, /* (25 + 5) * 3721 floats a sample: groups of 9 and 3 */
+};
+static const conv_case deconv_cases[] = {
+    {3, 2, 3, 4, 3, 3, 2, 1, 1},
+    {2, 3, 4, 4, 2, 4, 3, 2, 2},
+    {6, 8, 48, 48, 4, 5, 2, 1, 1}, /* (8 + 100) * 2304 floats a sample: groups of 4 and 2 */
+};
+
+static void fill(float *v, size_t n, float lo, float hi, cn_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * cn_rng_uniform(rng);
+}
+
+/* |got - want| <= 1e-4 * max(1, max |want|) everywhere. */
+static void assert_near(const float *got, const double *want, size_t n, const char *what)
+{
+    double scale = 1.0;
+    for (size_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) <= 1e-4 * scale, "%s[%zu]: got %.7g, want %.7g",
+                      what, i, (double)got[i], want[i]);
+}
+
+/* The direct convolution, forward and backward: y = W * x + b with
+ * W (F, C, k, k); dx, dw, db for the output gradient dy. */
+static void naive_conv(const conv_case *cc, int Ho, int Wo, const float *x, const float *w,
+                       const float *b, const float *dy, double *y, double *dx, double *dw,
+                       double *db)
+{
+    const int C = cc->C, H = cc->H, W = cc->W, F = cc->F, k = cc->k;
+    for (int n = 0; n < cc->n; n++)
+        for (int f = 0; f < F; f++)
+            for (int oy = 0; oy < Ho; oy++)
+                for (int ox = 0; ox < Wo; ox++) {
+                    size_t o = (((size_t)n * F + f) * Ho + oy) * Wo + ox;
+                    double acc = b[f];
+                    for (int c = 0; c < C; c++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                int iy = oy * cc->s - cc->p + i, ix = ox * cc->s - cc->p + j;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                    continue;
+                                size_t xi = (((size_t)n * C + c) * H + iy) * W + ix;
+                                size_t wi = (((size_t)f * C + c) * k + i) * k + j;
+                                acc += (double)w[wi] * x[xi];
+                                dx[xi] += (double)w[wi] * dy[o];
+                                dw[wi] += (double)x[xi] * dy[o];
+                            }
+                    y[o] = acc;
+                    db[f] += dy[o];
+                }
+}
+
+/* The transposed convolution as a scatter: every input pixel adds
+ * x * W[c][f] into the k x k output block at (iy*s - p, ix*s - p). */
+static void naive_deconv(const conv_case *cc, int Ho, int Wo, const float *x, const float *w,
+                         const float *b, const float *dy, double *y, double *dx, double *dw,
+                         double *db)
+{
+    const int C = cc->C, H = cc->H, W = cc->W, F = cc->F, k = cc->k;
+    for (int n = 0; n < cc->n; n++)
+        for (int f = 0; f < F; f++)
+            for (int q = 0; q < Ho * Wo; q++) {
+                size_t o = ((size_t)n * F + f) * Ho * Wo + q;
+                y[o] = b[f];
+                db[f] += dy[o];
+            }
+    for (int n = 0; n < cc->n; n++)
+        for (int c = 0; c < C; c++)
+            for (int iy = 0; iy < H; iy++)
+                for (int ix = 0; ix < W; ix++)
+                    for (int f = 0; f < F; f++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                int oy = iy * cc->s - cc->p + i, ox = ix * cc->s - cc->p + j;
+                                if (oy < 0 || oy >= Ho || ox < 0 || ox >= Wo)
+                                    continue;
+                                size_t xi = (((size_t)n * C + c) * H + iy) * W + ix;
+                                size_t wi = (((size_t)c * F + f) * k + i) * k + j;
+                                size_t o = (((size_t)n * F + f) * Ho + oy) * Wo + ox;
+                                y[o] += (double)w[wi] * x[xi];
+                                dx[xi] += (double)w[wi] * dy[o];
+                                dw[wi] += (double)x[xi] * dy[o];
+                            }
+}
+
+/* The layer's forward and backward (im2col, grouped GEMMs) against the
+ * naive loops, on random data. */
+static void check_lowered(const conv_case *cc, int deconv)
+{
+    char cfg[256];
+    int len = snprintf(cfg, sizeof cfg,
+                       "[net]\nbatch=%d\ninput=%d,%d,%d\n[%s]\nname=L\nfilters=%d\nsize=%d\n"
+                       "stride=%d\npad=%d\n",
+                       cc->n, cc->C, cc->H, cc->W, deconv ? "deconv" : "conv", cc->F, cc->k,
+                       cc->s, cc->p);
+    if (deconv)
+        snprintf(cfg + len, sizeof cfg - (size_t)len, "output_padding=%d\n", cc->op);
+    cn_net *net = tu_net(cfg);
+    cn_layer *out = cn_net_output(net);
+    int Ho = deconv ? (cc->H - 1) * cc->s - 2 * cc->p + cc->k + cc->op
+                    : (cc->H + 2 * cc->p - cc->k) / cc->s + 1;
+    int Wo = deconv ? (cc->W - 1) * cc->s - 2 * cc->p + cc->k + cc->op
+                    : (cc->W + 2 * cc->p - cc->k) / cc->s + 1;
+    ck_assert(out->c == cc->F && out->h == Ho && out->w == Wo);
+    /* 2 FLOPs per multiply-add: K * F per output position, or per input one */
+    double taps = 2.0 * cc->C * cc->F * cc->k * cc->k;
+    ck_assert_double_eq(cn_layer_flops(out), taps * (deconv ? cc->H * cc->W : Ho * Wo));
+    cn_param *W = param(net, "L.W"), *b = param(net, "L.b");
+    size_t nx = (size_t)cc->n * cc->C * cc->H * cc->W, ny = (size_t)cc->n * cc->F * Ho * Wo;
+    float *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
+    double *y = calloc(ny, sizeof *y), *dx = calloc(nx, sizeof *dx);
+    double *dw = calloc(W->count, sizeof *dw), *db = calloc(b->count, sizeof *db);
+    ck_assert(x && dy && y && dx && dw && db);
+    cn_rng rng;
+    cn_rng_seed(&rng, 11);
+    fill(x, nx, -1, 1, &rng);
+    fill(dy, ny, -1, 1, &rng);
+    fill(W->value, W->count, -0.5f, 0.5f, &rng);
+    fill(b->value, b->count, -0.5f, 0.5f, &rng);
+    (deconv ? naive_deconv : naive_conv)(cc, Ho, Wo, x, W->value, b->value, dy, y, dx, dw, db);
+
+    cn_net_set_input_grad(net, 1);
+    cn_net_set_batch(net, x, NULL, cc->n);
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    assert_near(out->out.data, y, ny, "y");
+    memcpy(out->dout.data, dy, ny * sizeof *dy);
+    cn_net_backward(net);
+    assert_near(cn_net_layer(net, 0)->dout.data, dx, nx, "dx");
+    assert_near(W->grad, dw, W->count, "dW");
+    assert_near(b->grad, db, b->count, "db");
+    free(x), free(dy), free(y), free(dx), free(dw), free(db);
+    cn_net_free(net);
+}
+
+START_TEST(test_conv_naive)
+{
+    check_lowered(&conv_cases[_i], 0);
+}
+END_TEST
+
+START_TEST(test_deconv_naive)
+{
+    check_lowered(&deconv_cases[_i], 1);
+}
+END_TEST
+
+START_TEST(test_tied_deconv)
+{
+#define ENC "[net]\nbatch=2\ninput=2,7,7\n[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n" \
+            "activation=tanh\n[deconv]\nname=dec\nstride=2\npad=1\nactivation=sigmoid\n"
+    cn_net *tied = tu_net(ENC "tie=enc\n"), *free_net = tu_net(ENC "filters=2\nsize=3\n");
+#undef ENC
+    /* W once in the parameter list (enc.W, enc.b, dec.b), no dec.W */
+    ck_assert_int_eq(cn_net_n_params(tied), 3);
+    ck_assert_ptr_null(cn_layer_param(cn_net_find_layer(tied, "dec"), "W"));
+    cn_layer *yt = cn_net_output(tied);
+    ck_assert(yt->c == 2 && yt->h == 7 && yt->w == 7);
+
+    /* enc.W (3, 2, 3, 3) is already a deconv 3 -> 2 weight: the untied
+     * decoder with a copy of it computes the same function */
+    cn_param *W = param(tied, "enc.W");
+    set_param(free_net, "enc.W", W->value, W->count);
+    set_param(free_net, "enc.b", param(tied, "enc.b")->value, 3);
+    set_param(free_net, "dec.W", W->value, W->count);
+    set_param(free_net, "dec.b", param(tied, "dec.b")->value, 2);
+    float x[2 * 98], r[2 * 98];
+    cn_rng rng;
+    cn_rng_seed(&rng, 5);
+    fill(x, 196, 0, 1, &rng);
+    fill(r, 196, -1, 1, &rng);
+    yt = run_backward(tied, x, r);
+    cn_layer *yf = run_backward(free_net, x, r);
+    assert_close(yt->out.data, yf->out.data, 196, 1e-6);
+
+    /* the shared W's gradient is the sum of both uses' */
+    const float *ge = param(free_net, "enc.W")->grad, *gd = param(free_net, "dec.W")->grad;
+    float want[54];
+    for (int k = 0; k < 54; k++)
+        want[k] = ge[k] + gd[k];
+    assert_close(W->grad, want, 54, 1e-5);
+    ck_assert_float_ne(ge[0], 0.0f);
+    ck_assert_float_ne(gd[0], 0.0f);
+    assert_close(param(tied, "dec.b")->grad, param(free_net, "dec.b")->grad, 2, 1e-6);
+    cn_net_free(tied);
+    cn_net_free(free_net);
+}
+END_TEST
+
+START_TEST(test_maxpool_values)
+{
+    cn_net *net = tu_net(NET2("1,4,5") "[maxpool]\n");
+    cn_net_set_input_grad(net, 1);
+    /* 4x5 -> 2x2: the last column is dropped (floor); sample 1 is -sample 0 */
+    float x[40] = {1, 5, 2, 0, 9, 3, 4, 8, 7, 6, 0, -1, -2, -3, -4, 2, -5, 3, 1, 10};
+    for (int i = 0; i < 20; i++)
+        x[20 + i] = -x[i];
+    const float r[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    cn_layer *out = run_backward(net, x, r);
+    ck_assert(out->c == 1 && out->h == 2 && out->w == 2);
+    const float want[] = {5, 8, 2, 3, -1, 0, 5, 3};
+    assert_close(out->out.data, want, 8, 0);
+    /* the gradient goes to the argmax only */
+    const float *dx = cn_net_layer(net, 0)->dout.data;
+    float dwant[40] = {0};
+    dwant[1] = 1, dwant[7] = 2, dwant[15] = 3, dwant[17] = 4;
+    dwant[20] = 5, dwant[23] = 6, dwant[36] = 7, dwant[33] = 8;
+    assert_close(dx, dwant, 40, 0);
+    cn_net_free(net);
+
+    /* size 3, stride 2, pad 1 on all-negative values: padding never wins */
+    net = tu_net(NET2("1,4,4") "[maxpool]\nsize=3\nstride=2\npad=1\n");
+    for (int i = 0; i < 32; i++)
+        x[i] = -(float)(i % 16 + 1);
+    cn_net_set_batch(net, x, NULL, 2);
+    cn_net_forward(net);
+    const float want2[] = {-1, -2, -5, -6, -1, -2, -5, -6};
+    assert_close(cn_net_output(net)->out.data, want2, 8, 0);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_avgpool_values)
+{
+    /* size 3, stride 2, pad 1 on 4x4: padding counts as 0, divisor 9 */
+    cn_net *net = tu_net(NET2("1,4,4") "[avgpool]\nsize=3\nstride=2\npad=1\n");
+    cn_net_set_input_grad(net, 1);
+    float x[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = -(float)(i % 16 + 1);
+    const float r[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    cn_layer *out = run_backward(net, x, r);
+    const float want[] = {-14 / 9.0f, -30 / 9.0f, -57 / 9.0f, -11, -14 / 9.0f, -30 / 9.0f,
+                          -57 / 9.0f, -11};
+    assert_close(out->out.data, want, 8, 1e-6);
+    /* dx = (windows covering the pixel) / 9 */
+    const float *dx = cn_net_layer(net, 0)->dout.data;
+    const float cover[16] = {1, 2, 1, 1, 2, 4, 2, 2, 1, 2, 1, 1, 1, 2, 1, 1};
+    for (int i = 0; i < 32; i++)
+        ck_assert_float_eq_tol(dx[i], cover[i % 16] / 9.0f, 1e-7f);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_upsample_values)
+{
+    cn_net *net = tu_net(NET2("1,2,3") "[upsample]\n");
+    cn_net_set_input_grad(net, 1);
+    float x[12], r[48];
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)(i + 1);
+    for (int i = 0; i < 48; i++)
+        r[i] = (float)(i % 24);
+    cn_layer *out = run_backward(net, x, r);
+    ck_assert(out->c == 1 && out->h == 4 && out->w == 6);
+    const float want[24] = {1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3,
+                            4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6};
+    assert_close(out->out.data, want, 24, 0);
+    assert_close(out->out.data + 24, want, 24, 6); /* sample 2 is sample 1 + 6 */
+    ck_assert_float_eq(out->out.data[24], 7.0f);
+    /* dx sums each 2x2 block of dy */
+    const float dwant[] = {14, 22, 30, 62, 70, 78, 14, 22, 30, 62, 70, 78};
+    assert_close(cn_net_layer(net, 0)->dout.data, dwant, 12, 0);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_conv_errors)
+{
+    expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nfilters=2\nsize=7\n", CN_ERR_SHAPE,
+                 "test.cfg:6: key 'size' = '7': layer 'conv1' (input 1x5x5) with size 7, pad 0 "
+                 "has an output smaller than 1x1: needs height and width + 2*pad >= size");
+    expect_error("[net]\nbatch=2\ninput=2,5,5\n[dense]\nname=d\noutput=3\n[deconv]\ntie=d\n",
+                 CN_ERR_CFG,
+                 "test.cfg:8: key 'tie' = 'd': layer 'd' is a [dense]; only a [conv] layer's W "
+                 "can be tied");
+    expect_error("[net]\nbatch=2\ninput=2,7,7\n[conv]\nname=enc\nfilters=3\nstride=2\n[conv]\n"
+                 "filters=4\nsize=1\n[deconv]\nname=dec\ntie=enc\n",
+                 CN_ERR_SHAPE,
+                 "test.cfg:13: key 'tie' = 'enc': layer 'dec' (input 4x3x3) cannot use the "
+                 "transpose of 'enc' W (3 x 2 x 3 x 3): needs 3 input channels");
+    expect_error("[net]\nbatch=2\ninput=2,7,7\n[conv]\nname=enc\nfilters=3\n[deconv]\n"
+                 "tie=enc\nfilters=3\n",
+                 CN_ERR_CFG,
+                 "test.cfg:9: key 'filters' = '3': layer 'deconv2' is tied to 'enc', whose W "
+                 "gives filters 2; leave filters out or set it to 2");
+    expect_error("[net]\nbatch=2\ninput=2,3,3\n[deconv]\nfilters=2\nstride=2\n"
+                 "output_padding=2\n",
+                 CN_ERR_CFG,
+                 "test.cfg:7: key 'output_padding' = '2': expects output_padding < stride (2)");
+    expect_error("[net]\nbatch=2\ninput=1,1,1\n[deconv]\nfilters=1\nsize=1\npad=1\n",
+                 CN_ERR_SHAPE,
+                 "test.cfg:7: key 'pad' = '1': layer 'deconv1' (input 1) with size 1, stride "
+                 "1, pad 1, output_padding 0 has an output of -1x-1: needs (H - 1)*stride - "
+                 "2*pad + size + output_padding >= 1");
+    expect_error("[net]\nbatch=2\ninput=1,5,5\n[maxpool]\nsize=2\npad=2\n", CN_ERR_CFG,
+                 "test.cfg:6: key 'pad' = '2': expects pad < size (2), so every window holds "
+                 "an input value");
+    expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nsize=3\n", CN_ERR_CFG,
+                 "test.cfg:4: [conv] needs key 'filters' (output channels F (>= 1))");
+}
+END_TEST
+
 Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
@@ -399,6 +757,17 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_noise_reproducible);
     tcase_add_test(tc, test_corrupt_kernels);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_tied_deconv);
+    tcase_add_test(tc, test_maxpool_values);
+    tcase_add_test(tc, test_avgpool_values);
+    tcase_add_test(tc, test_upsample_values);
+    tcase_add_test(tc, test_conv_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("conv_naive");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_conv_naive, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_loop_test(tc, test_deconv_naive, 0,
+                        (int)(sizeof deconv_cases / sizeof deconv_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

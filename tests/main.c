@@ -4,7 +4,9 @@
 
 #include <check.h>
 
-#define SUITES(X) X(cfg) X(cluster) X(optim) X(data) X(layers) X(losses) X(net) X(ckpt) X(train) X(cli)
+#define SUITES(X) \
+    X(cfg) X(cluster) X(optim) X(data) X(data_img) X(layers) X(losses) X(net) X(ckpt) X(train) \
+    X(cli) X(visualize)
 
 #define DECLARE(name) Suite *name##_suite(void);
 SUITES(DECLARE)

@@ -31,5 +31,6 @@
 #include "optim.h"
 #include "data.h"
 #include "net.h"
+#include "visualize.h"
 
 #endif

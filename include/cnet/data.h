@@ -1,8 +1,8 @@
 /* data.h - datasets on disk, the train/valid/test splits and the batch loader.
  *
  * A dataset type is one file in data/ exporting a `const cn_dataset_ops`
- * (idx, and later csv and image folders). Datasets are read whole into
- * memory at open (bytes stay bytes: x = u8 * scale). The loader cuts an index
+ * (idx, csv, imgdir). Datasets are read whole into memory at open (bytes
+ * stay bytes: x = u8 * scale; csv values are floats). The loader cuts an index
  * list into batches; the epoch's permutation is drawn on the caller's thread
  * from the caller's RNG, and one persistent worker thread fills the next
  * batch while the current one trains.
@@ -92,5 +92,27 @@ void cn_loader_free(cn_loader *ld);
 
 const cn_dataset_ops *cn_dataset_find(const char *type);
 const cn_dataset_ops *const *cn_dataset_types(void);
+
+/* ---- image folders and conversion (data/imgdir.c, data/convert.c) ---- */
+
+/* Read an image folder: one subfolder per class (label = the folder's index
+ * in strcmp order), each holding .png/.jpg/.jpeg/.bmp files (any case, taken
+ * in name order) decoded to `channels` (1 or 3).
+ * @param origin where height x width came from, for the size-mismatch message
+ * @return u8 samples (n, c, h, w), scale 1/255, n_classes = the folder count */
+cn_status cn_imgdir_read(const char *dir, int channels, int height, int width, const char *origin,
+                         cn_dataset **out, cn_error *err);
+/* Write an IDX images/labels pair as out_dir/<label>/<index>.png (label folders
+ * zero-padded to one width, indices to at least 5 digits, so name order is
+ * label and index order); *n and *n_classes (NULL allowed) get the counts of
+ * images and of class folders (a label no image has gets none). */
+cn_status cn_convert_idx_to_dir(const char *images, const char *labels, const char *out_dir,
+                                int *n, int *n_classes, cn_error *err);
+/* Read an image folder (cn_imgdir_read) into IDX files: images (n, h, w) for
+ * one channel, (n, 3, h, w) for RGB, and labels (n); gzip'd when a name ends
+ * in .gz. Samples come out grouped by class, in name order within a class. */
+cn_status cn_convert_dir_to_idx(const char *dir, int height, int width, int channels,
+                                const char *out_images, const char *out_labels, int *n,
+                                int *n_classes, cn_error *err);
 
 #endif

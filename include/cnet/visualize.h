@@ -1,0 +1,52 @@
+/* visualize.h - pictures of a network (docs/visualize.md): the filters of
+ * its first parameterised layer, reconstructions of held-out inputs, and the
+ * learning curves of a run. Pictures are PNG files (stb_image_write); the
+ * curves are drawn by gnuplot, run as a child process.
+ */
+#ifndef CNET_VISUALIZE_H
+#define CNET_VISUALIZE_H
+
+#include "data.h"
+#include "net.h"
+
+/* Smallest side, in pixels, of one tile in a picture grid: small images
+ * (conv kernels, tiny inputs) are scaled up by an integer factor. */
+#define CN_VIS_MIN_TILE 16
+/* Most filters drawn in filters.png (the first ones). */
+#define CN_VIS_MAX_FILTERS 256
+/* Samples per band of reconstructions.png (inputs above, outputs below). */
+#define CN_VIS_RECON_COLS 16
+/* Size of curves.png in pixels. */
+#define CN_VIS_CURVES_WIDTH 800
+#define CN_VIS_CURVES_HEIGHT 500
+
+/* The first layer with parameters, or NULL when none has any. */
+cn_layer *cn_vis_first_param_layer(const cn_net *net);
+
+/* Draw the weights W of the first parameterised layer as a grid of tiles
+ * (ceil(sqrt(N)) columns, 1-pixel separators, at most CN_VIS_MAX_FILTERS):
+ * a dense layer's rows reshaped to its input's C x H x W, a conv layer's
+ * (F, C, k, k) kernels. Each filter is the unit-norm input W_l / ||W_l||
+ * that activates unit l most, stretched to [0, 255] by its own min and max.
+ * @return CN_ERR_SHAPE when there is no such layer or its W cannot be
+ *         drawn as images, CN_ERR_IO when path cannot be written. */
+cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err);
+
+/* The first loss whose target is the network input, or NULL. */
+const cn_loss *cn_vis_recon_loss(const cn_net *net);
+
+/* Forward the first n samples of ds (eval mode, n clipped to ds->n) and draw
+ * them in bands of CN_VIS_RECON_COLS: inputs in one row, the output of the
+ * reconstruction loss's layer reshaped to the input's shape below each.
+ * @return CN_ERR_CFG when the net has no loss with target=input. */
+cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const char *path,
+                                 cn_error *err);
+
+/* Plot train_loss and valid_loss (when logged) per epoch from a run's
+ * log.csv into png with gnuplot. The gnuplot script, with the data inline,
+ * is kept beside the picture as <png without .png>.gp.
+ * @return CN_ERR_FORMAT for a log without epochs, CN_ERR_IO when gnuplot is
+ *         not installed or fails (its message is quoted). */
+cn_status cn_vis_curves(const char *log_csv, const char *png, cn_error *err);
+
+#endif

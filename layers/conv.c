@@ -1,0 +1,183 @@
+/* conv.c - the 2-D convolution layer (cross-correlation, as in PyTorch's
+ * Conv2d), lowered to one matrix product per group of samples.
+ *
+ * Legend: n samples, input X (n, C, H, W), F filters of k x k, stride s,
+ * zero padding p, output Y (n, F, Ho, Wo) with Ho = (H + 2p - k)/s + 1
+ * (likewise Wo), P = Ho*Wo, K = C*k*k, f the activation.
+ * W (F, C, k, k) is used as a matrix (F, K); col(x) (K, P) is im2col.c's
+ * column matrix of one sample.
+ *   forward   Y_i = f(W col(X_i) + b)
+ *   backward  dZ = dY * f'(Y);  dW += sum_i dZ_i col(X_i)^T;
+ *             db += sums of dZ over samples and positions;
+ *             dX_i += col2im(W^T dZ_i)
+ * The columns of m samples sit side by side (K, m*P), so a whole group is
+ * one cblas_sgemm (F, K) x (K, m*P) even when each image is small. The
+ * group's columns and its channel-major product live in the net's shared
+ * scratch; the column matrix is rebuilt in backward rather than kept.
+ * Init (PyTorch's default): W, b ~ U(-1/sqrt(K), 1/sqrt(K)) with fan_in = K.
+ */
+#include <stdlib.h>
+
+#include <cblas.h>
+
+#include "im2col.h"
+
+static const cn_key keys[] = {
+    {"filters", CN_KEY_INT, NULL, NULL, "output channels F (>= 1)"},
+    {"size", CN_KEY_INT, "3", NULL, "kernel height and width k (>= 1)"},
+    {"stride", CN_KEY_INT, "1", NULL, "step between kernel positions (>= 1)"},
+    {"pad", CN_KEY_INT, "0", NULL, "zeros added on each side of the input (>= 0)"},
+    {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to W * x + b"},
+    {"gain", CN_KEY_FLOAT, "1", NULL, "sigmoid gain g in 1/(1+exp(-g x))"},
+    {"slope", CN_KEY_FLOAT, "0.01", NULL, "leaky slope for x < 0 (>= 0)"},
+    {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias per filter"},
+    CN_KEY_END};
+
+typedef struct conv_state {
+    cn_act act;
+    float param;    /* sigmoid gain or leaky slope */
+    cn_conv_geom g; /* over the input: C x H x W -> Ho x Wo positions */
+    int F;          /* filters */
+    int group;      /* samples per lowered product */
+    cn_param *W;    /* (F, C, k, k) */
+    cn_param *b;    /* (F) or NULL */
+} conv_state;
+
+static cn_status read_keys(cn_sec *s, conv_state *st, int *bias, cn_error *err)
+{
+    cn_conv_geom *g = &st->g;
+    if (cn_act_read(s, &st->act, &st->param, err) ||
+        cn_sec_int_min(s, "filters", 1, &st->F, err) ||
+        cn_sec_int_min(s, "size", 1, &g->k, err) ||
+        cn_sec_int_min(s, "stride", 1, &g->stride, err) ||
+        cn_sec_int_min(s, "pad", 0, &g->pad, err) || cn_sec_bool(s, "bias", bias, err))
+        return err->code;
+    return CN_OK;
+}
+
+static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
+{
+    conv_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
+    l->state = st;
+    cn_conv_geom *g = &st->g;
+    const cn_layer *in = l->in[0];
+    int bias;
+    if (read_keys(s, st, &bias, err))
+        return err->code;
+    g->C = in->c, g->H = in->h, g->W = in->w;
+    if (g->H + 2 * g->pad < g->k || g->W + 2 * g->pad < g->k) {
+        char a[64];
+        return cn_sec_bad(s, "size", CN_ERR_SHAPE, err,
+                          "layer '%s' (input %s) with size %d, pad %d has an output smaller "
+                          "than 1x1: needs height and width + 2*pad >= size",
+                          l->name, cn_layer_shape_str(in, a, sizeof a), g->k, g->pad);
+    }
+    g->Ho = (g->H + 2 * g->pad - g->k) / g->stride + 1;
+    g->Wo = (g->W + 2 * g->pad - g->k) / g->stride + 1;
+    l->c = st->F, l->h = g->Ho, l->w = g->Wo;
+
+    int K = g->C * g->k * g->k;
+    cn_init init = cn_build_init(b);
+    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, K, st->F * g->k * g->k, 0);
+    if (bias)
+        st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, K, st->F * g->k * g->k, 1);
+    if (!st->W || (bias && !st->b))
+        return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
+    /* scratch per sample: its columns (K, P) and its product (F, P) */
+    size_t per_sample = ((size_t)K + st->F) * g->Ho * g->Wo;
+    st->group = cn_conv_group(cn_build_batch(b), per_sample);
+    l->scratch = (size_t)st->group * per_sample;
+    return CN_OK;
+}
+
+static void conv_forward(cn_layer *l, const cn_ctx *ctx)
+{
+    const conv_state *st = l->state;
+    const cn_conv_geom *g = &st->g;
+    const int F = st->F, K = g->C * g->k * g->k;
+    const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
+    const float *X = l->in[0]->out.data; /* (n, C, H, W) */
+    float *Y = l->out.data;              /* (n, F, Ho, Wo) */
+    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
+        int m = CN_MIN(st->group, ctx->n - i0);
+        size_t ld = (size_t)m * P;
+        float *col = l->scratch_buf;              /* (K, m*P) */
+        float *prod = col + (size_t)K * ld;       /* (F, m*P) */
+        for (int i = 0; i < m; i++)
+            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int)ld, K, 1.0f,
+                    st->W->value, K, col, (int)ld, 0.0f, prod, (int)ld);
+        /* back to NCHW, adding the bias and applying f while the row is hot */
+        for (int i = 0; i < m; i++)
+            for (int f = 0; f < F; f++) {
+                const float *src = prod + (size_t)f * ld + i * P;
+                float *y = Y + ((size_t)(i0 + i) * F + f) * P;
+                float bf = st->b ? st->b->value[f] : 0.0f;
+                for (size_t q = 0; q < P; q++)
+                    y[q] = src[q] + bf;
+                cn_act_forward(st->act, st->param, y, P);
+            }
+    }
+}
+
+static void conv_backward(cn_layer *l, const cn_ctx *ctx)
+{
+    const conv_state *st = l->state;
+    const cn_conv_geom *g = &st->g;
+    const int F = st->F, K = g->C * g->k * g->k;
+    const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
+    cn_layer *src = l->in[0];
+    const float *X = src->out.data; /* (n, C, H, W) */
+    float *dZ = l->dout.data;       /* (n, F, Ho, Wo): our dout, turned into dZ in place */
+    cn_act_backward(st->act, st->param, l->out.data, dZ, (size_t)ctx->n * F * P);
+    if (st->b)
+        cn_bias_grad(dZ, ctx->n, F, P, st->b->grad);
+    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
+        int m = CN_MIN(st->group, ctx->n - i0);
+        size_t ld = (size_t)m * P;
+        float *col = l->scratch_buf;        /* (K, m*P) */
+        float *dz = col + (size_t)K * ld;   /* (F, m*P) */
+        cn_pack_channels(dZ + i0 * (size_t)F * P, m, F, P, dz);
+        for (int i = 0; i < m; i++)
+            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld);
+        /* dW (F, K) += dz (F, m*P) col^T (m*P, K) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int)ld, 1.0f, dz, (int)ld,
+                    col, (int)ld, 1.0f, st->W->grad, K);
+        if (!src->needs_grad)
+            continue;
+        /* dcol (K, m*P) = W^T dz, written over the columns, then back to pixels */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)ld, F, 1.0f, st->W->value,
+                    K, dz, (int)ld, 0.0f, col, (int)ld);
+        for (int i = 0; i < m; i++)
+            cn_col2im_add(g, col + i * P, ld, src->dout.data + (i0 + i) * in_size);
+    }
+}
+
+static void conv_destroy(cn_layer *l)
+{
+    free(l->state);
+    l->state = NULL;
+}
+
+static double conv_flops(const cn_layer *l)
+{
+    const conv_state *st = l->state;
+    const cn_conv_geom *g = &st->g;
+    return 2.0 * g->C * g->k * g->k * st->F * g->Ho * g->Wo;
+}
+
+const cn_layer_ops cn_layer_conv = {
+    .type = "conv",
+    .keys = keys,
+    .doc = "2-D convolution Y = f(W * X + b) (PyTorch's Conv2d), im2col + one GEMM per "
+           "group of samples",
+    .n_inputs_min = 1,
+    .n_inputs_max = 1,
+    .setup = conv_setup,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .destroy = conv_destroy,
+    .flops = conv_flops,
+};

@@ -1,0 +1,40 @@
+/* im2col.h - the lowering shared by [conv] and [deconv]: a convolution over
+ * an image becomes one matrix product with the image's "column matrix".
+ * Not part of the public API.
+ */
+#ifndef CNET_LAYERS_IM2COL_H
+#define CNET_LAYERS_IM2COL_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+/* A k x k convolution with stride and zero padding over a C x H x W image
+ * that yields Ho x Wo positions (Ho = (H + 2 pad - k) / stride + 1). */
+typedef struct cn_conv_geom {
+    int C, H, W;
+    int k, stride, pad;
+    int Ho, Wo;
+} cn_conv_geom;
+
+/* Write the column matrix of one image x (C, H, W) into col:
+ * row (c*k + i)*k + j, column oy*Wo + ox holds
+ * x[c][oy*stride - pad + i][ox*stride - pad + j] (0 outside the image).
+ * Rows are `ld` floats apart, so several images' columns can sit side by side. */
+void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld);
+/* The adjoint of cn_im2col: x (C, H, W) += each column entry at its pixel. */
+void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x);
+
+/* Samples per lowered product: as many as fit in about 4 MiB of scratch at
+ * `per_sample` floats each, at least 1 and at most `batch`. */
+int cn_conv_group(int batch, size_t per_sample);
+/* Gather m samples x (m, C, P) into channel-major y (C, m*P). */
+void cn_pack_channels(const float *x, int m, int C, size_t P, float *y);
+/* Scatter channel-major x (C, m*P) back, adding: y (m, C, P) += x. */
+void cn_unpack_channels_add(const float *x, int m, int C, size_t P, float *y);
+/* Bias and activation over n samples y (n, C, P) in place: y = f(y + b[c]). */
+void cn_bias_act(float *y, int n, int C, size_t P, const float *b, cn_act act, float param);
+/* db (C) += the sums of dz (n, C, P) over samples and positions. */
+void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db);
+
+#endif

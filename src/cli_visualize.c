@@ -1,0 +1,120 @@
+/* cli_visualize.c - `cnet visualize CFG --out DIR`: the pictures of
+ * src/visualize.c for a trained network (docs/visualize.md).
+ *
+ * The checkpoint and the output folder are needed by every picture, so a
+ * problem with either stops the command. After that each picture stands
+ * alone: one that cannot be drawn is reported, the others are still
+ * written, and the exit status is 1. A picture the run has nothing for (no
+ * loss with target=input, no log.csv yet) is skipped with a note.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* mkdir -p path, then check that it is a folder we may write in. */
+static cn_status make_out_dir(const char *path, cn_error *err)
+{
+    char buf[1024];
+    struct stat st;
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return cn_errorf(err, CN_ERR_USAGE, "--out '%.40s...': path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return cn_errorf(err, CN_ERR_IO, "%s: cannot create the output folder: %s", buf,
+                             strerror(errno));
+        *p = c;
+        if (!c)
+            break;
+    }
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cn_errorf(err, CN_ERR_IO, "%s: expected a folder for the pictures", path);
+    if (access(path, W_OK) != 0)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write pictures there: %s", path,
+                         strerror(errno));
+    return CN_OK;
+}
+
+/* Say what became of one picture; returns 1 when it failed. */
+static int report(cn_status rc, const cn_error *err, const char *path)
+{
+    if (rc) {
+        cli_fail(err);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    return 0;
+}
+
+/* reconstructions.png from the first held-out (test split) samples. */
+static int reconstructions(const cli_opts *o, const cn_cfg *cfg, cn_net *net)
+{
+    char path[1100];
+    cn_error err = {0};
+    cn_data *data = NULL;
+    snprintf(path, sizeof path, "%s/reconstructions.png", o->out);
+    if (!cn_vis_recon_loss(net)) {
+        fprintf(stderr, "cnet: skipped %s: %s has no loss with target=input\n", path, o->cfg);
+        return 0;
+    }
+    cn_status rc = cn_data_open(cfg, cn_net_seed(net), &data, &err);
+    if (!rc)
+        rc = cn_vis_reconstructions(net, data->test, 2 * CN_VIS_RECON_COLS, path, &err);
+    cn_data_close(data);
+    return report(rc, &err, path);
+}
+
+/* curves.png from the run folder's log.csv. */
+static int curves(const cli_opts *o, const cn_net *net)
+{
+    char dir[1024], log[1100], path[1100];
+    cn_error err = {0};
+    cli_run_dir(o, net, dir, sizeof dir);
+    snprintf(log, sizeof log, "%s/log.csv", dir);
+    snprintf(path, sizeof path, "%s/curves.png", o->out);
+    if (access(log, R_OK) != 0) {
+        fprintf(stderr, "cnet: skipped %s: no %s (train first, or name the run with "
+                "--run-dir)\n", path, log);
+        return 0;
+    }
+    return report(cn_vis_curves(log, path, &err), &err, path);
+}
+
+int cli_visualize(int argc, char **argv)
+{
+    cli_opts o;
+    cn_error err = {0};
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    char weights[1024], path[1100];
+    int rc = 0;
+    if (cli_parse(argc, argv, 2, "--set --weights --run-dir --out --seed", &o, &err))
+        return cli_fail(&err);
+    if (!o.out) {
+        cn_errorf(&err, CN_ERR_USAGE, "visualize needs --out DIR, the folder for the pictures");
+        return cli_fail(&err);
+    }
+    if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err))
+        goto fail;
+    cli_weights(&o, net, weights, sizeof weights);
+    if (cn_ckpt_load(net, weights, NULL, &err) || make_out_dir(o.out, &err))
+        goto fail;
+    snprintf(path, sizeof path, "%s/filters.png", o.out);
+    int failed = report(cn_vis_filters(net, path, &err), &err, path);
+    failed |= reconstructions(&o, cfg, net);
+    failed |= curves(&o, net);
+    rc = failed ? CLI_EXIT_RUNTIME : 0;
+    goto done;
+fail:
+    rc = cli_fail(&err);
+done:
+    cn_net_free(net);
+    cn_cfg_free(cfg);
+    return rc;
+}

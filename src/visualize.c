@@ -1,0 +1,399 @@
+/* visualize.c - pictures of a network: filters, reconstructions, learning
+ * curves (docs/visualize.md).
+ *
+ * Filters. Unit l of the first layer computes h_l = f(W_l . x + b_l). Over
+ * inputs of unit norm, W_l . x is largest at x = W_l / ||W_l|| (Cauchy-
+ * Schwarz), so that input is the picture of unit l. Each tile is stretched
+ * to [0, 255] by its own min and max; the stretch ignores a positive scale,
+ * so the picture of W_l / ||W_l|| is the stretch of W_l itself.
+ *
+ * Reconstructions. Eval-mode forward of held-out samples; the reconstruction
+ * loss's layer output, reshaped to the input's C x H x W, is drawn below
+ * each input. Both rows share one min/max stretch, so brightness compares.
+ *
+ * Pictures are grids of tiles: C = 1 is gray, C = 3 is RGB, other C show the
+ * first channel; tiles smaller than CN_VIS_MIN_TILE are scaled up (nearest).
+ * Separators are 1 pixel in a colour no tile uses (blue-gray), which is why
+ * every picture is RGB. Learning curves are drawn by gnuplot from a script
+ * with the data inline, written beside the picture and run in its folder.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <stb/stb_image_write.h>
+
+#include "internal.h"
+
+#define BAND_GAP 4 /* pixels between bands of reconstructions */
+
+static const unsigned char sep_rgb[3] = {70, 90, 130};
+
+/* An RGB picture being drawn. */
+typedef struct canvas {
+    int w, h;
+    unsigned char *rgb; /* (h, w, 3) */
+} canvas;
+
+static cn_status canvas_init(canvas *cv, int w, int h, cn_error *err)
+{
+    cv->w = w, cv->h = h;
+    cv->rgb = malloc((size_t)w * h * 3);
+    if (!cv->rgb)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for a %dx%d picture", w, h);
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        memcpy(cv->rgb + 3 * i, sep_rgb, 3);
+    return CN_OK;
+}
+
+/* Write the canvas as a PNG and free it. */
+static cn_status canvas_write(canvas *cv, const char *path, cn_error *err)
+{
+    errno = 0;
+    int ok = stbi_write_png(path, cv->w, cv->h, 3, cv->rgb, cv->w * 3);
+    free(cv->rgb);
+    cv->rgb = NULL;
+    if (!ok)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write PNG: %s", path,
+                         errno ? strerror(errno) : "stb_image_write failed");
+    return CN_OK;
+}
+
+/* Integer scale that brings an h x w image's smaller side to at least
+ * CN_VIS_MIN_TILE, without taking its larger side past 256 pixels. */
+static int tile_scale(int h, int w)
+{
+    int lo = CN_MIN(h, w), hi = CN_MAX(h, w);
+    int s = (CN_VIS_MIN_TILE + lo - 1) / lo;
+    if (s * hi > 256)
+        s = CN_MAX(1, 256 / hi);
+    return s;
+}
+
+static void min_max(const float *x, size_t n, float *lo, float *hi)
+{
+    *lo = INFINITY, *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        *lo = fminf(*lo, x[i]);
+        *hi = fmaxf(*hi, x[i]);
+    }
+}
+
+/* Draw a C x H x W image at (x0, y0), scaled by s, mapping [lo, hi] to
+ * [0, 255] (a constant image is mid-gray). */
+static void put_tile(canvas *cv, int x0, int y0, const float *img, int c, int h, int w, int s,
+                     float lo, float hi)
+{
+    float k = hi > lo ? 255.0f / (hi - lo) : 0.0f;
+    size_t plane = (size_t)h * w;
+    for (int y = 0; y < h * s; y++)
+        for (int x = 0; x < w * s; x++) {
+            size_t at = (size_t)(y / s) * w + x / s;
+            unsigned char *px = cv->rgb + 3 * ((size_t)(y0 + y) * cv->w + x0 + x);
+            for (int ch = 0; ch < 3; ch++) {
+                float v = img[(c == 3 ? ch * plane : 0) + at];
+                float u = hi > lo ? (v - lo) * k : 127.5f;
+                px[ch] = (unsigned char)lrintf(fminf(fmaxf(u, 0.0f), 255.0f));
+            }
+        }
+}
+
+cn_layer *cn_vis_first_param_layer(const cn_net *net)
+{
+    for (int i = 1; i < cn_net_n_layers(net); i++)
+        if (cn_net_layer(net, i)->n_params > 0)
+            return cn_net_layer(net, i);
+    return NULL;
+}
+
+/* The filters of l's W as `n` images of c x h x w. A dense W (N, K) on an
+ * input of K = C*H*W values gives N images of the input's shape (a flat
+ * input gives 1 x K strips); any other W (F, C, kh, kw) gives F kernels. */
+static cn_status filter_shape(const cn_layer *l, const cn_param **wp, int *n, int *c, int *h,
+                              int *w, cn_error *err)
+{
+    const cn_param *p = cn_layer_param(l, "W");
+    if (!p)
+        return cn_errorf(err, CN_ERR_SHAPE, "layer '%s' (%s), the first with parameters, has "
+                         "no weights W to draw as filters", l->name, l->ops->type);
+    const cn_layer *in = l->in[0];
+    size_t k_in = (size_t)in->c * in->h * in->w;
+    *wp = p;
+    *n = p->shape[0];
+    if (p->shape[2] == 1 && p->shape[3] == 1 && (size_t)p->shape[1] == k_in) {
+        int flat = in->h == 1 && in->w == 1;
+        *c = flat ? 1 : in->c, *h = flat ? 1 : in->h, *w = flat ? in->c : in->w;
+    } else {
+        *c = p->shape[1], *h = p->shape[2], *w = p->shape[3];
+    }
+    return CN_OK;
+}
+
+cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err)
+{
+    const cn_layer *l = cn_vis_first_param_layer(net);
+    if (!l)
+        return cn_errorf(err, CN_ERR_SHAPE, "%s: no layer has parameters, so there are no "
+                         "filters to draw", cn_net_name(net));
+    const cn_param *p = NULL;
+    int n = 0, c = 1, h = 1, w = 1;
+    cn_status rc = filter_shape(l, &p, &n, &c, &h, &w, err);
+    if (rc)
+        return rc;
+    n = CN_MIN(n, CN_VIS_MAX_FILTERS);
+    int cols = 1;
+    while (cols * cols < n)
+        cols++;
+    int rows = (n + cols - 1) / cols, s = tile_scale(h, w), tw = w * s, th = h * s;
+    canvas cv;
+    if ((rc = canvas_init(&cv, cols * tw + cols - 1, rows * th + rows - 1, err)))
+        return rc;
+    size_t size = (size_t)c * h * w; /* one filter: a row of W */
+    for (int f = 0; f < n; f++) {
+        const float *img = p->value + (size_t)f * size;
+        float lo, hi;
+        min_max(img, (size_t)(c == 3 ? 3 : 1) * h * w, &lo, &hi); /* the values shown */
+        put_tile(&cv, f % cols * (tw + 1), f / cols * (th + 1), img, c, h, w, s, lo, hi);
+    }
+    return canvas_write(&cv, path, err);
+}
+
+const cn_loss *cn_vis_recon_loss(const cn_net *net)
+{
+    for (int i = 0; i < cn_net_n_losses(net); i++)
+        if (cn_net_loss(net, i)->target_kind == CN_TARGET_INPUT)
+            return cn_net_loss(net, i);
+    return NULL;
+}
+
+/* Forward x (n, d) in chunks of the net's batch; copy the loss layer's
+ * output into r (n, d). */
+static void forward_all(cn_net *net, const cn_tensor *y, const float *x, float *r, int n,
+                        size_t d)
+{
+    int batch = cn_net_batch(net);
+    cn_net_set_train(net, 0);
+    for (int s0 = 0; s0 < n; s0 += batch) {
+        int m = CN_MIN(batch, n - s0);
+        cn_net_set_batch(net, x + (size_t)s0 * d, NULL, m);
+        cn_net_forward(net);
+        memcpy(r + (size_t)s0 * d, y->data, (size_t)m * d * sizeof *r);
+    }
+}
+
+/* Inputs x and reconstructions r, (n, c*h*w) each, in bands of pairs. */
+static cn_status draw_pairs(const float *x, const float *r, int n, int c, int h, int w,
+                            const char *path, cn_error *err)
+{
+    size_t d = (size_t)c * h * w;
+    float lo, hi, lo_r, hi_r;
+    min_max(x, (size_t)n * d, &lo, &hi);
+    min_max(r, (size_t)n * d, &lo_r, &hi_r);
+    lo = fminf(lo, lo_r), hi = fmaxf(hi, hi_r);
+    int cols = CN_MIN(n, CN_VIS_RECON_COLS), bands = (n + cols - 1) / cols;
+    int s = tile_scale(h, w), tw = w * s, th = h * s, band_h = 2 * th + 1;
+    canvas cv;
+    cn_status rc = canvas_init(&cv, cols * tw + cols - 1, bands * band_h + (bands - 1) * BAND_GAP,
+                               err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        int x0 = i % cols * (tw + 1), y0 = i / cols * (band_h + BAND_GAP);
+        put_tile(&cv, x0, y0, x + (size_t)i * d, c, h, w, s, lo, hi);
+        put_tile(&cv, x0, y0 + th + 1, r + (size_t)i * d, c, h, w, s, lo, hi);
+    }
+    return canvas_write(&cv, path, err);
+}
+
+cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const char *path,
+                                 cn_error *err)
+{
+    const cn_loss *loss = cn_vis_recon_loss(net);
+    if (!loss)
+        return cn_errorf(err, CN_ERR_CFG, "%s: no loss has target=input, so the network "
+                         "reconstructs nothing to draw", cn_net_name(net));
+    size_t d = (size_t)ds->c * ds->h * ds->w;
+    const cn_tensor *y = &loss->layer->out;
+    if (d != cn_net_input_size(net) || cn_tensor_sample(y) != d)
+        return cn_errorf(err, CN_ERR_SHAPE, "%s: samples of %s have %zu values, the network "
+                         "input %zu and the output of '%s' %zu; expected all equal",
+                         cn_net_name(net), ds->source, d, cn_net_input_size(net),
+                         loss->layer->name, cn_tensor_sample(y));
+    n = CN_MIN(n, ds->n);
+    if (n < 1)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: no samples to reconstruct", ds->source);
+    float *x = malloc((size_t)n * d * sizeof *x), *r = malloc((size_t)n * d * sizeof *r);
+    cn_status rc = CN_OK;
+    if (!x || !r) {
+        rc = cn_errorf(err, CN_ERR_NOMEM, "out of memory for %d reconstructions", n);
+    } else {
+        for (int i = 0; i < n; i++)
+            cn_dataset_sample(ds, i, x + (size_t)i * d);
+        forward_all(net, y, x, r, n, d);
+        rc = draw_pairs(x, r, n, ds->c, ds->h, ds->w, path, err);
+    }
+    free(x);
+    free(r);
+    return rc;
+}
+
+/* ---- learning curves ---- */
+
+/* Index of column `name` in a csv header line, or -1. */
+static int column(const char *header, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = header;
+    for (int i = 0; p; i++) {
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\n' || p[n] == '\r' || !p[n]))
+            return i;
+        if ((p = strchr(p, ',')))
+            p++;
+    }
+    return -1;
+}
+
+/* Field i of a csv line as a number; NAN when missing or not a number. */
+static double field(const char *line, int i)
+{
+    const char *p = line;
+    while (i-- > 0 && p)
+        if ((p = strchr(p, ',')))
+            p++;
+    if (!p)
+        return NAN;
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
+/* s as a gnuplot single-quoted string (a quote inside is doubled). */
+static void gp_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* The gnuplot script drawing log_csv into png_name: the data inline as a
+ * datablock (epoch, train_loss, valid_loss; '?' = missing), valid_loss
+ * plotted only when some epoch has one. */
+static cn_status write_script(const char *log_csv, FILE *gp, const char *png_name,
+                              cn_error *err)
+{
+    FILE *f = fopen(log_csv, "r");
+    if (!f)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", log_csv, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int c_epoch = -1, c_train = -1, c_valid = -1, rows = 0, valid = 0;
+    if (getline(&line, &cap, f) > 0) {
+        c_epoch = column(line, "epoch");
+        c_train = column(line, "train_loss");
+        c_valid = column(line, "valid_loss");
+    }
+    fputs("# learning curves drawn by `cnet visualize`; run `gnuplot` on this file in its "
+          "folder\nif (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n", gp);
+    fprintf(gp, "    set terminal pngcairo size %d,%d noenhanced\n} else {\n    set terminal png "
+            "size %d,%d noenhanced\n}\nset output ", CN_VIS_CURVES_WIDTH, CN_VIS_CURVES_HEIGHT,
+            CN_VIS_CURVES_WIDTH, CN_VIS_CURVES_HEIGHT);
+    gp_quote(gp, png_name);
+    fputs("\nset title ", gp);
+    gp_quote(gp, log_csv);
+    fputs("\nset xlabel 'epoch'\nset ylabel 'loss'\nset grid\nset datafile missing '?'\n"
+          "$log << EOD\n", gp);
+    while (c_epoch >= 0 && c_train >= 0 && getline(&line, &cap, f) > 0) {
+        double e = field(line, c_epoch), t = field(line, c_train);
+        double v = c_valid >= 0 ? field(line, c_valid) : NAN;
+        if (!isfinite(e))
+            continue;
+        fprintf(gp, "%g ", e);
+        fprintf(gp, isfinite(t) ? "%.9g " : "? ", t);
+        fprintf(gp, isfinite(v) ? "%.9g\n" : "?\n", v);
+        rows++;
+        valid += isfinite(v) != 0;
+    }
+    /* whole epochs on the x axis, about ten tics */
+    fprintf(gp, "EOD\nset xtics %d\nplot $log using 1:2 with linespoints title 'train_loss'",
+            CN_MAX(1, (rows + 9) / 10));
+    fputs(valid ? ", $log using 1:3 with linespoints title 'valid_loss'\n" : "\n", gp);
+    free(line);
+    fclose(f);
+    if (c_epoch < 0 || c_train < 0)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: expected a header with 'epoch' and "
+                         "'train_loss' columns (a log.csv of cnet train)", log_csv);
+    if (!rows)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: no epoch logged yet", log_csv);
+    return CN_OK;
+}
+
+/* s as a shell single-quoted word: ' becomes '\''. */
+static void sh_quote(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    out[n++] = '\'';
+    for (; *s && n + 6 < size; s++)
+        if (*s == '\'')
+            memcpy(out + n, "'\\''", 4), n += 4;
+        else
+            out[n++] = *s;
+    out[n++] = '\'';
+    out[n] = 0;
+}
+
+/* Run gnuplot on the script `gp` (a file name) inside dir, its messages
+ * captured: nothing reaches our stdout. */
+static cn_status run_gnuplot(const char *dir, const char *gp, const char *png, cn_error *err)
+{
+    char qdir[2100], qgp[600], cmd[2800], msg[400];
+    sh_quote(qdir, sizeof qdir, dir);
+    sh_quote(qgp, sizeof qgp, gp);
+    snprintf(cmd, sizeof cmd, "cd %s && exec gnuplot %s 2>&1 </dev/null", qdir, qgp);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return cn_errorf(err, CN_ERR_IO, "cannot start gnuplot: %s", strerror(errno));
+    size_t n = fread(msg, 1, sizeof msg - 1, p);
+    msg[n] = 0;
+    while (fread(cmd, 1, sizeof cmd, p) > 0)
+        continue;
+    int st = pclose(p);
+    for (char *c = msg; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        return cn_errorf(err, CN_ERR_IO, "gnuplot is not installed (Debian: apt-get install "
+                         "gnuplot-nox), so %s was not drawn", png);
+    if (st != 0)
+        return cn_errorf(err, CN_ERR_IO, "gnuplot failed to draw %s: %s", png, msg);
+    return CN_OK;
+}
+
+cn_status cn_vis_curves(const char *log_csv, const char *png, cn_error *err)
+{
+    char dir[1024] = ".", gp[1024];
+    const char *slash = strrchr(png, '/'), *name = slash ? slash + 1 : png;
+    size_t len = strlen(png), stem = len > 4 && !strcmp(png + len - 4, ".png") ? len - 4 : len;
+    if (len + 4 >= sizeof gp || !*name)
+        return cn_errorf(err, CN_ERR_IO, "'%s': expected the path of a PNG file", png);
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", slash == png ? 1 : (int)(slash - png), png);
+    snprintf(gp, sizeof gp, "%.*s.gp", (int)stem, png);
+    FILE *f = fopen(gp, "w");
+    if (!f)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp, strerror(errno));
+    cn_status rc = write_script(log_csv, f, name, err);
+    if (fclose(f) != 0 && !rc)
+        rc = cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp, strerror(errno));
+    if (rc) {
+        remove(gp);
+        return rc;
+    }
+    const char *gp_name = strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp;
+    return run_gnuplot(dir, gp_name, png, err);
+}
