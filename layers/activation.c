@@ -86,6 +86,13 @@ static void act_destroy(cn_layer *l)
     l->state = NULL;
 }
 
+static int act_activation(const cn_layer *l, float *param)
+{
+    const act_state *st = l->state;
+    *param = st->param;
+    return (int)st->act;
+}
+
 #define ACT_OPS(name, key_table, text)                                                         \
     const cn_layer_ops cn_layer_##name = {                                                     \
         .type = #name,                                                                         \
@@ -97,6 +104,7 @@ static void act_destroy(cn_layer *l)
         .forward = act_forward,                                                                \
         .backward = act_backward,                                                              \
         .destroy = act_destroy,                                                                \
+        .activation = act_activation,                                                          \
     };
 
 ACT_OPS(sigmoid, sigmoid_keys, "element-wise logistic y = 1/(1+exp(-g x))")

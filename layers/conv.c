@@ -161,6 +161,13 @@ static void conv_destroy(cn_layer *l)
     l->state = NULL;
 }
 
+static int conv_activation(const cn_layer *l, float *param)
+{
+    const conv_state *st = l->state;
+    *param = st->param;
+    return (int)st->act;
+}
+
 static double conv_flops(const cn_layer *l)
 {
     const conv_state *st = l->state;
@@ -180,4 +187,5 @@ const cn_layer_ops cn_layer_conv = {
     .backward = conv_backward,
     .destroy = conv_destroy,
     .flops = conv_flops,
+    .activation = conv_activation,
 };

@@ -32,7 +32,7 @@ static const cn_key keys[] = {
     {"filters", CN_KEY_INT, NULL, NULL, "output channels F (may be left out with tie)"},
     {"size", CN_KEY_INT, "3", NULL, "kernel height and width k (with tie: the conv's)"},
     {"stride", CN_KEY_INT, "1", NULL, "output step per input pixel (>= 1)"},
-    {"pad", CN_KEY_INT, "0", NULL, "rows and columns cropped from each side of the output"},
+    {"pad", CN_KEY_INT, "0", NULL, "rows and columns cropped from each side of the output (>= 0)"},
     {"output_padding", CN_KEY_INT, "0", NULL,
      "rows and columns added at the bottom and right of the output (< stride)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to W^T * x + b"},
@@ -230,8 +230,8 @@ static double deconv_flops(const cn_layer *l)
 const cn_layer_ops cn_layer_deconv = {
     .type = "deconv",
     .keys = keys,
-    .doc = "transposed convolution (PyTorch's ConvTranspose2d); tie= uses an earlier conv's "
-           "filters (tied convolutional decoder)",
+    .doc = "transposed convolution (PyTorch's ConvTranspose2d), output (H - 1)*stride - 2*pad + "
+           "size + output_padding; tie= uses an earlier conv's filters (tied decoder)",
     .n_inputs_min = 1,
     .n_inputs_max = 1,
     .setup = deconv_setup,

@@ -158,6 +158,13 @@ static void dense_destroy(cn_layer *l)
     l->state = NULL;
 }
 
+static int dense_activation(const cn_layer *l, float *param)
+{
+    const dense_state *st = l->state;
+    *param = st->param;
+    return (int)st->act;
+}
+
 static double dense_flops(const cn_layer *l)
 {
     const dense_state *st = l->state;
@@ -175,4 +182,5 @@ const cn_layer_ops cn_layer_dense = {
     .backward = dense_backward,
     .destroy = dense_destroy,
     .flops = dense_flops,
+    .activation = dense_activation,
 };

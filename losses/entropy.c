@@ -8,7 +8,11 @@
  *   H_l = -sum_i Q[i,l] ln Q[i,l] (eq. 3),  H_i = -sum_l P[i,l] ln P[i,l] (eq. 4)
  *   C = sum_l H_l - lambda sum_i H_i                                     (eq. 5)
  * Low H_l: each sample picks one node (its cluster, the layer's argmax);
- * high H_i: every node is used across the batch. The gradient (eq. 14):
+ * high H_i: each node's activation is spread evenly over the batch. An
+ * output constant over the batch also maximises H_i, so the loss alone does
+ * not prevent collapse into one cluster: standardise the attached layer over
+ * the batch ([batchnorm] affine=0), as cfg/entropy_ae.cfg does, so no node
+ * can be constant. The gradient (eq. 14):
  *   dC/dX[k,n] = beta^2 [ Q[k,n] (sum_i X[i,n] Q[i,n] - X[k,n])
  *                        - lambda P[k,n] (sum_l X[k,l] P[k,l] - X[k,n]) ]
  * forward returns C / B and backward adds weight * dC/dX / B: the paper sums

@@ -15,7 +15,10 @@
     X(kl)             \
     X(l1)             \
     X(l2)             \
-    X(entropy)
+    X(entropy)        \
+    X(kl_sparse)      \
+    X(contractive)    \
+    X(log_sparse)
 
 #define DECLARE(t) extern const cn_loss_ops cn_loss_##t;
 LOSS_TYPES(DECLARE)

@@ -19,6 +19,11 @@ typedef struct cli_opts {
     const char *run_dir;             /* --run-dir DIR */
     const char *out;                 /* --out FILE/DIR */
     long seed;                       /* --seed N (-1 = the cfg's) */
+    const char *probe;               /* --probe LAYER: linear-probe accuracy */
+    int probe_epochs;                /* --probe-epochs N (default 10) */
+    const char *sparsity;            /* --sparsity LAYER */
+    const char *jacobian;            /* --jacobian LAYER */
+    double corrupt;                  /* --corrupt q (-1 = off) */
     int epochs, resume, profile, json, k;
 } cli_opts;
 

@@ -1,5 +1,6 @@
 /* cli_eval.c - `cnet eval CFG` (metrics of a trained network on held-out
- * data) and `cnet kmeans CFG` (the k-means-on-raw-pixels baseline that
+ * data; with --probe, --sparsity, --jacobian and --corrupt the measurements
+ * of docs/eval.md) and `cnet kmeans CFG` (the k-means-on-raw-pixels baseline that
  * clustering results are compared with). */
 #include <math.h>
 #include <stdlib.h>
@@ -51,7 +52,8 @@ int cli_eval(int argc, char **argv)
     cn_data *data = NULL;
     int rc = 0;
     char weights[1024];
-    if (cli_parse(argc, argv, 2, "--set --weights --split --json --seed --run-dir", &o, &err))
+    if (cli_parse(argc, argv, 2, "--set --weights --split --json --seed --run-dir --probe "
+                  "--probe-epochs --sparsity --jacobian --corrupt", &o, &err))
         return cli_fail(&err);
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
@@ -62,7 +64,13 @@ int cli_eval(int argc, char **argv)
         pick_split(data, o.split, &ds, &idx, &n, &err))
         goto fail;
     cli_weights(&o, net, weights, sizeof weights);
-    if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval(net, ds, idx, n, &m, &err))
+    cn_eval_opts eo = {.corrupt = o.corrupt >= 0.0, .corrupt_q = (float)o.corrupt,
+                       .corrupt_seed = cn_net_seed(net), .sparsity = o.sparsity,
+                       .jacobian = o.jacobian};
+    if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval_with(net, ds, idx, n, &eo, &m, &err))
+        goto fail;
+    /* the probe trains on the training part and scores the test split, whatever --split */
+    if (o.probe && cn_eval_probe(net, data, o.probe, o.probe_epochs, &m, &err))
         goto fail;
     print_metrics(&o, weights, n, &m);
     goto done;

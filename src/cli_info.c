@@ -70,10 +70,18 @@ static const struct {
               "  training loss without a validation split). Ctrl-C saves a checkpoint that\n"
               "  --resume continues exactly. --profile times data/forward/backward/update.\n"},
     {"eval", "cnet eval CFG [--weights FILE] [--split test|valid|train] [--json]\n"
-             "          [--set section.key=value]... [--run-dir DIR]\n"
+             "          [--set section.key=value]... [--run-dir DIR] [--probe LAYER]\n"
+             "          [--probe-epochs N] [--sparsity LAYER] [--jacobian LAYER] [--corrupt Q]\n"
              "  Evaluate a checkpoint (default runs/<name>/best.ckpt, else last.ckpt) on\n"
              "  held-out data: each loss, reconstruction MSE/RMSE/PSNR, accuracy,\n"
-             "  clustering accuracy (Hungarian), NMI, ARI and cluster balance.\n"},
+             "  clustering accuracy (Hungarian), NMI, ARI and cluster balance.\n"
+             "  --probe LAYER      linear-probe test accuracy of LAYER's code (input: raw\n"
+             "                     pixels), trained N epochs (--probe-epochs, default 10)\n"
+             "  --sparsity LAYER   mean activation, near-zero fraction, dead units, code\n"
+             "                     bits (also for every layer with a kl_sparse loss)\n"
+             "  --jacobian LAYER   mean ||J_x(h)||_F of a dense sigmoid/tanh/relu encoder\n"
+             "  --corrupt Q        also reconstruct inputs masked with probability Q\n"
+             "  See docs/eval.md.\n"},
     {"kmeans", "cnet kmeans CFG [--k K] [--split test|valid|train] [--seed N]\n"
                "  k-means (k-means++ seeding) on the raw inputs of CFG's dataset: the\n"
                "  baseline for clustering accuracy, NMI and ARI.\n"},

@@ -7,12 +7,19 @@
  *     layer is a cluster id, scored against the labels by clustering accuracy
  *     (Hungarian matching), NMI and ARI, with the cluster-size balance
  *     (entropy of the size distribution / log k, 1 = equal sizes);
- *   - losses add their own (sparsity, entropies) through cn_metric_add.
+ *   - losses add their own (sparsity, entropies) through cn_metric_add;
+ *   - with cn_eval_opts (docs/eval.md): the sparsity statistics of a chosen
+ *     layer and of every layer a `sparse` loss is attached to, the mean
+ *     Jacobian norm of a dense encoder (both from codestat.c), and the
+ *     reconstruction of inputs under masking noise, scored against the clean
+ *     inputs (corrupt_recon_mse/_rmse/_psnr): each batch is evaluated clean,
+ *     then once more masked.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codestat.h"
 #include "net_internal.h"
 
 struct cn_metric_acc {
@@ -43,7 +50,7 @@ double cn_metrics_get(const cn_metrics *m, const char *name)
     return NAN;
 }
 
-static void put(cn_metrics *m, const char *name, double value)
+void cn_metrics_put(cn_metrics *m, const char *name, double value)
 {
     if (m->n < CN_METRICS_MAX) {
         snprintf(m->name[m->n], sizeof m->name[0], "%s", name);
@@ -105,40 +112,179 @@ static void cluster_metrics(cn_metrics *m, const int *pred, const int *labels, i
             h -= size[c] / n * log(size[c] / n);
         }
     free(size);
-    put(m, "clusters_used", used);
-    put(m, "cluster_balance", k > 1 ? h / log(k) : 1.0);
+    cn_metrics_put(m, "clusters_used", used);
+    cn_metrics_put(m, "cluster_balance", k > 1 ? h / log(k) : 1.0);
     if (labels && n_classes > 0) {
-        put(m, "cluster_acc", cn_cluster_acc(pred, k, labels, n_classes, n));
-        put(m, "nmi", cn_cluster_nmi(pred, k, labels, n_classes, n));
-        put(m, "ari", cn_cluster_ari(pred, k, labels, n_classes, n));
+        cn_metrics_put(m, "cluster_acc", cn_cluster_acc(pred, k, labels, n_classes, n));
+        cn_metrics_put(m, "nmi", cn_cluster_nmi(pred, k, labels, n_classes, n));
+        cn_metrics_put(m, "ari", cn_cluster_ari(pred, k, labels, n_classes, n));
     }
 }
 
 static void finish(cn_net *net, cn_metric_acc *acc, const double *loss_sum, double total,
                    int n, cn_metrics *out)
 {
-    put(out, "loss", total / n);
+    cn_metrics_put(out, "loss", total / n);
     for (int i = 0; i < net->n_losses; i++) {
         char name[48];
         snprintf(name, sizeof name, "loss_%s", net->losses[i].name);
-        put(out, name, loss_sum[i] / n);
+        cn_metrics_put(out, name, loss_sum[i] / n);
     }
     for (int i = 0; i < acc->n; i++) {
         double v = acc->sum[i] / acc->count[i];
-        put(out, acc->name[i], v);
-        if (!strcmp(acc->name[i], "recon_mse")) {
-            put(out, "recon_rmse", sqrt(v));
-            put(out, "recon_psnr", 10.0 * log10(1.0 / v));
+        cn_metrics_put(out, acc->name[i], v);
+        size_t len = strlen(acc->name[i]), tail = strlen("recon_mse");
+        if (len >= tail && !strcmp(acc->name[i] + len - tail, "recon_mse")) {
+            char name[48]; /* recon_mse, corrupt_recon_mse: with RMSE and PSNR */
+            int pre = (int)(len - tail);
+            snprintf(name, sizeof name, "%.*srecon_rmse", pre, acc->name[i]);
+            cn_metrics_put(out, name, sqrt(v));
+            snprintf(name, sizeof name, "%.*srecon_psnr", pre, acc->name[i]);
+            cn_metrics_put(out, name, 10.0 * log10(1.0 / v));
         }
     }
+}
+
+/* The optional measurements of cn_eval_with over one pass. */
+typedef struct extras {
+    const cn_eval_opts *o;
+    cn_sparsity *sp;           /* (n_sp) one per measured layer */
+    int n_sp;
+    cn_jacobian jac;
+    const cn_layer *jac_layer; /* NULL: no Jacobian */
+    float *s;                  /* (N) squared row norms of the encoder's W */
+    double jac_fro, jac_sq;    /* sums over samples of ||J||_F and ||J||_F^2 */
+    long jac_n;
+    float *xc;                 /* (batch, input size) the masked batch */
+    cn_rng rng;                /* the masking noise */
+} extras;
+
+static cn_status add_sparsity(extras *x, const cn_layer *l, cn_error *err)
+{
+    for (int i = 0; i < x->n_sp; i++)
+        if (x->sp[i].layer == l)
+            return CN_OK;
+    return cn_sparsity_init(&x->sp[x->n_sp++], l, err);
+}
+
+static cn_status extras_open(cn_net *net, const cn_eval_opts *o, extras *x, cn_error *err)
+{
+    cn_layer *l;
+    cn_error why = {0};
+    x->o = o;
+    x->sp = calloc((size_t)net->n_losses + 1, sizeof *x->sp);
+    if (!x->sp)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
+    if (o->sparsity && (cn_layer_lookup(net, o->sparsity, "sparsity", &l, err) ||
+                        add_sparsity(x, l, err)))
+        return err->code;
+    for (int i = 0; i < net->n_losses; i++)
+        if (net->losses[i].ops->sparse && add_sparsity(x, net->losses[i].layer, err))
+            return err->code;
+    if (o->jacobian) {
+        if (cn_layer_lookup(net, o->jacobian, "jacobian", &l, err))
+            return err->code;
+        if (cn_jacobian_init(l, &x->jac, &why))
+            return cn_errorf(err, CN_ERR_USAGE, "jacobian: %s", why.msg);
+        if (!(x->s = malloc((size_t)x->jac.N * sizeof *x->s)))
+            return cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
+        cn_jacobian_rowsq(&x->jac, x->s); /* the weights stay fixed during evaluation */
+        x->jac_layer = l;
+    }
+    if (!o->corrupt)
+        return CN_OK;
+    int recon = 0;
+    for (int i = 0; i < net->n_losses; i++)
+        recon |= net->losses[i].target_kind == CN_TARGET_INPUT;
+    if (!recon)
+        return cn_errorf(err, CN_ERR_USAGE, "corrupt: %s has no reconstruction loss "
+                         "(target=input) to score", net->name);
+    if (!(o->corrupt_q >= 0.0f && o->corrupt_q <= 1.0f))
+        return cn_errorf(err, CN_ERR_USAGE, "corrupt: q = %g, expected a probability in [0, 1]",
+                         o->corrupt_q);
+    size_t d = cn_tensor_sample(&net->layers[0].out);
+    if (!(x->xc = malloc((size_t)net->batch * d * sizeof *x->xc)))
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
+    cn_rng_seed(&x->rng, o->corrupt_seed);
+    return CN_OK;
+}
+
+/* Sparsity and Jacobian of the clean batch of n samples just run. */
+static void extras_measure(extras *x, int n)
+{
+    for (int i = 0; i < x->n_sp; i++)
+        cn_sparsity_add(&x->sp[i], n);
+    for (int s = 0; x->jac_layer && s < n; s++) {
+        const float *h = x->jac_layer->out.data + (size_t)s * x->jac.N; /* (N) */
+        double sq = cn_jacobian_sample(&x->jac, h, x->s, 0.0f, NULL, NULL);
+        x->jac_fro += sqrt(sq);
+        x->jac_sq += sq;
+    }
+    x->jac_n += n;
+}
+
+/* Run the batch masked with probability q; score each reconstruction loss's
+ * layer against the clean inputs b->x. */
+static cn_status corrupt_pass(cn_net *net, extras *x, const cn_batch *b, cn_metric_acc *acc,
+                              cn_error *err)
+{
+    size_t d = cn_tensor_sample(&net->layers[0].out), count = (size_t)b->n * d;
+    memcpy(x->xc, b->x, count * sizeof *x->xc);
+    cn_corrupt_mask(x->xc, count, x->o->corrupt_q, &x->rng, NULL);
+    cn_net_set_batch(net, x->xc, b->labels, b->n);
+    if (cn_net_infer(net, err))
+        return err->code;
+    cn_net_forward(net);
+    for (int i = 0; i < net->n_losses; i++) {
+        if (net->losses[i].target_kind != CN_TARGET_INPUT)
+            continue;
+        const float *y = net->losses[i].layer->out.data; /* (n, d) */
+        double se = 0.0;
+        for (size_t j = 0; j < count; j++)
+            se += (double)(y[j] - b->x[j]) * (y[j] - b->x[j]);
+        cn_metric_add(acc, "corrupt_recon_mse", se, (double)count);
+    }
+    return CN_OK;
+}
+
+static void extras_put(const extras *x, cn_metrics *out)
+{
+    for (int i = 0; i < x->n_sp; i++)
+        cn_sparsity_put(&x->sp[i], out);
+    if (x->jac_layer && x->jac_n > 0) {
+        char name[48];
+        snprintf(name, sizeof name, "%s_jacobian", x->jac_layer->name);
+        cn_metrics_put(out, name, x->jac_fro / x->jac_n);
+        snprintf(name, sizeof name, "%s_jacobian_sq", x->jac_layer->name);
+        cn_metrics_put(out, name, x->jac_sq / x->jac_n);
+    }
+}
+
+static void extras_close(extras *x)
+{
+    for (int i = 0; i < x->n_sp; i++)
+        cn_sparsity_free(&x->sp[i]);
+    free(x->sp);
+    free(x->s);
+    free(x->xc);
 }
 
 cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
                   cn_metrics *out, cn_error *err)
 {
+    return cn_eval_with(net, ds, idx, n_idx, NULL, out, err);
+}
+
+cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
+                       const cn_eval_opts *opts, cn_metrics *out, cn_error *err)
+{
+    static const cn_eval_opts none;
+    extras x = {0};
     cn_error local;
     if (!err)
         err = &local;
+    if (!opts)
+        opts = &none;
     memset(out, 0, sizeof *out);
     int *all = NULL, *pred = NULL, *labels = NULL, k = 0;
     double *loss_sum = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *loss_sum), total = 0;
@@ -164,7 +310,8 @@ cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
         cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
         goto done;
     }
-    if (cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
+    if (extras_open(net, opts, &x, err) ||
+        cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
     cn_net_set_train(net, 0);
     cn_loader_epoch(ld, NULL);
@@ -172,6 +319,8 @@ cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
     int seen = 0;
     while (cn_loader_next(ld, &b)) {
         cn_net_set_batch(net, b.x, b.labels, b.n);
+        if (cn_net_infer(net, err)) /* a [code] layer with infer=1 */
+            goto done;
         cn_net_forward(net);
         total += cn_net_loss_forward(net) * b.n;
         cn_ctx ctx = {.train = 0, .n = b.n, .rng = &net->rng, .labels = net->labels};
@@ -185,12 +334,17 @@ cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
         if (labels)
             memcpy(labels + seen, b.labels, (size_t)b.n * sizeof *labels);
         seen += b.n;
+        extras_measure(&x, b.n);
+        if (x.xc && corrupt_pass(net, &x, &b, acc, err))
+            goto done;
     }
     finish(net, acc, loss_sum, total, seen, out);
+    extras_put(&x, out);
     if (cluster)
         cluster_metrics(out, pred, ds->labels ? labels : NULL, seen, k, ds->n_classes);
     err->code = CN_OK;
 done:
+    extras_close(&x);
     cn_loader_free(ld);
     free(all);
     free(pred);

@@ -46,7 +46,8 @@ void cli_weights(const cli_opts *o, const cn_net *net, char *path, size_t size)
 static int takes_value(const char *opt)
 {
     static const char *const with[] = {"--set", "--weights", "--split", "--run-dir", "--out",
-                                       "--seed", "--epochs", "--k"};
+                                       "--seed", "--epochs", "--k", "--probe", "--probe-epochs",
+                                       "--sparsity", "--jacobian", "--corrupt"};
     for (size_t i = 0; i < sizeof with / sizeof *with; i++)
         if (!strcmp(opt, with[i]))
             return 1;
@@ -80,6 +81,8 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
     o->seed = -1;
     o->split = "test";
     o->k = 10;
+    o->probe_epochs = 10;
+    o->corrupt = -1.0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (a[0] != '-') {
@@ -116,10 +119,22 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
         } else if (!strcmp(a, "--seed")) {
             if (parse_long(a, v, 0, &o->seed, err))
                 return err->code;
-        } else if (!strcmp(a, "--epochs") || !strcmp(a, "--k")) {
+        } else if (!strcmp(a, "--epochs") || !strcmp(a, "--k") ||
+                   !strcmp(a, "--probe-epochs")) {
             if (parse_long(a, v, 1, &x, err))
                 return err->code;
-            *(!strcmp(a, "--k") ? &o->k : &o->epochs) = (int)x;
+            *(!strcmp(a, "--k") ? &o->k : !strcmp(a, "--epochs") ? &o->epochs
+                                                                 : &o->probe_epochs) = (int)x;
+        } else if (!strcmp(a, "--probe") || !strcmp(a, "--sparsity") ||
+                   !strcmp(a, "--jacobian")) {
+            *(!strcmp(a, "--probe") ? &o->probe : !strcmp(a, "--sparsity") ? &o->sparsity
+                                                                            : &o->jacobian) = v;
+        } else if (!strcmp(a, "--corrupt")) {
+            char *end;
+            o->corrupt = strtod(v, &end);
+            if (end == v || *end || !(o->corrupt >= 0.0 && o->corrupt <= 1.0))
+                return cn_errorf(err, CN_ERR_USAGE, "--corrupt expects a probability in [0, 1], "
+                                 "got '%s'", v);
         } else {
             *(!strcmp(a, "--resume")    ? &o->resume
               : !strcmp(a, "--profile") ? &o->profile

@@ -128,6 +128,9 @@ cn_status cn_net_check_finite(cn_net *net, cn_error *err)
 
 cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err)
 {
+    cn_status st = cn_net_infer(net, err);
+    if (st)
+        return st;
     cn_net_zero_grad(net);
     cn_net_forward(net);
     *loss = cn_net_loss_forward(net);

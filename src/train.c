@@ -1,7 +1,10 @@
 /* train.c - the training loop: per epoch a fresh permutation drawn from the
  * net's RNG, batches from the loader (its worker thread prepares the next
- * one), step = zero grads, forward, losses, NaN check, backward, optimizer;
- * then validation, log.csv, last.ckpt and best.ckpt. A stop request saves
+ * one), step = inner inference on per-batch free variables when the net has
+ * any (src/infer.c: SESM's code), then zero grads, forward, losses, NaN
+ * check, backward, optimizer (online coordinate descent: the inferred
+ * variables stay fixed during the parameter step); then validation,
+ * log.csv, last.ckpt and best.ckpt. A stop request saves
  * a mid-epoch checkpoint that resumes exactly: it records the RNG at the
  * epoch's start (to redraw the same permutation) and the batches done.
  */
@@ -59,6 +62,7 @@ typedef struct run {
     char dir[512], last[600], best[600], log[600];
     FILE *log_f;
     double *parts;       /* (n_losses) running sums of each loss this epoch */
+    int inner;           /* the net has inner params: run cn_net_infer per batch */
     cn_ckpt_info info;
 } run;
 
@@ -98,6 +102,8 @@ static cn_status setup(run *r, cn_error *err)
     snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
     snprintf(r->log, sizeof r->log, "%s/log.csv", r->dir);
     r->parts = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *r->parts);
+    for (int i = 0; i < net->n_params; i++)
+        r->inner |= net->params[i]->inner;
     if (!r->parts)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     if (make_dirs(r->dir, err) ||
@@ -134,12 +140,14 @@ static int begin_epoch(run *r)
     return 0;
 }
 
-/* One optimisation step with phase timing. */
+/* One optimisation step with phase timing (inner inference counts as forward). */
 static cn_status step(run *r, const cn_batch *b, double *loss, double *ph, cn_error *err)
 {
     cn_net *net = r->net;
     double t0 = now();
     cn_net_set_batch(net, b->x, b->labels, b->n);
+    if (r->inner && cn_net_infer(net, err))
+        return err->code;
     cn_net_zero_grad(net);
     cn_net_forward(net);
     *loss = cn_net_loss_forward(net);
@@ -208,7 +216,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
     double start = now(), t = start;
     cn_batch b;
     while (cn_loader_next(r->train, &b)) {
-        double loss, t_data = now();
+        double loss = 0.0, t_data = now();
         p.phase_s[PH_DATA] += t_data - t;
         if (step(r, &b, &loss, p.phase_s, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,

@@ -97,6 +97,11 @@ static const fixture fixtures[] = {
     {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1},
     {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
               "size=2\n", 1},
+    /* the free code Z (checked as a parameter); the input learns only through
+     * the target_grad loss tying Z to the encoder (tests/check_sesm.c: more) */
+    {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
+             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1},
+    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0},
 };
 #define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
 

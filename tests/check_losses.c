@@ -72,6 +72,25 @@ static const net_row net_rows[] = {
     {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nlambda=0.5\n", 1, 0},
     {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nbeta=-2\nlambda=0.5\n", 1, 0},
     {"entropy", NET4 "[dense]\noutput=3\n[softmax]\n[entropy]\nbeta=1.5\nweight=2\n", 1, 0},
+    {"log_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[log_sparse]\nweight=0.3\n", 1, 0},
+    {"log_sparse", NET3 "[dense]\noutput=4\nactivation=tanh\n[log_sparse]\n", 1, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[kl_sparse]\nrho=0.1\n", 1, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[kl_sparse]\nweight=0.5\n", 1, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\n[softmax]\n[kl_sparse]\nrho=0.3\n", 1, 0},
+    {"kl_sparse", "[net]\nbatch=3\ninput=1,4,4\nseed=5\n[conv]\nfilters=2\nactivation=sigmoid\n"
+                  "[kl_sparse]\n", 1, 0},
+    {"kl_sparse", NET3 "[dense]\nname=h\noutput=3\nactivation=sigmoid\n[dense]\noutput=4\n"
+                  "[kl_sparse]\nlayer=h\nrho=0.2\n[mse]\ntarget=input\n", 0, 0},
+    {"contractive", NET3 "[dense]\noutput=3\nactivation=sigmoid\n[contractive]\n", 1, 0},
+    {"contractive", NET3 "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n[contractive]\n"
+                    "weight=0.5\n", 1, 0},
+    {"contractive", NET3 "[dense]\noutput=5\nactivation=tanh\n[contractive]\n", 1, 0},
+    {"contractive", NET3 "[dense]\noutput=5\nactivation=relu\n[contractive]\nweight=2\n", 1, 0},
+    {"contractive", NET3 "[dense]\noutput=5\nactivation=tanh\n[dense]\nname=enc\noutput=3\n"
+                    "activation=sigmoid\n[dense]\noutput=4\n[contractive]\nlayer=enc\n", 1, 0},
+    {"contractive", NET3 "[dense]\nname=enc\noutput=3\nactivation=tanh\n[dense]\noutput=4\n"
+                    "activation=sigmoid\n[mse]\ntarget=input\n[contractive]\nlayer=enc\n"
+                    "weight=0.3\n", 0, 0},
 };
 #define N_NET_ROWS ((int)(sizeof net_rows / sizeof net_rows[0]))
 
@@ -105,6 +124,15 @@ typedef struct bare {
 static const cn_layer_ops fake_dense = {.type = "dense"};
 static const cn_layer_ops fake_softmax = {.type = "softmax"};
 
+/* What the activation slot of a [dense] layer with activation=sigmoid says. */
+static int fake_sigmoid_act(const cn_layer *l, float *param)
+{
+    (void)l;
+    *param = 1.0f;
+    return CN_ACT_SIGMOID;
+}
+static const cn_layer_ops fake_sigmoid = {.type = "dense", .activation = fake_sigmoid_act};
+
 static void bare_layer(cn_layer *l, const char *name, const cn_layer_ops *ops, float *v,
                        float *g, int n, int D)
 {
@@ -127,7 +155,8 @@ static void bare_param(cn_param *p, const char *name, float *v, float *g, size_t
     p->grad = g;
 }
 
-/* Set up `type` with cfg keys `keys` on y (a [softmax] when softmax). */
+/* Set up `type` with cfg keys `keys` on y (a [softmax] when softmax is 1, a
+ * [dense] with activation=sigmoid when 2; its weight y.W is then (6, 1)). */
 static void bare_init(bare *b, const char *type, const char *keys, cn_target_kind kind,
                       int target_grad, int n, int D, int softmax)
 {
@@ -139,7 +168,8 @@ static void bare_init(bare *b, const char *type, const char *keys, cn_target_kin
     snprintf(text, sizeof text, "[%s]\n%s", type, keys);
     cn_error err = {0};
     ck_assert_msg(cn_cfg_parse_string("bare.cfg", text, &b->cfg, &err) == CN_OK, "%s", err.msg);
-    bare_layer(&b->y, "y", softmax ? &fake_softmax : &fake_dense, b->yv, b->dy, n, D);
+    bare_layer(&b->y, "y", softmax == 2 ? &fake_sigmoid : softmax ? &fake_softmax : &fake_dense,
+               b->yv, b->dy, n, D);
     bare_layer(&b->t, "t", &fake_dense, b->tv, b->dt, n, D);
     bare_param(&b->w, "y.W", b->wv, b->wg, 6);
     bare_param(&b->b, "y.b", b->bv, b->bg, 2);
@@ -225,7 +255,8 @@ static void fill(float *x, int n, int D, enum fill how, cn_rng *rng)
 }
 
 /* One direct fixture: type, keys, target kind, target_grad, shape and the
- * value distributions of y and t; softmax marks y as a [softmax] output. */
+ * value distributions of y and t; softmax marks y as a [softmax] output (1)
+ * or a [dense] sigmoid output (2, D = 6 for contractive's W). */
 typedef struct bare_row {
     const char *type, *keys;
     cn_target_kind kind;
@@ -273,6 +304,10 @@ static const bare_row bare_rows[] = {
     {"entropy", "lambda=0.5\n", NONE, 0, 3, 4, REAL, REAL, 0},
     {"entropy", "beta=-2\nlambda=0.5\n", NONE, 0, 4, 3, REAL, REAL, 0},
     {"entropy", "beta=0.5\nlambda=2\n", NONE, 0, 2, 6, REAL, REAL, 0},
+    {"log_sparse", "", NONE, 0, 3, 4, REAL, REAL, 0},
+    {"kl_sparse", "rho=0.2\n", NONE, 0, 4, 5, PROB, REAL, 1},
+    {"kl_sparse", "", NONE, 0, 2, 6, PROB, REAL, 2},
+    {"contractive", "", NONE, 0, 3, 6, PROB, REAL, 2},
 };
 #define N_BARE_ROWS ((int)(sizeof bare_rows / sizeof bare_rows[0]))
 
@@ -625,6 +660,89 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* kl_sparse against hand-computed values, and finite for units silent or
+ * saturated over the whole batch (rho_hat clamped). */
+START_TEST(test_values_kl_sparse)
+{
+    /* rho_hat = (0.2, 0.5) over 2 samples: 0 + 0.2 ln(0.2/0.5) + 0.8 ln(0.8/0.5) */
+    const float y[] = {0.1f, 0.5f, 0.3f, 0.5f};
+    ck_assert_double_eq_tol(value_of("kl_sparse", "rho=0.2\n", NONE, 2, 2, 1, y, NULL, NULL),
+                            0.19274475702175753, 1e-6);
+    /* weight/B (-rho/rho_hat + (1-rho)/(1-rho_hat)), the same for every sample */
+    bare b;
+    bare_init(&b, "kl_sparse", "rho=0.2\n", NONE, 0, 2, 2, 1);
+    memcpy(b.yv, y, sizeof y);
+    b.loss.weight = 2.0f;
+    bare_backward(&b);
+    ck_assert_float_eq_tol(b.dy[0], 0.0f, 1e-6);
+    ck_assert_float_eq_tol(b.dy[2], 0.0f, 1e-6);
+    ck_assert_float_eq_tol(b.dy[1], 1.2f, 1e-6);
+    ck_assert_float_eq_tol(b.dy[3], 1.2f, 1e-6);
+    bare_free(&b);
+    const float ext[] = {0, 1, 0, 1, 0, 1};
+    bare_init(&b, "kl_sparse", "", NONE, 0, 3, 2, 2);
+    memcpy(b.yv, ext, sizeof ext);
+    double v = bare_value(&b);
+    bare_backward(&b);
+    ck_assert_msg(isfinite(v) && v > 10.0 && cn_all_finite(b.dy, 6), "value %g", v);
+    /* descent raises the silent unit and lowers the saturated one */
+    ck_assert(b.dy[0] < 0.0f && b.dy[1] > 0.0f);
+    bare_free(&b);
+}
+END_TEST
+
+/* contractive on a sigmoid layer with W (6, 1): ||J||^2 = sum_l (h_l (1-h_l))^2 W_l^2. */
+START_TEST(test_values_contractive)
+{
+    const float h[12] = {0.5f, 0.2f, 0.9f, 0, 0.7f, 0.4f, 0.1f, 0.6f, 0.5f, 0.3f, 0.95f, 0.8f};
+    const float w[6] = {1, -2, 0.5f, 3, 0, 1.5f};
+    bare b;
+    bare_init(&b, "contractive", "", NONE, 0, 2, 6, 2);
+    memcpy(b.yv, h, sizeof h);
+    memcpy(b.wv, w, sizeof w);
+    ck_assert_double_eq_tol(bare_value(&b), 0.502575, 1e-6);
+    bare_backward(&b);
+    /* direct path: dW_0 = 2/B (0.25^2 + 0.09^2) W_0 */
+    ck_assert_float_eq_tol(b.wg[0], 0.0706f, 1e-6);
+    /* code path: 1/B 2 phi dphi s, zero at h = 0.5 where phi is flat */
+    ck_assert_float_eq_tol(b.dy[0], 0.0f, 1e-7);
+    ck_assert_float_eq_tol(b.dy[1], 0.5f * 2.0f * 0.16f * 0.6f * 4.0f, 1e-6);
+    bare_free(&b);
+}
+END_TEST
+
+START_TEST(test_errors_regularisers)
+{
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\nactivation=relu\n[kl_sparse]\n",
+           CN_ERR_CFG, "test.cfg:7: [kl_sparse]: layer 'dense1' (dense, 4) has activation relu, "
+           "so its output is not bounded in (0, 1); attach kl_sparse to a [sigmoid] or "
+           "[softmax] layer or to one with activation=sigmoid");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[relu]\n[kl_sparse]\n", CN_ERR_CFG,
+           "test.cfg:7: [kl_sparse]: layer 'relu2' (relu, 4) has activation relu, so its output "
+           "is not bounded in (0, 1); attach kl_sparse to a [sigmoid] or [softmax] layer or to "
+           "one with activation=sigmoid");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\nactivation=sigmoid\n[maxpool]\n"
+           "size=1\n[kl_sparse]\n", CN_ERR_CFG,
+           "test.cfg:9: [kl_sparse]: layer 'maxpool2' (maxpool, 4) has no element-wise "
+           "activation, so its output is not bounded in (0, 1); attach kl_sparse to a [sigmoid] "
+           "or [softmax] layer or to one with activation=sigmoid");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[sigmoid]\n[kl_sparse]\nrho=1\n", CN_ERR_CFG,
+           "test.cfg:6: key 'rho' = '1': expects a float in (0, 1)");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[softmax]\n[contractive]\n",
+           CN_ERR_CFG, "test.cfg:7: [contractive]: layer 'softmax2' (softmax, 4) is not a "
+           "[dense] layer; the Jacobian norm needs a dense encoder h = f(W x + b); attach "
+           "contractive to such an encoder");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\nactivation=leaky\n[contractive]\n",
+           CN_ERR_CFG, "test.cfg:7: [contractive]: layer 'dense1' (dense, 4) has activation "
+           "leaky; the Jacobian norm needs activation sigmoid, tanh or relu; attach contractive "
+           "to such an encoder");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\nname=enc\noutput=3\nactivation=sigmoid\n"
+           "[dense]\ntie=enc\nactivation=sigmoid\n[contractive]\n", CN_ERR_CFG,
+           "test.cfg:11: [contractive]: layer 'dense2' (dense, 4) is tied and has no W of its "
+           "own; use the encoder whose W it shares; attach contractive to such an encoder");
+}
+END_TEST
+
 Suite *losses_suite(void)
 {
     Suite *s = suite_create("losses");
@@ -644,6 +762,9 @@ Suite *losses_suite(void)
     tcase_add_test(tc, test_net_value);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_values_kl_sparse);
+    tcase_add_test(tc, test_values_contractive);
+    tcase_add_test(tc, test_errors_regularisers);
     suite_add_tcase(s, tc);
     return s;
 }

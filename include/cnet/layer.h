@@ -82,6 +82,17 @@ struct cn_layer_ops {
     void (*backward)(cn_layer *l, const cn_ctx *ctx);
     void (*destroy)(cn_layer *l); /* frees state only; may be NULL */
     double (*flops)(const cn_layer *l); /* forward FLOPs per sample; may be NULL */
+    /* Optional (NULL = none): when out = f(.) element-wise for a cn_act f
+     * (src/internal.h), return f and set *param to its gain/slope; else -1.
+     * Losses ask it for the output's range and derivative (kl_sparse,
+     * contractive). */
+    int (*activation)(const cn_layer *l, float *param);
+    /* Optional, for layers owning `inner` params (per-batch free variables,
+     * see cn_net_infer): the inner gradient steps to run on them in this
+     * mode and their step size *lr; < 0 when they are unused in this mode. */
+    int (*inner_steps)(const cn_layer *l, const cn_ctx *ctx, float *lr);
+    /* Optional: start a batch's inner params (called after a forward pass). */
+    void (*inner_init)(cn_layer *l, const cn_ctx *ctx);
 };
 
 /* ---- for setup(): the build context ---- */

@@ -53,6 +53,8 @@ struct cn_loss_ops {
     cn_target_kind target_default;
     int clusters;              /* the attached layer's argmax is a cluster id: eval
                                   reports clustering accuracy, NMI and ARI */
+    int sparse;                /* the attached layer is a sparse code: eval reports its
+                                  sparsity statistics (docs/eval.md) */
     /* Read keys, check the attached layer and target shapes. May be NULL. */
     cn_status (*setup)(cn_loss *loss, cn_sec *s, cn_error *err);
     double (*forward)(cn_loss *loss, const cn_ctx *ctx);

@@ -62,7 +62,15 @@ void cn_net_backward(cn_net *net);
 /* CN_ERR_NUMERIC naming the first non-finite loss, layer output or
  * parameter gradient; CN_OK otherwise. */
 cn_status cn_net_check_finite(cn_net *net, cn_error *err);
-/* zero_grad, forward, losses, finiteness check, backward, optimizer step. */
+/* Inner inference (src/infer.c) on the batch set: when some layer's inner
+ * params are used in this mode (the [code] layer: in training, or in eval
+ * with infer=1), forward, let those layers initialise them, then K gradient
+ * steps on them alone (zero_grad, forward, losses, finiteness check,
+ * backward, p -= lr * grad); every other parameter stays bit-identical.
+ * Each pass sees the same RNG draws. No-op without inner params. */
+cn_status cn_net_infer(cn_net *net, cn_error *err);
+/* cn_net_infer, then zero_grad, forward, losses, finiteness check,
+ * backward, optimizer step (which skips inner params). */
 cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
 
 /* Forward FLOPs of one sample, per layer (0 when the type does not say). */
@@ -135,5 +143,28 @@ cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
                   cn_metrics *out, cn_error *err);
 /* Value of a metric by name, or NAN. */
 double cn_metrics_get(const cn_metrics *m, const char *name);
+/* Append a metric (dropped when CN_METRICS_MAX are already there). */
+void cn_metrics_put(cn_metrics *m, const char *name, double value);
+
+/* What cn_eval_with measures beyond cn_eval (docs/eval.md); zeroed = nothing. */
+typedef struct cn_eval_opts {
+    int corrupt;           /* 1: also reconstruct inputs masked with probability corrupt_q */
+    float corrupt_q;       /* corrupt_recon_mse/_rmse/_psnr, against the clean input */
+    uint64_t corrupt_seed; /* seed of that masking noise */
+    const char *sparsity;  /* a layer whose sparsity statistics to report, beside those of
+                              every layer a `sparse` loss is attached to; NULL = none */
+    const char *jacobian;  /* a dense encoder layer: mean ||J_x(h)||_F and ||J_x(h)||_F^2 */
+} cn_eval_opts;
+
+/* cn_eval with options (NULL = none); unknown layers are CN_ERR_USAGE. */
+cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
+                       const cn_eval_opts *opts, cn_metrics *out, cn_error *err);
+/* Linear probe (src/probe.c): a softmax classifier (a cnet [dense] layer,
+ * cce, Adam lr 1e-3, batch 256) trained for `epochs` on `layer`'s eval-mode
+ * outputs over the training part of data->train, scored on data->test.
+ * layer "input" probes the raw inputs. Appends probe_accuracy (test) and
+ * probe_train_accuracy to out. */
+cn_status cn_eval_probe(cn_net *net, const cn_data *data, const char *layer, int epochs,
+                        cn_metrics *out, cn_error *err);
 
 #endif
