@@ -22,7 +22,7 @@ LIB_SRC  = $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c)) $(wildcard l
 LIB_OBJ  = $(LIB_SRC:%.c=build/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_OBJ = $(TEST_SRC:%.c=build/%.o)
-HEADERS  = $(wildcard include/cnet/*.h src/*.h tests/*.h)
+HEADERS  = $(wildcard include/cnet/*.h src/*.h layers/*.h losses/*.h data/*.h tests/*.h)
 
 all: cnet
 

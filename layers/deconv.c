@@ -220,6 +220,13 @@ static void deconv_destroy(cn_layer *l)
     l->state = NULL;
 }
 
+static int deconv_activation(const cn_layer *l, float *param)
+{
+    const deconv_state *st = l->state;
+    *param = st->param;
+    return (int)st->act;
+}
+
 static double deconv_flops(const cn_layer *l)
 {
     const deconv_state *st = l->state;
@@ -239,4 +246,5 @@ const cn_layer_ops cn_layer_deconv = {
     .backward = deconv_backward,
     .destroy = deconv_destroy,
     .flops = deconv_flops,
+    .activation = deconv_activation,
 };
