@@ -3,8 +3,8 @@
  *   - a loss with target=input reconstructs: per-element MSE, RMSE and PSNR
  *     (10 log10(1/MSE), inputs in [0,1]) of its layer against the clean input;
  *   - a loss with target=label classifies: accuracy of its layer's argmax;
- *   - a loss type marked `clusters` (the entropy loss): the argmax of its
- *     layer is a cluster id, scored against the labels by clustering accuracy
+ *   - the layer of a loss type marked `clusters` (the entropy loss), or a
+ *     layer named `cluster` (e.g. a softmax): its argmax is a cluster id, scored against the labels by clustering accuracy
  *     (Hungarian matching), NMI and ARI, with the cluster-size balance
  *     (entropy of the size distribution / log k, 1 = equal sizes);
  *   - losses add their own (sparsity, entropies) through cn_metric_add;
@@ -68,8 +68,7 @@ static int argmax(const float *x, size_t n)
 }
 
 /* Batch sums for the generic metrics of one loss. */
-static void loss_metrics(const cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc, int *pred,
-                         int offset)
+static void loss_metrics(const cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc)
 {
     const cn_tensor *y = &loss->layer->out;
     size_t d = cn_tensor_sample(y);
@@ -90,9 +89,6 @@ static void loss_metrics(const cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *
         if (labelled > 0)
             cn_metric_add(acc, "accuracy", correct, labelled);
     }
-    if (loss->ops->clusters && pred)
-        for (int s = 0; s < ctx->n; s++)
-            pred[offset + s] = argmax(y->data + (size_t)s * d, d);
 }
 
 /* Clustering scores of pred against labels. */
@@ -290,10 +286,11 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
     double *loss_sum = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *loss_sum), total = 0;
     cn_metric_acc *acc = calloc(1, sizeof *acc);
     cn_loader *ld = NULL;
-    const cn_loss *cluster = NULL;
-    for (int i = 0; i < net->n_losses; i++)
-        if (net->losses[i].ops->clusters && !cluster)
-            cluster = &net->losses[i];
+    /* the clustering layer: a `clusters` loss's layer, else one named cluster */
+    const cn_layer *cluster = cn_net_find_layer(net, "cluster");
+    for (int i = net->n_losses - 1; i >= 0; i--)
+        if (net->losses[i].ops->clusters)
+            cluster = net->losses[i].layer;
     if (!idx) {
         n_idx = ds->n;
         all = malloc((size_t)n_idx * sizeof *all);
@@ -302,7 +299,7 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
         idx = all;
     }
     if (cluster) {
-        k = (int)cn_tensor_sample(&cluster->layer->out);
+        k = (int)cn_tensor_sample(&cluster->out);
         pred = malloc((size_t)n_idx * sizeof *pred);
         labels = malloc((size_t)n_idx * sizeof *labels);
     }
@@ -327,10 +324,12 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
         for (int i = 0; i < net->n_losses; i++) {
             cn_loss *loss = &net->losses[i];
             loss_sum[i] += loss->value * b.n;
-            loss_metrics(loss, &ctx, acc, loss == cluster ? pred : NULL, seen);
+            loss_metrics(loss, &ctx, acc);
             if (loss->ops->metrics)
                 loss->ops->metrics(loss, &ctx, acc);
         }
+        for (int i = 0; cluster && i < b.n; i++)
+            pred[seen + i] = argmax(cluster->out.data + (size_t)i * k, (size_t)k);
         if (labels)
             memcpy(labels + seen, b.labels, (size_t)b.n * sizeof *labels);
         seen += b.n;

@@ -743,6 +743,26 @@ START_TEST(test_conv_errors)
 }
 END_TEST
 
+/* Batchnorm in eval mode: running statistics are constants, and the
+ * gradient through them is checked after a few training batches moved them. */
+START_TEST(test_batchnorm_eval_mode)
+{
+    cn_net *net = tu_net("[net]\nbatch=4\ninput=2,3,3\n[conv]\nfilters=3\nsize=2\n"
+                         "activation=tanh\n[batchnorm]\nname=bn\n[dense]\noutput=2\n");
+    float x[4 * 18];
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < 4 * 18; i++)
+            x[i] = (float)((i * 7 + step * 3) % 11) / 5.0f;
+        cn_net_set_batch(net, x, NULL, 4);
+        cn_net_forward(net);
+    }
+    const cn_layer *bn = cn_net_find_layer(net, "bn");
+    ck_assert_float_ne(cn_layer_param(bn, "running_mean")->value[0], 0.0f);
+    ck_assert_double_lt(tu_gradcheck_mode(net, 1, 0, 42, 0), 1e-2);
+    cn_net_free(net);
+}
+END_TEST
+
 Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
@@ -750,6 +770,7 @@ Suite *layers_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_gradcheck, 0, N_FIXTURES);
     tcase_add_test(tc, test_coverage);
+    tcase_add_test(tc, test_batchnorm_eval_mode);
     suite_add_tcase(s, tc);
     tc = tcase_create("values");
     tcase_set_timeout(tc, 60);

@@ -214,6 +214,31 @@ START_TEST(test_divergence_keeps_checkpoint)
 }
 END_TEST
 
+/* A softmax named `cluster` is scored as a clustering layer by eval; after
+ * supervised training its clusters match the classes. */
+START_TEST(test_named_cluster_layer)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\n[data]\ndir=%s\n[optim]\nlr=0.1\n"
+             "momentum=0.9\n[dense]\noutput=4\n[softmax]\nname=cluster\n[cce]\n"
+             "target=label\n", dataset());
+    fixture f = {0};
+    cn_error err = {0};
+    ck_assert_msg(cn_cfg_parse_string("c.cfg", text, &f.cfg, &err) == CN_OK &&
+                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
+                      cn_data_open(f.cfg, 1, &f.data, &err) == CN_OK, "%s", err.msg);
+    ck_assert_int_eq(train(&f, tu_tmpdir(), 3, 0, NULL, NULL, &err), CN_OK);
+    cn_metrics m;
+    ck_assert_int_eq(cn_eval(f.net, f.data->test, NULL, 0, &m, &err), CN_OK);
+    ck_assert_msg(cn_metrics_get(&m, "cluster_acc") >= 0.95, "cluster_acc %g",
+                  cn_metrics_get(&m, "cluster_acc"));
+    ck_assert_double_ge(cn_metrics_get(&m, "nmi"), 0.8);
+    ck_assert_double_eq(cn_metrics_get(&m, "clusters_used"), 4);
+    close_fixture(&f);
+}
+END_TEST
+
 START_TEST(test_batch_larger_than_data)
 {
     fixture f = open_fixture("0.1");
@@ -237,6 +262,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_no_allocation_in_steps);
     tcase_add_test(tc, test_divergence_keeps_checkpoint);
     tcase_add_test(tc, test_batch_larger_than_data);
+    tcase_add_test(tc, test_named_cluster_layer);
     suite_add_tcase(s, tc);
     return s;
 }

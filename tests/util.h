@@ -15,7 +15,7 @@ cn_status tu_net_err(const char *cfg_text, cn_error *err);
 
 /* Finite-difference check of a built net in train mode. Objective:
  * sum of weighted losses + r . output (r a fixed random projection, so a
- * transposition bug cannot hide). Checks every parameter (a seeded subset of
+ * transposition bug cannot hide). Checks every trained parameter (a seeded subset of
  * at most 200 entries per tensor) and, when with_input, the input. The input
  * is filled with U(0,1) values from `seed` (labels: i % classes when the net
  * has a label loss, given by `classes`, 0 = none). The net's RNG is restored
@@ -24,6 +24,9 @@ cn_status tu_net_err(const char *cfg_text, cn_error *err);
  * error |a-n| / max(|a|+|n|, 1e-3), skipping
  * coordinates where central differences at eps and eps/2 disagree (kinks). */
 double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
+/* The same in a chosen mode (train = 0: eval mode, e.g. batchnorm's
+ * running statistics). */
+double tu_gradcheck_mode(cn_net *net, int with_input, int classes, uint64_t seed, int train);
 
 /* A fresh temporary directory for this test (removed by the OS later). */
 const char *tu_tmpdir(void);
