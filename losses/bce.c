@@ -24,21 +24,21 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-static double prob_value(float y, float t, float p)
+static inline double prob_value(float y, float t, float p)
 {
     (void)p;
     double q = cn_prob_clamp(y);
     return -(t * log(q) + (1.0 - t) * log1p(-q));
 }
 
-static float prob_dy(float y, float t, float p)
+static inline float prob_dy(float y, float t, float p)
 {
     (void)p;
     double q = cn_prob_clamp(y);
     return (float)((q - t) / (q * (1.0 - q)));
 }
 
-static float prob_dt(float y, float t, float p)
+static inline float prob_dt(float y, float t, float p)
 {
     (void)t;
     (void)p;
@@ -46,14 +46,14 @@ static float prob_dt(float y, float t, float p)
     return (float)(log1p(-q) - log(q));
 }
 
-static double logit_value(float z, float t, float p)
+static inline double logit_value(float z, float t, float p)
 {
     (void)p;
     double a = fabs((double)z);
     return (z > 0.0f ? z : 0.0) - (double)t * z + log1p(exp(-a));
 }
 
-static float logit_dy(float z, float t, float p)
+static inline float logit_dy(float z, float t, float p)
 {
     (void)p;
     double e = exp(-fabs((double)z)); /* sigmoid without overflow for either sign */
@@ -61,15 +61,15 @@ static float logit_dy(float z, float t, float p)
     return (float)(s - t);
 }
 
-static float logit_dt(float z, float t, float p)
+static inline float logit_dt(float z, float t, float p)
 {
     (void)t;
     (void)p;
     return -z;
 }
 
-static const cn_ew_kernel probs = {prob_value, prob_dy, prob_dt};
-static const cn_ew_kernel logits = {logit_value, logit_dy, logit_dt};
+CN_EW_KERNEL(static, probs, prob_value, prob_dy, prob_dt);
+CN_EW_KERNEL(static, logits, logit_value, logit_dy, logit_dt);
 
 static cn_status bce_setup(cn_loss *loss, cn_sec *s, cn_error *err)
 {

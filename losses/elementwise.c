@@ -17,26 +17,26 @@ typedef struct ew_state {
     int sum; /* 1: reduce=sum */
 } ew_state;
 
-static double sq_value(float y, float t, float p)
+static inline double sq_value(float y, float t, float p)
 {
     (void)p;
     double r = (double)y - t;
     return r * r;
 }
 
-static float sq_dy(float y, float t, float p)
+static inline float sq_dy(float y, float t, float p)
 {
     (void)p;
     return 2.0f * (y - t);
 }
 
-static float sq_dt(float y, float t, float p)
+static inline float sq_dt(float y, float t, float p)
 {
     (void)p;
     return 2.0f * (t - y);
 }
 
-const cn_ew_kernel cn_ew_squared = {sq_value, sq_dy, sq_dt};
+CN_EW_KERNEL(, cn_ew_squared, sq_value, sq_dy, sq_dt);
 
 static size_t sample_size(const cn_loss *loss)
 {
@@ -91,10 +91,7 @@ double cn_ew_sum(const cn_loss *loss, int n, const cn_ew_kernel *k, float p)
     const float *y = loss->layer->out.data;       /* (n, D) */
     const float *t = cn_loss_target(loss)->data;  /* (n, D) */
     size_t count = (size_t)n * sample_size(loss);
-    double sum = 0.0;
-    for (size_t i = 0; i < count; i++)
-        sum += k->value(y[i], t[i], p);
-    return sum;
+    return k->sum(y, t, count, p);
 }
 
 void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, float scale)
@@ -103,14 +100,10 @@ void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, floa
     const float *t = cn_loss_target(loss)->data;  /* (n, D) */
     size_t count = (size_t)n * sample_size(loss);
     if (loss->layer->needs_grad) {
-        float *dy = loss->layer->dout.data; /* (n, D) */
-        for (size_t i = 0; i < count; i++)
-            dy[i] += scale * k->dy(y[i], t[i], p);
+        k->dy(y, t, loss->layer->dout.data, count, p, scale); /* (n, D) */
     }
     if (loss->target_kind == CN_TARGET_LAYER && loss->target_grad && loss->target->needs_grad) {
-        float *dt = loss->target->dout.data; /* (n, D) */
-        for (size_t i = 0; i < count; i++)
-            dt[i] += scale * k->dt(y[i], t[i], p);
+        k->dt(y, t, loss->target->dout.data, count, p, scale); /* (n, D) */
     }
 }
 

@@ -15,13 +15,21 @@
 
 #include "internal.h"
 
-/* One element-wise loss f(y, t; p) with its partial derivatives. p is the
- * type's parameter (huber's delta; unused elsewhere). */
+/* One element-wise loss f(y, t; p) as loops over arrays (p is the type's
+ * parameter: huber's delta; unused elsewhere). Made by CN_EW_KERNEL from
+ * inline per-element functions, so each loop inlines and vectorizes. */
 typedef struct cn_ew_kernel {
-    double (*value)(float y, float t, float p);
-    float (*dy)(float y, float t, float p); /* df/dy */
-    float (*dt)(float y, float t, float p); /* df/dt, for target_grad */
+    /* sum_i f(y_i, t_i) */
+    double (*sum)(const float *y, const float *t, size_t n, float p);
+    /* d_i += scale * df/dy (or df/dt) at (y_i, t_i) */
+    void (*dy)(const float *y, const float *t, float *d, size_t n, float p, float scale);
+    void (*dt)(const float *y, const float *t, float *d, size_t n, float p, float scale);
 } cn_ew_kernel;
+
+/* Define `const cn_ew_kernel name` from static inline element functions
+ * VALUE(y, t, p) -> double, DY and DT(y, t, p) -> float. The sum runs in
+ * float blocks of 256 (vectorizable) added up in double. */
+#define CN_EW_KERNEL(qual, name, VALUE, DY, DT)                                                  static double name##_sum(const float *y, const float *t, size_t n, float p)                {                                                                                              double total = 0.0;                                                                        for (size_t b = 0; b < n; b += 256) {                                                          size_t e = n - b < 256 ? n : b + 256;                                                      float part = 0.0f;                                                                         for (size_t i = b; i < e; i++)                                                                 part += (float)VALUE(y[i], t[i], p);                                                   total += part;                                                                         }                                                                                          return total;                                                                          }                                                                                          static void name##_dy(const float *y, const float *t, float *d, size_t n, float p,                               float scale)                                                         {                                                                                              for (size_t i = 0; i < n; i++)                                                                 d[i] += scale * DY(y[i], t[i], p);                                                 }                                                                                          static void name##_dt(const float *y, const float *t, float *d, size_t n, float p,                               float scale)                                                         {                                                                                              for (size_t i = 0; i < n; i++)                                                                 d[i] += scale * DT(y[i], t[i], p);                                                 }                                                                                          qual const cn_ew_kernel name = {name##_sum, name##_dy, name##_dt}
 
 /* Probabilities are clamped into [1e-7, 1 - 1e-7] wherever their log is taken. */
 #define CN_PROB_EPS 1e-7f

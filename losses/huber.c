@@ -16,24 +16,24 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-static double huber_value(float y, float t, float delta)
+static inline double huber_value(float y, float t, float delta)
 {
     double r = (double)y - t, a = r < 0.0 ? -r : r;
     return a <= delta ? 0.5 * r * r : delta * (a - 0.5 * delta);
 }
 
-static float huber_dy(float y, float t, float delta)
+static inline float huber_dy(float y, float t, float delta)
 {
     float r = y - t;
     return r > delta ? delta : r < -delta ? -delta : r;
 }
 
-static float huber_dt(float y, float t, float delta)
+static inline float huber_dt(float y, float t, float delta)
 {
     return -huber_dy(y, t, delta);
 }
 
-static const cn_ew_kernel kernel = {huber_value, huber_dy, huber_dt};
+CN_EW_KERNEL(static, kernel, huber_value, huber_dy, huber_dt);
 
 static cn_status huber_setup(cn_loss *loss, cn_sec *s, cn_error *err)
 {

@@ -11,7 +11,7 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-static double abs_value(float y, float t, float p)
+static inline double abs_value(float y, float t, float p)
 {
     (void)p;
     double r = (double)y - t;
@@ -19,18 +19,18 @@ static double abs_value(float y, float t, float p)
 }
 
 /* The subgradient 0 at y = t keeps an exact fit stationary. */
-static float abs_dy(float y, float t, float p)
+static inline float abs_dy(float y, float t, float p)
 {
     (void)p;
     return y > t ? 1.0f : y < t ? -1.0f : 0.0f;
 }
 
-static float abs_dt(float y, float t, float p)
+static inline float abs_dt(float y, float t, float p)
 {
     return -abs_dy(y, t, p);
 }
 
-static const cn_ew_kernel kernel = {abs_value, abs_dy, abs_dt};
+CN_EW_KERNEL(static, kernel, abs_value, abs_dy, abs_dt);
 
 static cn_status mae_setup(cn_loss *loss, cn_sec *s, cn_error *err)
 {

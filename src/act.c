@@ -1,7 +1,12 @@
 /* act.c - element-wise kernels shared by layers and losses: activations
  * (forward in place, backward through the output, and the reading of a
- * layer's activation keys), stable row softmax and small vector helpers.
+ * layer's activation keys) and the stable row softmax.
+ *
+ * Built with -ffast-math (see the Makefile) so the exp/tanh loops use
+ * glibc's vector math (libmvec); nothing here tests for NaN or Inf, the
+ * trainer checks the losses.
  */
+#include <float.h>
 #include <math.h>
 
 #include "internal.h"
@@ -86,7 +91,7 @@ void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale)
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
         float *yr = y + (size_t)r * cols;
-        float m = -INFINITY;
+        float m = -FLT_MAX;
         for (int j = 0; j < cols; j++)
             m = fmaxf(m, scale * xr[j]);
         double sum = 0.0;
@@ -98,18 +103,4 @@ void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale)
         for (int j = 0; j < cols; j++)
             yr[j] *= inv;
     }
-}
-
-void cn_axpy(size_t n, float a, const float *x, float *y)
-{
-    for (size_t i = 0; i < n; i++)
-        y[i] += a * x[i];
-}
-
-int cn_all_finite(const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
 }

@@ -32,7 +32,7 @@ cn_status cn_act_read(cn_sec *s, cn_act *act, float *param, cn_error *err);
 /* Row-wise softmax of x*scale (stable, max-subtracted): rows x cols. */
 void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale);
 
-/* ---- small vector helpers (src/act.c) ---- */
+/* ---- small vector helpers (src/vec.c) ---- */
 /* y[i] += a * x[i] */
 void cn_axpy(size_t n, float a, const float *x, float *y);
 /* 1 if every value is finite. */

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""make bench: cnet beside the PyTorch peer on the five benchmark networks.
+
+For each network, in one go and alternating so that machine drift hits both
+alike: cnet trains one epoch (`./cnet train CFG --epochs 1`), then the peer
+(../shared/bench/peer_torch.py) in both thread settings its header names:
+1 torch thread with OPENBLAS_NUM_THREADS=2, and 2 torch threads with
+OPENBLAS_NUM_THREADS=1; the faster one is kept. Then cnet's test metric comes
+from `./cnet eval CFG --json` on the trained weights.
+
+Printed per network: samples/s of each and the ratio cnet/peer; cnet's
+achieved GFLOP/s (training FLOPs per sample from `cnet summary` x samples/s)
+and its fraction of the sgemm ceiling measured here (build/sgemm_peak at the
+network's largest layer product, 2 threads); peak RSS of each process; the
+test metric of each (MSE for autoencoders, accuracy for lenet, negative ELBO
+for vae) so that speed is never bought with wrong arithmetic.
+
+Usage: /usr/bin/python3 bench/run.py [--nets ae,lenet] [--rounds N]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER = os.path.join(ROOT, "..", "shared", "bench", "peer_torch.py")
+
+# net -> (cfg, metric in `cnet eval --json`, largest layer product M N K at the net's batch)
+NETS = {
+    "ae": ("cfg/ae.cfg", "recon_mse", (128, 512, 784)),
+    "deep_ae": ("cfg/deep_ae.cfg", "recon_mse", (128, 1000, 784)),
+    "lenet": ("cfg/lenet.cfg", "accuracy", (64, 1024, 3136)),
+    "conv_ae": ("cfg/conv_ae.cfg", "recon_mse", (128 * 196, 32, 144)),
+    "vae": ("cfg/vae.cfg", "loss", (128, 784, 400)),
+}
+PEER_SETTINGS = [(1, 2), (2, 1)]  # (torch threads, OPENBLAS_NUM_THREADS)
+
+
+def run(cmd, env=None):
+    """Run cmd; return (stdout, peak RSS in MiB of that process)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                         env=env, text=True)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{out}")
+    return out, usage.ru_maxrss / 1024.0
+
+
+def train_flops(cfg):
+    out, _ = run(["./cnet", "summary", cfg])
+    return float(re.search(r"([0-9.]+) training FLOPs/sample", out).group(1))
+
+
+def cnet_epoch(name, cfg, metric):
+    run_dir = f"/tmp/cnet-bench/{name}"
+    out, rss = run(["./cnet", "train", cfg, "--epochs", "1", "--run-dir", run_dir,
+                    "--set", "data.valid_fraction=0"])
+    sps = float(re.findall(r"\| ([0-9.]+) samples/s", out)[-1])
+    ev, _ = run(["./cnet", "eval", cfg, "--run-dir", run_dir, "--json"])
+    return sps, rss, json.loads(ev)["metrics"][metric]
+
+
+def peer_epoch(name, threads, blas):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas))
+    out, _ = run(["/usr/bin/python3", PEER, "--net", name, "--threads", str(threads)], env)
+    line = json.loads(out.strip().splitlines()[-1])
+    return line["samples_per_s"], line["peak_rss_mb"], line["test_metric"]
+
+
+def ceiling(mnk):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
+    out, _ = run(["build/sgemm_peak"] + [str(x) for x in mnk], env)
+    return float(out.strip())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nets", default=",".join(NETS))
+    ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per network")
+    args = ap.parse_args()
+    rows = []
+    for name in args.nets.split(","):
+        cfg, metric, mnk = NETS[name]
+        flops = train_flops(cfg)
+        best_c = best_p = None
+        for _ in range(args.rounds):
+            c = cnet_epoch(name, cfg, metric)
+            best_c = c if not best_c or c[0] > best_c[0] else best_c
+            for threads, blas in PEER_SETTINGS:
+                p = peer_epoch(name, threads, blas) + (f"{threads}t/blas{blas}",)
+                best_p = p if not best_p or p[0] > best_p[0] else best_p
+        peak = ceiling(mnk)
+        gflops = flops * best_c[0] / 1e9
+        rows.append((name, best_c, best_p, gflops, peak))
+        print(f"{name}: cnet {best_c[0]:.0f}/s, peer {best_p[0]:.0f}/s ({best_p[3]})",
+              file=sys.stderr, flush=True)
+    print("| net | cnet samples/s | peer samples/s (setting) | cnet/peer | cnet GFLOP/s | "
+          "sgemm ceiling GFLOP/s | fraction | RSS cnet MiB | RSS peer MiB | RSS ratio | "
+          "metric cnet | metric peer |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, c, p, gflops, peak in rows:
+        print(f"| {name} | {c[0]:.0f} | {p[0]:.0f} ({p[3]}) | {c[0] / p[0]:.2f} | {gflops:.1f} "
+              f"| {peak:.1f} | {gflops / peak:.2f} | {c[1]:.0f} | {p[1]:.0f} | "
+              f"{c[1] / p[1]:.2f} | {c[2]:.6g} | {p[2]:.6g} |")
+
+
+if __name__ == "__main__":
+    main()
