@@ -4,6 +4,9 @@
 #   make demo       install missing packages, build, train and evaluate cfg/entropy_ae.cfg
 #   make bench      throughput beside the PyTorch peer
 #   make DEBUG=1    -O0 -g with AddressSanitizer and UBSan
+#   make sanitize   the suite built with ASan+UBSan in build-san/  (docs/reliability.md)
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60), in build-fuzz/
+#   make memcheck   a short training run and an eval under valgrind, in build-mem/
 CC      ?= cc
 PKGS     = openblas zlib stb
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
@@ -74,10 +77,72 @@ bench:
 	@$(MAKE) --no-print-directory cnet build/sgemm_peak
 	/usr/bin/python3 bench/run.py
 
+# ---- reliability: sanitizers, fuzzing, valgrind (docs/reliability.md) ----
+# $(call variant,DIR,OPT): the library, cnet and the suite under DIR/, compiled with OPT.
+define variant
+$(1)/%.o: %.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -c $$< -o $$@
+$(1)/%: OPT = $(2)
+$(1)/src/act.o: FASTMATH = -ffast-math
+$(1)/libcnet.a: $$(LIB_SRC:%.c=$(1)/%.o)
+	rm -f $$@
+	ar rcs $$@ $$^
+$(1)/cnet: $$(CLI_OBJ:build/%=$(1)/%) $(1)/libcnet.a
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS)
+$(1)/check_cnet: $$(TEST_OBJ:build/%=$(1)/%) $(1)/libcnet.a
+	$$(CC) $$(CFLAGS) $$(TESTWRAP) -o $$@ $$^ $$(TESTLIBS) $$(LDLIBS)
+endef
+
+SAN_OPT  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+$(eval $(call variant,build-san,$(SAN_OPT)))
+# The suite runs ./cnet and reads cfg/ and docs/, so it runs in build-san/root,
+# where ./cnet is the sanitized binary and every other name links to the tree.
+# A leak in a forked test prints a report but passes in Check: grep the log.
+sanitize:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-san/cnet build-san/check_cnet
+	@mkdir -p build-san/root && ln -sfn ../cnet build-san/root/cnet
+	@for f in $(filter-out cnet build build-san build-fuzz build-mem runs,$(wildcard *)); do \
+	    ln -sfn ../../$$f build-san/root/$$f; done
+	@echo "running the sanitized suite (log: build-san/check.log)"
+	@cd build-san/root && ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 OPENBLAS_NUM_THREADS=1 \
+	    CK_DEFAULT_TIMEOUT=60 CK_TIMEOUT_MULTIPLIER=4 ../check_cnet > ../check.log 2>&1; \
+	    rc=$$?; cat ../check.log; \
+	    if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' ../check.log; then \
+	        echo "sanitize: sanitizer reports above"; exit 1; fi; exit $$rc
+
+# libFuzzer harnesses (clang): the library instrumented for coverage, and a
+# network cap low enough that a fuzzed size cannot exhaust memory.
+FUZZ_SECONDS ?= 60
+FUZZERS  = cfg idx csv imgdir ckpt
+FUZZ_OPT = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -DCN_MAX_NET_BYTES=268435456.0
+$(eval $(call variant,build-fuzz,$(FUZZ_OPT)))
+build-fuzz/%: CC = clang
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o build-fuzz/libcnet.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz:
+	@$(MAKE) --no-print-directory deps CHECKERS=1
+	@$(MAKE) --no-print-directory $(FUZZERS:%=build-fuzz/fuzz_%)
+	./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# valgrind cannot run AVX-512 code: this build has no -march=native.
+$(eval $(call variant,build-mem,-O1 -g))
+build-mem/mkdata: tests/memcheck/mkdata.c build-mem/libcnet.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+memcheck:
+	@$(MAKE) --no-print-directory deps CHECKERS=1
+	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-mem/cnet build-mem/mkdata
+	./tests/memcheck/run.sh
+
 lint:
 	@./scripts/lint.sh
 
 clean:
-	rm -rf build cnet
+	rm -rf build build-san build-fuzz build-mem cnet
 
-.PHONY: all deps check test demo bench lint clean
+.PHONY: all deps check test demo bench lint clean sanitize fuzz memcheck

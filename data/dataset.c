@@ -5,7 +5,8 @@
  * validation part from them: the indices 0..n-1 are shuffled by an RNG
  * seeded with seed ^ 0x5EED, the last round(n * valid_fraction) become the
  * validation indices, and both lists are sorted again so the per-epoch
- * shuffle alone decides the order of training.
+ * shuffle alone decides the order of training. label_fraction / label_mask
+ * unlabel part of the training file, validation part included (labels.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "labels.h"
 
 const cn_key cn_data_common_keys[] = {
     /* The choices list every type of data/registry.c. */
@@ -24,6 +25,12 @@ const cn_key cn_data_common_keys[] = {
     {"limit", CN_KEY_INT, "0", NULL,
      "use at most the first `limit` training samples (0 = all)"},
     {"prefetch", CN_KEY_BOOL, "1", NULL, "fill the next batch on a worker thread"},
+    {"label_fraction", CN_KEY_FLOAT, "1", NULL,
+     "fraction of the training samples that keep their labels (a seeded draw; the others "
+     "become unlabelled, -1), in [0, 1]"},
+    {"label_mask", CN_KEY_STRING, "", NULL,
+     "file listing the training-sample indices that keep their labels (the others become "
+     "unlabelled)"},
     CN_KEY_END,
 };
 
@@ -186,6 +193,7 @@ cn_status cn_data_open(const cn_cfg *cfg, uint64_t seed, cn_data **out, cn_error
     const cn_dataset_ops *ops;
     float fraction;
     int limit;
+    cn_label_keys lk;
     cn_status st;
     *out = NULL;
     cn_cfg_section *sec = cn_cfg_find(cfg, "data");
@@ -202,11 +210,12 @@ cn_status cn_data_open(const cn_cfg *cfg, uint64_t seed, cn_data **out, cn_error
     if ((st = cn_sec_float_range(&s, "valid_fraction", 0.0f, 0.9f, &fraction, err)) ||
         (st = cn_sec_int_min(&s, "limit", 0, &limit, err)) ||
         (st = cn_sec_bool(&s, "prefetch", &d->prefetch, err)) ||
-        (st = load_splits(d, ops, &s, err)))
+        (st = cn_label_keys_read(&s, &lk, err)) || (st = load_splits(d, ops, &s, err)))
         goto fail;
     int n = limit > 0 ? CN_MIN(limit, d->train->n) : d->train->n;
     d->train->n = n; /* the samples past the limit are not part of the experiment */
-    if ((st = split(d, &s, n, fraction, seed, err)))
+    if ((st = cn_label_keep(d->train, &lk, cfg->file, seed, err)) ||
+        (st = split(d, &s, n, fraction, seed, err)))
         goto fail;
     *out = d;
     return CN_OK;

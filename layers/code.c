@@ -113,8 +113,9 @@ static void code_destroy(cn_layer *l)
 const cn_layer_ops cn_layer_code = {
     .type = "code",
     .keys = keys,
-    .doc = "a per-batch free code Z (SESM), started at its input and inferred by gradient "
-           "steps before each parameter step; eval outputs the input unless infer=1",
+    .doc = "per-batch free code Z (SESM, Ranzato, Boureau & LeCun 2007): starts at its input, "
+           "takes `steps` gradient steps on the energy before each parameter step; eval "
+           "outputs the input unless infer=1 (docs/sesm.md)",
     .n_inputs_min = 1,
     .n_inputs_max = 1,
     .setup = code_setup,

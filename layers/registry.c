@@ -9,7 +9,7 @@ extern const cn_layer_ops cn_layer_dense, cn_layer_sigmoid, cn_layer_tanh, cn_la
     cn_layer_leaky, cn_layer_linear, cn_layer_softmax, cn_layer_route, cn_layer_noise;
 extern const cn_layer_ops cn_layer_conv, cn_layer_deconv, cn_layer_maxpool, cn_layer_avgpool,
     cn_layer_upsample;
-extern const cn_layer_ops cn_layer_code;
+extern const cn_layer_ops cn_layer_code, cn_layer_sample;
 
 static const cn_layer_ops *const types[] = {
     &cn_layer_dense,
@@ -28,6 +28,7 @@ static const cn_layer_ops *const types[] = {
     &cn_layer_avgpool,
     &cn_layer_upsample,
     &cn_layer_code,
+    &cn_layer_sample,
     NULL,
 };
 

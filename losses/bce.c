@@ -12,6 +12,8 @@
  * reduce=mean: 1/(n D) sum f (PyTorch's nn.BCELoss); reduce=sum: 1/n sum f,
  * the Bernoulli reconstruction term of the VAE's ELBO (Kingma & Welling,
  * "Auto-Encoding Variational Bayes", 2014; cross-entropy in seeds/003).
+ * nll(s) = sum_d f over sample s: -ln p(x_s | y_s) under independent
+ * Bernoulli values, read by the ELBO and the IW bound (src/elbo.c).
  */
 #include <math.h>
 
@@ -84,10 +86,12 @@ const cn_loss_ops cn_loss_bce = {
     .type = "bce",
     .keys = keys,
     .doc = "binary cross-entropy of probabilities (or logits) against targets in [0, 1]",
-    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER),
+    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER) |
+               CN_TARGETS(CN_TARGET_LABEL),
     .target_default = CN_TARGET_INPUT,
     .setup = bce_setup,
     .forward = cn_ew_forward,
+    .nll = cn_ew_nll,
     .backward = cn_ew_backward,
     .destroy = cn_ew_destroy,
 };

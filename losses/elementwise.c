@@ -2,7 +2,10 @@
  * penalties (see elementwise.h for the reductions and the legend).
  *
  * y, dy: the attached layer's out/dout, (n, D), D = c*h*w.
- * t, dt: the target's out/dout, (n, D) (the builder checked the sizes).
+ * t, dt: the target's out/dout, (n, D) (the builder checked the sizes), or
+ *        for target=label the one-hot row of each labelled sample's class;
+ *        unlabelled samples (-1, or a class >= D) are skipped and the
+ *        reduction counts the m labelled ones: 1/(m D) or 1/m.
  * Sums run in double; gradients are written as float.
  */
 #include <stdlib.h>
@@ -14,7 +17,8 @@
 typedef struct ew_state {
     const cn_ew_kernel *k;
     float p;
-    int sum; /* 1: reduce=sum */
+    int sum;       /* 1: reduce=sum */
+    float *onehot; /* (D) the one-hot target row for target=label, else NULL */
 } ew_state;
 
 static inline double sq_value(float y, float t, float p)
@@ -49,14 +53,58 @@ cn_status cn_ew_setup(cn_loss *loss, cn_sec *s, const cn_ew_kernel *k, float p, 
     cn_status st = cn_sec_enum(s, "reduce", &reduce, err);
     if (st)
         return st;
-    ew_state *e = malloc(sizeof *e);
-    if (!e)
+    size_t D = sample_size(loss);
+    int label = loss->target_kind == CN_TARGET_LABEL;
+    if (label && D < 2) {
+        char shape[64];
+        const cn_layer *l = loss->layer;
+        return cn_sec_errorf(s, CN_ERR_SHAPE, err,
+                             "target=label needs one value per class (at least 2), but layer "
+                             "'%s' (%s, %s) has %zu",
+                             l->name, l->ops->type, cn_layer_shape_str(l, shape, sizeof shape),
+                             D);
+    }
+    ew_state *e = calloc(1, sizeof *e);
+    if (!e || (label && !(e->onehot = calloc(D, sizeof *e->onehot)))) {
+        free(e);
         return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory", loss->name);
+    }
     e->k = k;
     e->p = p;
     e->sum = reduce == 1;
     loss->state = e;
     return CN_OK;
+}
+
+/* The sample's class, or -1 when it has no usable label. */
+static int label_of(const cn_loss *loss, const cn_ctx *ctx, int s)
+{
+    int c = ctx->labels ? ctx->labels[s] : -1;
+    return c >= 0 && (size_t)c < sample_size(loss) ? c : -1;
+}
+
+/* Sum of f over the labelled samples (the one-hot row as target); *m gets
+ * their count. With dy, add scale * df/dy into it instead. */
+static double label_pass(cn_loss *loss, const cn_ctx *ctx, int *m, float *dy, float scale)
+{
+    const ew_state *e = loss->state;
+    size_t D = sample_size(loss);
+    double sum = 0.0;
+    *m = 0;
+    for (int s = 0; s < ctx->n; s++) {
+        int c = label_of(loss, ctx, s);
+        if (c < 0)
+            continue;
+        const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
+        e->onehot[c] = 1.0f;
+        if (dy)
+            e->k->dy(y, e->onehot, dy + (size_t)s * D, D, e->p, scale);
+        else
+            sum += e->k->sum(y, e->onehot, D, e->p);
+        e->onehot[c] = 0.0f;
+        (*m)++;
+    }
+    return sum;
 }
 
 /* 1/(n D) for reduce=mean, 1/n for reduce=sum. */
@@ -70,18 +118,51 @@ static double reduce_scale(const cn_loss *loss, int n)
 double cn_ew_forward(cn_loss *loss, const cn_ctx *ctx)
 {
     const ew_state *e = loss->state;
+    if (e->onehot) {
+        int m;
+        double sum = label_pass(loss, ctx, &m, NULL, 0.0f);
+        return sum * reduce_scale(loss, m);
+    }
     return cn_ew_sum(loss, ctx->n, e->k, e->p) * reduce_scale(loss, ctx->n);
 }
 
 void cn_ew_backward(cn_loss *loss, const cn_ctx *ctx)
 {
     const ew_state *e = loss->state;
+    if (e->onehot) {
+        int m = 0;
+        for (int s = 0; s < ctx->n; s++)
+            m += label_of(loss, ctx, s) >= 0;
+        if (m && loss->layer->needs_grad)
+            label_pass(loss, ctx, &m, loss->layer->dout.data,
+                       (float)(loss->weight * reduce_scale(loss, m)));
+        return;
+    }
     float scale = (float)(loss->weight * reduce_scale(loss, ctx->n));
     cn_ew_grad(loss, ctx->n, e->k, e->p, scale);
 }
 
+double cn_ew_nll(const cn_loss *loss, const cn_ctx *ctx, int s)
+{
+    ew_state *e = loss->state;
+    size_t D = sample_size(loss);
+    const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
+    if (!e->onehot)
+        return e->k->sum(y, cn_loss_target(loss)->data + (size_t)s * D, D, e->p);
+    int c = label_of(loss, ctx, s);
+    if (c < 0)
+        return 0.0;
+    e->onehot[c] = 1.0f;
+    double v = e->k->sum(y, e->onehot, D, e->p);
+    e->onehot[c] = 0.0f;
+    return v;
+}
+
 void cn_ew_destroy(cn_loss *loss)
 {
+    ew_state *e = loss->state;
+    if (e)
+        free(e->onehot);
     free(loss->state);
     loss->state = NULL;
 }

@@ -47,7 +47,9 @@ extern const cn_ew_kernel cn_ew_squared;
      "mean: over all batch x values (PyTorch's default); sum: summed over each sample's "  \
      "values, mean over the batch"}
 
-/* Read `reduce` and attach kernel k with parameter p (allocates the state). */
+/* Read `reduce` and attach kernel k with parameter p (allocates the state).
+ * With target=label the target is the one-hot row of the sample's class
+ * (the layer needs D >= 2 values); unlabelled samples are skipped. */
 cn_status cn_ew_setup(cn_loss *loss, cn_sec *s, const cn_ew_kernel *k, float p, cn_error *err);
 /* The reduced value over ctx->n samples (needs cn_ew_setup). */
 double cn_ew_forward(cn_loss *loss, const cn_ctx *ctx);
@@ -55,6 +57,9 @@ double cn_ew_forward(cn_loss *loss, const cn_ctx *ctx);
 void cn_ew_backward(cn_loss *loss, const cn_ctx *ctx);
 /* Free the state of cn_ew_setup. */
 void cn_ew_destroy(cn_loss *loss);
+/* The unreduced sum of f over sample s of the last forward (0 for an
+ * unlabelled sample): bce's negative log-likelihood, cn_loss_ops.nll. */
+double cn_ew_nll(const cn_loss *loss, const cn_ctx *ctx, int s);
 
 /* Sum of k over the first n samples, unreduced. */
 double cn_ew_sum(const cn_loss *loss, int n, const cn_ew_kernel *k, float p);

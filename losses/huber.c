@@ -50,7 +50,8 @@ const cn_loss_ops cn_loss_huber = {
     .type = "huber",
     .keys = keys,
     .doc = "Huber loss: quadratic for |y - t| <= delta, linear beyond",
-    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER),
+    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER) |
+               CN_TARGETS(CN_TARGET_LABEL),
     .target_default = CN_TARGET_INPUT,
     .setup = huber_setup,
     .forward = cn_ew_forward,

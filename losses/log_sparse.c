@@ -45,8 +45,8 @@ static void log_sparse_backward(cn_loss *loss, const cn_ctx *ctx)
 const cn_loss_ops cn_loss_log_sparse = {
     .type = "log_sparse",
     .keys = NULL,
-    .doc = "SESM sparsity penalty sum log(1 + y^2) per sample (y: the code after its "
-           "logistic), mean over the batch",
+    .doc = "sparsity penalty sum log(1 + y^2) per sample, mean over the batch; on y = l(Z) "
+           "it is SESM's h(Z) (Ranzato, Boureau & LeCun 2007)",
     .targets = CN_TARGETS(CN_TARGET_NONE),
     .target_default = CN_TARGET_NONE,
     .forward = log_sparse_forward,

@@ -2,7 +2,9 @@
  *
  *   f(y, t) = |y - t|,  df/dy = sign(y - t) (0 at y = t),  df/dt = -df/dy
  *   reduce=mean: L = 1/(n D) sum f  (PyTorch's nn.L1Loss);  reduce=sum: 1/n sum f
- * The L1 reconstruction loss of the loss-function lecture (seeds/003).
+ * The L1 reconstruction loss of the loss-function lecture (seeds/003), and
+ * with target=label (one-hot class, unlabelled samples skipped) the L1
+ * separability loss of Kamal & Bae's cooperative super-encoder.
  */
 #include "elementwise.h"
 
@@ -41,7 +43,8 @@ const cn_loss_ops cn_loss_mae = {
     .type = "mae",
     .keys = keys,
     .doc = "mean absolute error |y - t| against the input or a layer",
-    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER),
+    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER) |
+               CN_TARGETS(CN_TARGET_LABEL),
     .target_default = CN_TARGET_INPUT,
     .setup = mae_setup,
     .forward = cn_ew_forward,

@@ -5,7 +5,8 @@
  *   reduce=sum:  L = 1/n sum f       (squared error summed over a sample)
  * The reconstruction loss of autoencoders (e.g. Hinton & Salakhutdinov,
  * "Reducing the dimensionality of data with neural networks", 2006); the
- * lecture in seeds/003 lists it with MAE, RMSE and Huber.
+ * lecture in seeds/003 lists it with MAE, RMSE and Huber. With target=label
+ * the target is the one-hot class (the super-encoder's separator loss).
  */
 #include "elementwise.h"
 
@@ -23,7 +24,8 @@ const cn_loss_ops cn_loss_mse = {
     .type = "mse",
     .keys = keys,
     .doc = "mean squared error (y - t)^2 against the input or a layer",
-    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER),
+    .targets = CN_TARGETS(CN_TARGET_INPUT) | CN_TARGETS(CN_TARGET_LAYER) |
+               CN_TARGETS(CN_TARGET_LABEL),
     .target_default = CN_TARGET_INPUT,
     .setup = mse_setup,
     .forward = cn_ew_forward,

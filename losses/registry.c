@@ -18,7 +18,9 @@
     X(entropy)        \
     X(kl_sparse)      \
     X(contractive)    \
-    X(log_sparse)
+    X(log_sparse)     \
+    X(kl_gauss)       \
+    X(combine)
 
 #define DECLARE(t) extern const cn_loss_ops cn_loss_##t;
 LOSS_TYPES(DECLARE)

@@ -1,11 +1,15 @@
 #!/bin/sh
 # Install the Debian packages cnet needs that are missing (apt-get, with sudo
 # when not root). DEV=1 adds the development extras: the PyTorch peer and
-# gnuplot for learning-curve plots.
+# gnuplot for learning-curve plots. CHECKERS=1 adds what `make fuzz` and
+# `make memcheck` need: clang with its libFuzzer/sanitizer runtimes, and valgrind.
 set -e
 pkgs="libopenblas-dev check libstb-dev pkg-config zlib1g-dev dataset-fashion-mnist gnuplot-nox"
 if [ "${DEV:-0}" = 1 ]; then
     pkgs="$pkgs python3-torch python3-numpy"
+fi
+if [ "${CHECKERS:-0}" = 1 ]; then
+    pkgs="$pkgs clang libclang-rt-14-dev valgrind"
 fi
 missing=""
 for p in $pkgs; do

@@ -13,6 +13,13 @@
 
 #include "net_internal.h"
 
+/* The most memory a network may need (arenas, optimizer state, scratch): a
+ * typo such as output=100000000 is an error naming the layer, not a failed
+ * or swapping allocation. The fuzzing build (make fuzz) compiles a lower cap. */
+#ifndef CN_MAX_NET_BYTES
+#define CN_MAX_NET_BYTES 8589934592.0 /* 8 GiB */
+#endif
+
 const cn_key cn_net_keys[] = {
     {"batch", CN_KEY_INT, "128", NULL, "samples per mini-batch (>= 1)"},
     {"input", CN_KEY_LIST, "1,28,28", NULL, "input shape C,H,W (or a flat size N)"},
@@ -137,6 +144,42 @@ const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size)
     return buf;
 }
 
+/* Bytes the layers 0..last will need, in double so no size can overflow: per
+ * parameter its value, gradient and two floats of optimizer state, per
+ * activation its value and gradient, plus the largest scratch. */
+static double net_bytes(const cn_net *net, int last)
+{
+    double params = 0.0, act = 0.0, scratch = 0.0;
+    for (int i = 0; i <= last; i++) {
+        const cn_layer *l = &net->layers[i];
+        act += (double)net->batch * l->c * l->h * l->w;
+        scratch = fmax(scratch, (double)l->scratch);
+        for (int j = 0; j < l->n_params; j++) {
+            const int *d = l->params[j]->shape;
+            params += (double)d[0] * d[1] * d[2] * d[3];
+        }
+    }
+    return 4.0 * (4.0 * params + 2.0 * act + scratch);
+}
+
+/* Refuse a network whose layers up to `l` already need more than the cap. */
+static cn_status check_size(const cn_net *net, const cn_layer *l, cn_sec *s, cn_error *err)
+{
+    double bytes = net_bytes(net, l->index);
+    if (bytes <= CN_MAX_NET_BYTES)
+        return CN_OK;
+    char shape[64];
+    cn_layer_shape_str(l, shape, sizeof shape);
+    if (l->index == 0)
+        return cn_sec_bad(s, "input", CN_ERR_CFG, err, "a batch of %d inputs of shape %s needs "
+                          "%.1f GiB, more than the %g GiB a network may use", net->batch,
+                          shape, bytes / 1073741824.0, CN_MAX_NET_BYTES / 1073741824.0);
+    return cn_sec_errorf(s, CN_ERR_CFG, err, "layer '%s' (output %s, batch %d) brings the "
+                         "network to %.1f GiB, more than the %g GiB a network may use",
+                         l->name, shape, net->batch, bytes / 1073741824.0,
+                         CN_MAX_NET_BYTES / 1073741824.0);
+}
+
 static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
 {
     cn_cfg_section *sec = cn_cfg_find(cfg, "net");
@@ -157,6 +200,8 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
     if (nd == 2 || in->c < 1 || in->h < 1 || in->w < 1)
         return cn_sec_bad(&s, "input", CN_ERR_CFG, err,
                           "expected C,H,W or N with positive sizes");
+    if (check_size(net, in, &s, err))
+        return err->code;
     net->seed = (uint64_t)(int64_t)seed;
     if (name && *name)
         snprintf(net->name, sizeof net->name, "%s", name);
@@ -239,6 +284,8 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
     for (int i = 0; i < l->n_params; i++)
         if (!l->params[i])
             return cn_errorf(err, CN_ERR_NOMEM, "out of memory declaring parameters");
+    if (check_size(net, l, &s, err))
+        return err->code;
     return cn_sec_finish(&s, err);
 }
 
@@ -289,6 +336,7 @@ static cn_status build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec,
     cn_sec s = cn_sec_make(cfg, sec, loss_common_keys, loss->ops->keys, NULL);
     const char *name, *layer;
     loss->cfg_line = sec->line;
+    loss->net = net;
     if (cn_sec_str(&s, "name", &name, err) || cn_sec_str(&s, "layer", &layer, err) ||
         cn_resolve_ref(net, current, &s, "layer", layer, &loss->layer, err) ||
         cn_sec_float(&s, "weight", &loss->weight, err) ||

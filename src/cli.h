@@ -24,6 +24,8 @@ typedef struct cli_opts {
     const char *sparsity;            /* --sparsity LAYER */
     const char *jacobian;            /* --jacobian LAYER */
     double corrupt;                  /* --corrupt q (-1 = off) */
+    int n;                           /* --n N: samples to draw (cnet sample, default 64) */
+    int iw;                          /* --iw K: importance-weighted -ln p(x) (0 = off) */
     int epochs, resume, profile, json, k;
 } cli_opts;
 
@@ -52,6 +54,7 @@ int cli_summary(int argc, char **argv);
 int cli_doc(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_visualize(int argc, char **argv);
+int cli_sample(int argc, char **argv);
 /* Print help for a command (NULL: the overview) to f. Returns 0, or 2 when
  * the command is unknown. */
 int cli_help(FILE *f, const char *command);

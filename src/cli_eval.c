@@ -1,7 +1,7 @@
 /* cli_eval.c - `cnet eval CFG` (metrics of a trained network on held-out
- * data; with --probe, --sparsity, --jacobian and --corrupt the measurements
- * of docs/eval.md) and `cnet kmeans CFG` (the k-means-on-raw-pixels baseline that
- * clustering results are compared with). */
+ * data; with --probe, --sparsity, --jacobian, --corrupt and --iw the
+ * measurements of docs/eval.md) and `cnet kmeans CFG` (the k-means-on-raw-
+ * pixels baseline that clustering results are compared with). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +53,7 @@ int cli_eval(int argc, char **argv)
     int rc = 0;
     char weights[1024];
     if (cli_parse(argc, argv, 2, "--set --weights --split --json --seed --run-dir --probe "
-                  "--probe-epochs --sparsity --jacobian --corrupt", &o, &err))
+                  "--probe-epochs --sparsity --jacobian --corrupt --iw", &o, &err))
         return cli_fail(&err);
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
@@ -66,7 +66,7 @@ int cli_eval(int argc, char **argv)
     cli_weights(&o, net, weights, sizeof weights);
     cn_eval_opts eo = {.corrupt = o.corrupt >= 0.0, .corrupt_q = (float)o.corrupt,
                        .corrupt_seed = cn_net_seed(net), .sparsity = o.sparsity,
-                       .jacobian = o.jacobian};
+                       .jacobian = o.jacobian, .iw = o.iw};
     if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval_with(net, ds, idx, n, &eo, &m, &err))
         goto fail;
     /* the probe trains on the training part and scores the test split, whatever --split */

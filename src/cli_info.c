@@ -21,7 +21,7 @@ int cli_summary(int argc, char **argv)
     printf("%-4s %-14s %-10s %-22s %-12s %12s %14s\n", "#", "name", "type", "inputs", "output",
            "params", "FLOPs/sample");
     size_t total_params = 0;
-    double total_flops = 0;
+    double total_flops = 0, train_flops = 0;
     for (int i = 0; i < cn_net_n_layers(net); i++) {
         const cn_layer *l = cn_net_layer(net, i);
         char in[128] = "", shape[64];
@@ -33,6 +33,7 @@ int cli_summary(int argc, char **argv)
             params += l->params[j]->count;
         total_params += params;
         total_flops += cn_layer_flops(l);
+        train_flops += cn_layer_train_flops(l);
         printf("%-4d %-14s %-10s %-22s %-12s %12zu %14.0f\n", i, l->name, l->ops->type,
                i ? in : "-", cn_layer_shape_str(l, shape, sizeof shape), params,
                cn_layer_flops(l));
@@ -47,7 +48,7 @@ int cli_summary(int argc, char **argv)
                loss->weight);
     }
     printf("total: %zu parameters, %.0f forward FLOPs/sample, %.0f training FLOPs/sample "
-           "(forward x 3)\n", total_params, total_flops, 3 * total_flops);
+           "(forward, weight and input gradients)\n", total_params, total_flops, train_flops);
     cn_net_free(net);
     cn_cfg_free(cfg);
     return 0;
@@ -72,6 +73,7 @@ static const struct {
     {"eval", "cnet eval CFG [--weights FILE] [--split test|valid|train] [--json]\n"
              "          [--set section.key=value]... [--run-dir DIR] [--probe LAYER]\n"
              "          [--probe-epochs N] [--sparsity LAYER] [--jacobian LAYER] [--corrupt Q]\n"
+             "          [--iw K]\n"
              "  Evaluate a checkpoint (default runs/<name>/best.ckpt, else last.ckpt) on\n"
              "  held-out data: each loss, reconstruction MSE/RMSE/PSNR, accuracy,\n"
              "  clustering accuracy (Hungarian), NMI, ARI and cluster balance.\n"
@@ -81,6 +83,8 @@ static const struct {
              "                     bits (also for every layer with a kl_sparse loss)\n"
              "  --jacobian LAYER   mean ||J_x(h)||_F of a dense sigmoid/tanh/relu encoder\n"
              "  --corrupt Q        also reconstruct inputs masked with probability Q\n"
+             "  --iw K             VAE: importance-weighted -ln p(x) from K draws per sample\n"
+             "                     (the negative ELBO and its terms are always reported)\n"
              "  See docs/eval.md.\n"},
     {"kmeans", "cnet kmeans CFG [--k K] [--split test|valid|train] [--seed N]\n"
                "  k-means (k-means++ seeding) on the raw inputs of CFG's dataset: the\n"
@@ -100,6 +104,11 @@ static const struct {
                   "  else last.ckpt) in DIR: filters.png (first layer's weights),\n"
                   "  reconstructions.png (test inputs above their reconstructions) and\n"
                   "  curves.png (losses from the run's log.csv, drawn by gnuplot).\n"},
+    {"sample", "cnet sample CFG --out FILE.png [--n N] [--weights FILE] [--run-dir DIR]\n"
+               "            [--seed N] [--set section.key=value]...\n"
+               "  Decode N (default 64) latent codes z ~ N(0, I) through a trained VAE's\n"
+               "  decoder into a picture grid; a 2-D latent gives a traversal of\n"
+               "  [-3, 3]^2 instead. See docs/visualize.md.\n"},
     {"help", "cnet help [COMMAND]\n  This text, or a command's.\n"},
 };
 

@@ -13,14 +13,21 @@
  *     Jacobian norm of a dense encoder (both from codestat.c), and the
  *     reconstruction of inputs under masking noise, scored against the clean
  *     inputs (corrupt_recon_mse/_rmse/_psnr): each batch is evaluated clean,
- *     then once more masked.
+ *     then once more masked;
+ *   - the first loss with target=label: its confusion matrix gives
+ *     per-class precision, recall and F1 and their macro means (confusion.c);
+ *   - a net with a gauss_kl loss (a VAE) is run with its sample layers
+ *     drawing z ~ q(z|x) from a stream seeded with the net's seed (the net's
+ *     RNG is restored afterwards): neg_elbo and its terms, and with
+ *     cn_eval_opts.iw the importance-weighted estimate of -ln p(x) (elbo.c).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codestat.h"
-#include "net_internal.h"
+#include "confusion.h"
+#include "elbo.h"
 
 struct cn_metric_acc {
     int n;
@@ -153,6 +160,8 @@ typedef struct extras {
     long jac_n;
     float *xc;                 /* (batch, input size) the masked batch */
     cn_rng rng;                /* the masking noise */
+    const cn_loss *cls;        /* the first loss with target=label: its confusion */
+    cn_confusion conf;
 } extras;
 
 static cn_status add_sparsity(extras *x, const cn_layer *l, cn_error *err)
@@ -177,6 +186,13 @@ static cn_status extras_open(cn_net *net, const cn_eval_opts *o, extras *x, cn_e
     for (int i = 0; i < net->n_losses; i++)
         if (net->losses[i].ops->sparse && add_sparsity(x, net->losses[i].layer, err))
             return err->code;
+    for (int i = 0; i < net->n_losses && !x->cls; i++)
+        if (net->losses[i].target_kind == CN_TARGET_LABEL &&
+            cn_tensor_sample(&net->losses[i].layer->out) > 1)
+            x->cls = &net->losses[i];
+    if (x->cls &&
+        cn_confusion_init(&x->conf, (int)cn_tensor_sample(&x->cls->layer->out), err))
+        return err->code;
     if (o->jacobian) {
         if (cn_layer_lookup(net, o->jacobian, "jacobian", &l, err))
             return err->code;
@@ -205,9 +221,14 @@ static cn_status extras_open(cn_net *net, const cn_eval_opts *o, extras *x, cn_e
     return CN_OK;
 }
 
-/* Sparsity and Jacobian of the clean batch of n samples just run. */
-static void extras_measure(extras *x, int n)
+/* Sparsity, Jacobian and confusion of the clean batch of n samples just run. */
+static void extras_measure(extras *x, const int *labels, int n)
 {
+    for (int s = 0; x->cls && s < n; s++) {
+        size_t k = (size_t)x->conf.k;
+        if (labels[s] >= 0)
+            cn_confusion_add(&x->conf, labels[s], argmax(x->cls->layer->out.data + s * k, k));
+    }
     for (int i = 0; i < x->n_sp; i++)
         cn_sparsity_add(&x->sp[i], n);
     for (int s = 0; x->jac_layer && s < n; s++) {
@@ -245,6 +266,8 @@ static cn_status corrupt_pass(cn_net *net, extras *x, const cn_batch *b, cn_metr
 
 static void extras_put(const extras *x, cn_metrics *out)
 {
+    if (x->cls)
+        cn_confusion_put(&x->conf, out);
     for (int i = 0; i < x->n_sp; i++)
         cn_sparsity_put(&x->sp[i], out);
     if (x->jac_layer && x->jac_n > 0) {
@@ -258,6 +281,7 @@ static void extras_put(const extras *x, cn_metrics *out)
 
 static void extras_close(extras *x)
 {
+    cn_confusion_free(&x->conf);
     for (int i = 0; i < x->n_sp; i++)
         cn_sparsity_free(&x->sp[i]);
     free(x->sp);
@@ -276,6 +300,8 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
 {
     static const cn_eval_opts none;
     extras x = {0};
+    cn_elbo elbo = {0};
+    const cn_rng saved = net->rng;
     cn_error local;
     if (!err)
         err = &local;
@@ -307,10 +333,14 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
         cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
         goto done;
     }
-    if (extras_open(net, opts, &x, err) ||
+    if (extras_open(net, opts, &x, err) || cn_elbo_open(net, opts->iw, &elbo, err) ||
         cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
     cn_net_set_train(net, 0);
+    if (elbo.n_kl) { /* the ELBO is an expectation over q(z|x): draw z, repeatably */
+        cn_net_set_sample(net, 1);
+        cn_rng_seed(&net->rng, net->seed ^ 0xE1B0);
+    }
     cn_loader_epoch(ld, NULL);
     cn_batch b;
     int seen = 0;
@@ -328,12 +358,16 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
             if (loss->ops->metrics)
                 loss->ops->metrics(loss, &ctx, acc);
         }
+        if (elbo.n_kl)
+            cn_elbo_batch(&elbo, &ctx, acc);
         for (int i = 0; cluster && i < b.n; i++)
             pred[seen + i] = argmax(cluster->out.data + (size_t)i * k, (size_t)k);
         if (labels)
             memcpy(labels + seen, b.labels, (size_t)b.n * sizeof *labels);
         seen += b.n;
-        extras_measure(&x, b.n);
+        extras_measure(&x, net->labels, b.n);
+        if (elbo.iw)
+            cn_elbo_iw(net, &elbo, acc);
         if (x.xc && corrupt_pass(net, &x, &b, acc, err))
             goto done;
     }
@@ -344,6 +378,9 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
     err->code = CN_OK;
 done:
     extras_close(&x);
+    cn_elbo_close(&elbo);
+    net->rng = saved;
+    cn_net_set_sample(net, 0);
     cn_loader_free(ld);
     free(all);
     free(pred);

@@ -9,7 +9,7 @@
  * initialises them for a new batch (inner_init, e.g. Z = f_enc(Y)). Then,
  * with E the sum of the weighted losses:
  *
- *     forward; inner_init of every active layer
+ *     forward, calling inner_init of each active layer once its inputs are done
  *     for k < K = max K_l:
  *         zero_grad; forward; E; finiteness check; backward
  *         for every active layer with k < K_l, each inner param p:
@@ -57,11 +57,15 @@ cn_status cn_net_infer(cn_net *net, cn_error *err)
     if (steps < 0)
         return CN_OK;
     const cn_rng start = net->rng;
-    cn_net_forward(net);
+    /* a forward pass that starts each layer's variables as soon as its inputs
+     * are current, so a later [code] layer starts from an earlier one's start */
     for (int i = 1; i < net->n_layers; i++) {
         cn_layer *l = &net->layers[i];
-        if (l->ops->inner_init && steps_of(l, &ctx, &lr) >= 0)
+        l->ops->forward(l, &ctx);
+        if (l->ops->inner_init && steps_of(l, &ctx, &lr) >= 0) {
             l->ops->inner_init(l, &ctx);
+            l->ops->forward(l, &ctx);
+        }
     }
     for (int k = 0; k < steps; k++) {
         net->rng = start;

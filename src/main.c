@@ -12,7 +12,7 @@ static const struct {
 } commands[] = {
     {"train", cli_train}, {"eval", cli_eval},  {"kmeans", cli_kmeans},
     {"summary", cli_summary}, {"doc", cli_doc}, {"visualize", cli_visualize},
-    {"convert", cli_convert},
+    {"convert", cli_convert}, {"sample", cli_sample},
 };
 
 int cli_fail(const cn_error *err)
@@ -47,7 +47,7 @@ static int takes_value(const char *opt)
 {
     static const char *const with[] = {"--set", "--weights", "--split", "--run-dir", "--out",
                                        "--seed", "--epochs", "--k", "--probe", "--probe-epochs",
-                                       "--sparsity", "--jacobian", "--corrupt"};
+                                       "--sparsity", "--jacobian", "--corrupt", "--n", "--iw"};
     for (size_t i = 0; i < sizeof with / sizeof *with; i++)
         if (!strcmp(opt, with[i]))
             return 1;
@@ -83,6 +83,7 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
     o->k = 10;
     o->probe_epochs = 10;
     o->corrupt = -1.0;
+    o->n = 64;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (a[0] != '-') {
@@ -125,6 +126,12 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
                 return err->code;
             *(!strcmp(a, "--k") ? &o->k : !strcmp(a, "--epochs") ? &o->epochs
                                                                  : &o->probe_epochs) = (int)x;
+        } else if (!strcmp(a, "--n") || !strcmp(a, "--iw")) {
+            if (parse_long(a, v, 1, &x, err))
+                return err->code;
+            if (x > 100000)
+                return cn_errorf(err, CN_ERR_USAGE, "%s expects at most 100000, got '%s'", a, v);
+            *(!strcmp(a, "--n") ? &o->n : &o->iw) = (int)x;
         } else if (!strcmp(a, "--probe") || !strcmp(a, "--sparsity") ||
                    !strcmp(a, "--jacobian")) {
             *(!strcmp(a, "--probe") ? &o->probe : !strcmp(a, "--sparsity") ? &o->sparsity
@@ -185,6 +192,6 @@ int main(int argc, char **argv)
             return commands[i].run(argc, argv);
         }
     fprintf(stderr, "cnet: error: unknown command '%s' (commands: train, eval, kmeans, summary, "
-            "doc, visualize, convert, help)\n", cmd);
+            "doc, visualize, convert, sample, help)\n", cmd);
     return CLI_EXIT_USAGE;
 }

@@ -21,6 +21,7 @@ int cn_net_n_params(const cn_net *net) { return net->n_params; }
 cn_param **cn_net_params(const cn_net *net) { return net->params; }
 cn_optim *cn_net_optim(const cn_net *net) { return net->optim; }
 void cn_net_set_train(cn_net *net, int train) { net->train = train; }
+void cn_net_set_sample(cn_net *net, int on) { net->sample = on; }
 void cn_net_set_input_grad(cn_net *net, int on) { net->layers[0].needs_grad = on; }
 
 size_t cn_net_input_size(const cn_net *net)
@@ -53,9 +54,20 @@ double cn_layer_flops(const cn_layer *l)
     return l->ops->flops ? l->ops->flops(l) : 0.0;
 }
 
+double cn_layer_train_flops(const cn_layer *l)
+{
+    /* forward, the weight gradient (as costly as the forward product) and
+     * the input gradient, which the first layer after the input skips */
+    int input_grad = 0;
+    for (int i = 0; i < l->n_in; i++)
+        input_grad |= l->in[i]->needs_grad;
+    return cn_layer_flops(l) * (1 + (l->n_params > 0) + input_grad);
+}
+
 static cn_ctx make_ctx(cn_net *net)
 {
-    return (cn_ctx){.train = net->train, .n = net->n, .rng = &net->rng, .labels = net->labels};
+    return (cn_ctx){.train = net->train, .sample = net->sample, .n = net->n, .rng = &net->rng,
+                    .labels = net->labels};
 }
 
 void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n)
@@ -70,8 +82,13 @@ void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n)
 
 void cn_net_forward(cn_net *net)
 {
+    cn_net_forward_from(net, 1);
+}
+
+void cn_net_forward_from(cn_net *net, int first)
+{
     cn_ctx ctx = make_ctx(net);
-    for (int i = 1; i < net->n_layers; i++)
+    for (int i = first > 1 ? first : 1; i < net->n_layers; i++)
         net->layers[i].ops->forward(&net->layers[i], &ctx);
 }
 
@@ -82,7 +99,8 @@ double cn_net_loss_forward(cn_net *net)
     for (int i = 0; i < net->n_losses; i++) {
         cn_loss *loss = &net->losses[i];
         loss->value = loss->ops->forward(loss, &ctx);
-        total += loss->weight * loss->value;
+        if (!loss->combined) /* else it counts through its [combine] */
+            total += loss->weight * loss->value;
     }
     return total;
 }
@@ -97,7 +115,8 @@ void cn_net_backward(cn_net *net)
 {
     cn_ctx ctx = make_ctx(net);
     for (int i = 0; i < net->n_losses; i++)
-        net->losses[i].ops->backward(&net->losses[i], &ctx);
+        if (!net->losses[i].combined)
+            net->losses[i].ops->backward(&net->losses[i], &ctx);
     for (int i = net->n_layers - 1; i >= 1; i--)
         if (net->layers[i].ops->backward)
             net->layers[i].ops->backward(&net->layers[i], &ctx);

@@ -15,6 +15,7 @@ struct cn_net {
     cn_rng rng;             /* the one RNG: init, noise, sampling, shuffling */
     int n;                  /* samples in the current batch */
     int train;              /* mode */
+    int sample;             /* sampling layers draw in eval mode too */
     int input_grad;         /* compute the input layer's dout */
 
     cn_layer *layers;       /* (n_layers) in cfg order; [0] is the input */

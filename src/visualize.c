@@ -14,8 +14,9 @@
  * Pictures are grids of tiles: C = 1 is gray, C = 3 is RGB, other C show the
  * first channel; tiles smaller than CN_VIS_MIN_TILE are scaled up (nearest).
  * Separators are 1 pixel in a colour no tile uses (blue-gray), which is why
- * every picture is RGB. Learning curves are drawn by gnuplot from a script
- * with the data inline, written beside the picture and run in its folder.
+ * every picture is RGB (the grid and PNG helpers are in canvas.c). Learning
+ * curves are drawn by gnuplot from a script with the data inline, written
+ * beside the picture and run in its folder.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,82 +24,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include <stb/stb_image_write.h>
-
-#include "internal.h"
+#include "canvas.h"
 
 #define BAND_GAP 4 /* pixels between bands of reconstructions */
-
-static const unsigned char sep_rgb[3] = {70, 90, 130};
-
-/* An RGB picture being drawn. */
-typedef struct canvas {
-    int w, h;
-    unsigned char *rgb; /* (h, w, 3) */
-} canvas;
-
-static cn_status canvas_init(canvas *cv, int w, int h, cn_error *err)
-{
-    cv->w = w, cv->h = h;
-    cv->rgb = malloc((size_t)w * h * 3);
-    if (!cv->rgb)
-        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for a %dx%d picture", w, h);
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        memcpy(cv->rgb + 3 * i, sep_rgb, 3);
-    return CN_OK;
-}
-
-/* Write the canvas as a PNG and free it. */
-static cn_status canvas_write(canvas *cv, const char *path, cn_error *err)
-{
-    errno = 0;
-    int ok = stbi_write_png(path, cv->w, cv->h, 3, cv->rgb, cv->w * 3);
-    free(cv->rgb);
-    cv->rgb = NULL;
-    if (!ok)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot write PNG: %s", path,
-                         errno ? strerror(errno) : "stb_image_write failed");
-    return CN_OK;
-}
-
-/* Integer scale that brings an h x w image's smaller side to at least
- * CN_VIS_MIN_TILE, without taking its larger side past 256 pixels. */
-static int tile_scale(int h, int w)
-{
-    int lo = CN_MIN(h, w), hi = CN_MAX(h, w);
-    int s = (CN_VIS_MIN_TILE + lo - 1) / lo;
-    if (s * hi > 256)
-        s = CN_MAX(1, 256 / hi);
-    return s;
-}
-
-static void min_max(const float *x, size_t n, float *lo, float *hi)
-{
-    *lo = INFINITY, *hi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        *lo = fminf(*lo, x[i]);
-        *hi = fmaxf(*hi, x[i]);
-    }
-}
-
-/* Draw a C x H x W image at (x0, y0), scaled by s, mapping [lo, hi] to
- * [0, 255] (a constant image is mid-gray). */
-static void put_tile(canvas *cv, int x0, int y0, const float *img, int c, int h, int w, int s,
-                     float lo, float hi)
-{
-    float k = hi > lo ? 255.0f / (hi - lo) : 0.0f;
-    size_t plane = (size_t)h * w;
-    for (int y = 0; y < h * s; y++)
-        for (int x = 0; x < w * s; x++) {
-            size_t at = (size_t)(y / s) * w + x / s;
-            unsigned char *px = cv->rgb + 3 * ((size_t)(y0 + y) * cv->w + x0 + x);
-            for (int ch = 0; ch < 3; ch++) {
-                float v = img[(c == 3 ? ch * plane : 0) + at];
-                float u = hi > lo ? (v - lo) * k : 127.5f;
-                px[ch] = (unsigned char)lrintf(fminf(fmaxf(u, 0.0f), 255.0f));
-            }
-        }
-}
 
 cn_layer *cn_vis_first_param_layer(const cn_net *net)
 {
@@ -146,18 +74,18 @@ cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err)
     int cols = 1;
     while (cols * cols < n)
         cols++;
-    int rows = (n + cols - 1) / cols, s = tile_scale(h, w), tw = w * s, th = h * s;
-    canvas cv;
-    if ((rc = canvas_init(&cv, cols * tw + cols - 1, rows * th + rows - 1, err)))
+    int rows = (n + cols - 1) / cols, s = cn_tile_scale(h, w), tw = w * s, th = h * s;
+    cn_canvas cv;
+    if ((rc = cn_canvas_init(&cv, cols * tw + cols - 1, rows * th + rows - 1, err)))
         return rc;
     size_t size = (size_t)c * h * w; /* one filter: a row of W */
     for (int f = 0; f < n; f++) {
         const float *img = p->value + (size_t)f * size;
         float lo, hi;
-        min_max(img, (size_t)(c == 3 ? 3 : 1) * h * w, &lo, &hi); /* the values shown */
-        put_tile(&cv, f % cols * (tw + 1), f / cols * (th + 1), img, c, h, w, s, lo, hi);
+        cn_min_max(img, (size_t)(c == 3 ? 3 : 1) * h * w, &lo, &hi); /* the values shown */
+        cn_put_tile(&cv, f % cols * (tw + 1), f / cols * (th + 1), img, c, h, w, s, lo, hi);
     }
-    return canvas_write(&cv, path, err);
+    return cn_canvas_write(&cv, path, err);
 }
 
 const cn_loss *cn_vis_recon_loss(const cn_net *net)
@@ -189,22 +117,22 @@ static cn_status draw_pairs(const float *x, const float *r, int n, int c, int h,
 {
     size_t d = (size_t)c * h * w;
     float lo, hi, lo_r, hi_r;
-    min_max(x, (size_t)n * d, &lo, &hi);
-    min_max(r, (size_t)n * d, &lo_r, &hi_r);
+    cn_min_max(x, (size_t)n * d, &lo, &hi);
+    cn_min_max(r, (size_t)n * d, &lo_r, &hi_r);
     lo = fminf(lo, lo_r), hi = fmaxf(hi, hi_r);
     int cols = CN_MIN(n, CN_VIS_RECON_COLS), bands = (n + cols - 1) / cols;
-    int s = tile_scale(h, w), tw = w * s, th = h * s, band_h = 2 * th + 1;
-    canvas cv;
-    cn_status rc = canvas_init(&cv, cols * tw + cols - 1, bands * band_h + (bands - 1) * BAND_GAP,
-                               err);
+    int s = cn_tile_scale(h, w), tw = w * s, th = h * s, band_h = 2 * th + 1;
+    cn_canvas cv;
+    cn_status rc = cn_canvas_init(&cv, cols * tw + cols - 1,
+                                  bands * band_h + (bands - 1) * BAND_GAP, err);
     if (rc)
         return rc;
     for (int i = 0; i < n; i++) {
         int x0 = i % cols * (tw + 1), y0 = i / cols * (band_h + BAND_GAP);
-        put_tile(&cv, x0, y0, x + (size_t)i * d, c, h, w, s, lo, hi);
-        put_tile(&cv, x0, y0 + th + 1, r + (size_t)i * d, c, h, w, s, lo, hi);
+        cn_put_tile(&cv, x0, y0, x + (size_t)i * d, c, h, w, s, lo, hi);
+        cn_put_tile(&cv, x0, y0 + th + 1, r + (size_t)i * d, c, h, w, s, lo, hi);
     }
-    return canvas_write(&cv, path, err);
+    return cn_canvas_write(&cv, path, err);
 }
 
 cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const char *path,

@@ -102,6 +102,10 @@ static const fixture fixtures[] = {
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
              "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1},
     {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0},
+    /* the reparameterised sample: the checker replays the same noise eps */
+    {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
+               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1},
+    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1},
 };
 #define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
 

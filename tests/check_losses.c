@@ -91,6 +91,28 @@ static const net_row net_rows[] = {
     {"contractive", NET3 "[dense]\nname=enc\noutput=3\nactivation=tanh\n[dense]\noutput=4\n"
                     "activation=sigmoid\n[mse]\ntarget=input\n[contractive]\nlayer=enc\n"
                     "weight=0.3\n", 0, 0},
+    /* the whole VAE: mu and logvar dense, the sample, KL and a Bernoulli decoder */
+    {"kl_gauss", NET3 "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\noutput=3\n"
+                 "activation=tanh\n[sample]\nfrom=mu,lv\n[kl_gauss]\n[dense]\noutput=4\n"
+                 "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n", 0, 0},
+    {"kl_gauss", NET3 "[dense]\nname=h\noutput=5\nactivation=relu\n[dense]\nname=mu\noutput=2\n"
+                 "[dense]\nname=lv\nfrom=h\noutput=2\n[sample]\nfrom=mu,lv\n[kl_gauss]\n"
+                 "weight=0.5\n", 1, 0},
+    /* one-hot label targets for the element-wise losses (the separator's L1) */
+    {"mae", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mae]\ntarget=label\n", 1, 3},
+    {"mse", NET3 "[dense]\noutput=4\n[softmax]\n[mse]\ntarget=label\nreduce=sum\n", 1, 4},
+    /* the auto-classifier's strict objective, and every operator with weights */
+    {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=sigmoid\n[dense]\noutput=3\n"
+                "[softmax]\n[mse]\nname=g\nlayer=a\ntarget=input\n[cce]\nname=c\n"
+                "[combine]\nexpr = c + g + abs(c - g)\n", 0, 3},
+    {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=tanh\n[mse]\nname=p\nlayer=a\n"
+                "target=input\n[dense]\noutput=3\n[cce]\nname=q\nweight=0.5\n[combine]\n"
+                "weight=0.7\nexpr=2*p*q - max(p, 0.3*q)/3 + min(p, q) - -q/(1 + p)\n", 0, 3},
+    /* a combine of a combine and a weight penalty */
+    {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=sigmoid\n[dense]\noutput=3\n"
+                "[mse]\nname=g\nlayer=a\ntarget=input\n[cce]\nname=c\n[combine]\n"
+                "name=inner\nexpr=max(c, g)\n[l2]\nname=w\nlayer=a\n[combine]\n"
+                "expr=3*inner + 0.1*w\n", 0, 3},
 };
 #define N_NET_ROWS ((int)(sizeof net_rows / sizeof net_rows[0]))
 
@@ -110,12 +132,14 @@ END_TEST
 #define MAXV 48
 
 /* A loss set up on hand-made layers: y (n, D) attached, t (n, D) target,
- * y owning a weight "y.W" and a bias "y.b" (for l1/l2). */
+ * y owning a weight "y.W" and a bias "y.b" (for l1/l2). A gauss_kl loss
+ * attaches to z instead, a layer reading mu = y and logvar = t. */
 typedef struct bare {
     cn_cfg *cfg;
-    cn_layer y, t;
+    cn_layer y, t, z;
     cn_param w, b;
-    float yv[MAXV], dy[MAXV], tv[MAXV], dt[MAXV], wv[6], wg[6], bv[2], bg[2];
+    float yv[MAXV], dy[MAXV], tv[MAXV], dt[MAXV], zv[MAXV], dz[MAXV];
+    float wv[6], wg[6], bv[2], bg[2];
     int labels[8];
     cn_loss loss;
     cn_ctx ctx;
@@ -179,6 +203,13 @@ static void bare_init(bare *b, const char *type, const char *keys, cn_target_kin
     b->loss.ops = ops;
     snprintf(b->loss.name, sizeof b->loss.name, "%s", type);
     b->loss.layer = &b->y;
+    if (ops->gauss_kl) {
+        bare_layer(&b->z, "z", &fake_dense, b->zv, b->dz, n, D);
+        b->z.in[0] = &b->y;
+        b->z.in[1] = &b->t;
+        b->z.n_in = 2;
+        b->loss.layer = &b->z;
+    }
     b->loss.target_kind = kind;
     b->loss.target = kind == CN_TARGET_INPUT || kind == CN_TARGET_LAYER ? &b->t : NULL;
     b->loss.target_grad = target_grad;
@@ -308,6 +339,14 @@ static const bare_row bare_rows[] = {
     {"kl_sparse", "rho=0.2\n", NONE, 0, 4, 5, PROB, REAL, 1},
     {"kl_sparse", "", NONE, 0, 2, 6, PROB, REAL, 2},
     {"contractive", "", NONE, 0, 3, 6, PROB, REAL, 2},
+    /* mu in y, logvar in t */
+    {"kl_gauss", "", NONE, 0, 3, 4, REAL, REAL, 0},
+    {"kl_gauss", "", NONE, 0, 2, 5, REAL, PROB, 0},
+    /* one-hot label targets; sample 1 unlabelled */
+    {"mse", "", LAB, 0, 4, 3, REAL, REAL, 0},
+    {"mae", "reduce=sum\n", LAB, 0, 3, 4, REAL, REAL, 0},
+    {"huber", "delta=0.5\n", LAB, 0, 3, 4, REAL, REAL, 0},
+    {"bce", "", LAB, 0, 3, 4, PROB, REAL, 0},
 };
 #define N_BARE_ROWS ((int)(sizeof bare_rows / sizeof bare_rows[0]))
 
@@ -338,11 +377,11 @@ START_TEST(test_bare_gradcheck)
     bare_backward(&b);
     size_t count = (size_t)row->n * row->D;
     double worst = bare_check(&b, b.yv, b.dy, count);
-    if (row->kind == LAY && row->target_grad)
+    if ((row->kind == LAY && row->target_grad) || b.loss.ops->gauss_kl)
         worst = fmax(worst, bare_check(&b, b.tv, b.dt, count));
     else
         ck_assert_msg(all_zero(b.dt, count), "row %d: gradient leaked into the target", _i);
-    if (row->kind == NONE && strcmp(row->type, "entropy")) {
+    if (row->kind == NONE && strcmp(row->type, "entropy") && !b.loss.ops->gauss_kl) {
         worst = fmax(worst, bare_check(&b, b.wv, b.wg, 6));
         ck_assert_msg(all_zero(b.bg, 2), "row %d: the bias was penalised", _i);
     }
@@ -355,11 +394,12 @@ START_TEST(test_bare_gradcheck)
 }
 END_TEST
 
-/* Every registered type has a fixture row in both tables. */
+/* Every registered type has a fixture row in both tables; [combine] works
+ * on other losses of a network, so it is checked through nets only. */
 START_TEST(test_coverage)
 {
     for (const cn_loss_ops *const *t = cn_loss_types(); *t; t++) {
-        int in_net = 0, in_bare = 0;
+        int in_net = 0, in_bare = !strcmp((*t)->type, "combine");
         for (int i = 0; i < N_NET_ROWS; i++)
             in_net |= !strcmp(net_rows[i].type, (*t)->type);
         for (int i = 0; i < N_BARE_ROWS; i++)
@@ -636,8 +676,14 @@ static void golden(const char *cfg, cn_status code, const char *msg)
 
 START_TEST(test_errors)
 {
-    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[mse]\ntarget=label\n", CN_ERR_CFG,
-           "test.cfg:7: key 'target' = 'label': [mse] accepts target input, a layer");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[mse]\ntarget=none\n", CN_ERR_CFG,
+           "test.cfg:7: key 'target' = 'none': [mse] accepts target input, label, a layer");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=1\n[mae]\ntarget=label\n", CN_ERR_SHAPE,
+           "test.cfg:6: [mae]: target=label needs one value per class (at least 2), but layer "
+           "'dense1' (dense, 1) has 1");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[kl_gauss]\n", CN_ERR_CFG,
+           "test.cfg:6: [kl_gauss]: layer 'dense1' (dense, 4) does not read a mean and a "
+           "log-variance of its own size; attach kl_gauss to a [sample] layer (from=mu,logvar)");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[softmax]\n[l1]\n", CN_ERR_CFG,
            "test.cfg:7: [l1]: layer 'softmax2' (softmax, 4) has no weight parameter (no "
            "parameters at all); attach the penalty with layer= to a layer with weights, such "

@@ -151,6 +151,21 @@ START_TEST(test_nan_names_loss)
 }
 END_TEST
 
+/* A typo'd size is refused by the builder, naming the layer, before any arena exists. */
+START_TEST(test_absurd_sizes)
+{
+    expect_error(NET_HEAD "[dense]\nname=wide\noutput=1000000000\n", CN_ERR_CFG,
+                 "test.cfg:4: [dense]: layer 'wide' (output 1000000000, batch 2) brings the "
+                 "network to 89.4 GiB, more than the 8 GiB a network may use");
+    expect_error("[net]\nbatch=100000000\ninput=3,32,32\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:3: key 'input' = '3,32,32': a batch of 100000000 inputs of shape "
+                 "3x32x32 needs 2288.8 GiB, more than the 8 GiB a network may use");
+    expect_error(NET_HEAD "[conv]\nfilters=65536\nsize=1\n[conv]\nfilters=65536\nsize=1\n",
+                 CN_ERR_CFG, "test.cfg:7: [conv]: layer 'conv2' (output 65536x1x4, batch 2) "
+                 "brings the network to 64.0 GiB, more than the 8 GiB a network may use");
+}
+END_TEST
+
 Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -164,6 +179,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_same_seed_same_weights);
     tcase_add_test(tc, test_learns_xor);
     tcase_add_test(tc, test_nan_names_loss);
+    tcase_add_test(tc, test_absurd_sizes);
     suite_add_tcase(s, tc);
     return s;
 }

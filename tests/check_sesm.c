@@ -4,8 +4,9 @@
  * energy (code, encoder, tied W, both biases), the inner loop lowering the
  * energy with every other parameter bit-identical, the parameter step with
  * the code fixed, training on a tiny dataset with a falling loss, exact
- * resume, no allocation inside steps, eval with and without inference, and
- * errors (bad keys, a diverging inner loop).
+ * resume, no allocation inside steps, eval with and without inference,
+ * another sparse coder written as a cfg, and errors (bad keys, a diverging
+ * inner loop).
  */
 #include <math.h>
 #include <stdio.h>
@@ -111,6 +112,20 @@ START_TEST(test_code_modes)
     ck_assert_int_eq(memcmp(z_of(net)->value, enc->out.data, 8 * 6 * sizeof(float)), 0);
     ck_assert_double_eq_tol(cn_net_loss(net, 0)->value, 0.0, 1e-12); /* ||Z - f_enc||^2 */
     cn_net_free(net);
+
+    /* stacked codes: the second starts from its input computed with the first's start */
+    net = tu_net(SESM_NET "[dense]\nname=e1\noutput=6\n[code]\nname=z1\nsteps=0\n"
+                 "[dense]\nname=e2\noutput=3\nactivation=tanh\n[code]\nname=z2\nsteps=0\n"
+                 "[mse]\nlayer=z2\ntarget=e2\ntarget_grad=1\n");
+    set_batch(net);
+    ck_assert_int_eq(cn_net_infer(net, &err), CN_OK);
+    cn_net_forward(net);
+    cn_layer *e1 = cn_net_find_layer(net, "e1"), *e2 = cn_net_find_layer(net, "e2");
+    ck_assert_int_eq(memcmp(cn_layer_param(cn_net_find_layer(net, "z1"), "Z")->value,
+                            e1->out.data, 8 * 6 * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(cn_layer_param(cn_net_find_layer(net, "z2"), "Z")->value,
+                            e2->out.data, 8 * 3 * sizeof(float)), 0);
+    cn_net_free(net);
 }
 END_TEST
 
@@ -213,6 +228,36 @@ START_TEST(test_step_keeps_code)
     free(before);
     cn_net_free(a);
     cn_net_free(b);
+}
+END_TEST
+
+/* Another sparse coder as a cfg, no new code: an encoder predicting the code
+ * (tanh), an untied linear decoder and the log (Cauchy) prior on Z itself,
+ * as in predictive sparse decomposition with Olshausen & Field's penalty. */
+START_TEST(test_other_coder)
+{
+    cn_net *net = tu_net(SESM_NET "[dense]\nname=enc\noutput=6\nactivation=tanh\n[code]\n"
+                         "name=z\nsteps=30\nlr=0.05\n[dense]\nname=dec\noutput=16\n"
+                         "[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n"
+                         "[mse]\nlayer=dec\ntarget=input\nreduce=sum\n"
+                         "[log_sparse]\nlayer=z\nweight=0.5\n");
+    set_batch(net);
+    cn_net_forward(net);
+    memcpy(z_of(net)->value, cn_net_find_layer(net, "enc")->out.data, 8 * 6 * sizeof(float));
+    double e0 = energy(net);
+    size_t n;
+    float *before = snapshot(net, &n);
+    cn_error err = {0};
+    ck_assert_int_eq(cn_net_infer(net, &err), CN_OK);
+    double e1 = energy(net);
+    ck_assert_msg(e1 < e0, "E %g -> %g", e0, e1);
+    ck_assert(outer_same(net, before));
+    double loss;
+    ck_assert_int_eq(cn_net_train_step(net, &loss, &err), CN_OK);
+    ck_assert_double_eq(loss, e1); /* the parameter step's energy is the inferred one */
+    ck_assert(!outer_same(net, before));
+    free(before);
+    cn_net_free(net);
 }
 END_TEST
 
@@ -376,6 +421,7 @@ Suite *sesm_suite(void)
     tcase_add_test(tc, test_sesm_gradcheck);
     tcase_add_test(tc, test_inner_lowers_energy);
     tcase_add_test(tc, test_step_keeps_code);
+    tcase_add_test(tc, test_other_coder);
     tcase_add_test(tc, test_inner_divergence);
     tcase_add_test(tc, test_bad_keys);
     tcase_add_test(tc, test_sesm_trains);

@@ -49,6 +49,7 @@ typedef struct cn_build cn_build;
 /* Per-call context for forward/backward. */
 typedef struct cn_ctx {
     int train;         /* 1 in training mode (noise, sampling active) */
+    int sample;        /* 1: sampling layers draw in eval mode too (ELBO estimates) */
     int n;             /* samples in this batch (<= the net's batch) */
     cn_rng *rng;       /* the net's RNG */
     const int *labels; /* (n) class indices, -1 = unlabelled; NULL when none */

@@ -8,6 +8,9 @@
  * type documents otherwise; backward() ADDS weight * dL/d(out) into the
  * attached layer's dout (and, with target_grad=1, into a target layer's
  * dout), and may add into the attached layer's parameter gradients.
+ * backward() reads `weight` as its effective weight: a [combine] loss calls
+ * the backward of the losses it uses with their weight scaled by the
+ * expression's derivative, so no loss needs to know about combining.
  */
 #ifndef CNET_LOSS_H
 #define CNET_LOSS_H
@@ -38,6 +41,9 @@ struct cn_loss {
     float weight;
     double value;            /* last unweighted forward() value */
     void *state;             /* type-private */
+    struct cn_net *net;      /* the network (losses that read other losses: [combine]) */
+    int combined;            /* a [combine] loss uses this loss's value: the net neither adds
+                                it to the total nor runs its backward (the combine does) */
 };
 
 /* Sums a loss can add to during evaluation; see cn_loss_ops.metrics. */
@@ -55,10 +61,18 @@ struct cn_loss_ops {
                                   reports clustering accuracy, NMI and ARI */
     int sparse;                /* the attached layer is a sparse code: eval reports its
                                   sparsity statistics (docs/eval.md) */
+    int gauss_kl;              /* the loss is KL(q(z|x) || N(0, I)) of the diagonal Gaussian
+                                  q = N(mu, exp(logvar)) whose mu and logvar are the attached
+                                  (sampling) layer's inputs 0 and 1: eval reports the ELBO
+                                  and, with --iw, the importance-weighted bound */
     /* Read keys, check the attached layer and target shapes. May be NULL. */
     cn_status (*setup)(cn_loss *loss, cn_sec *s, cn_error *err);
     double (*forward)(cn_loss *loss, const cn_ctx *ctx);
     void (*backward)(cn_loss *loss, const cn_ctx *ctx);
+    /* Optional, for losses that are a likelihood of their target (bce: Bernoulli):
+     * -ln p(target_s | output_s) in nats of sample s of the last forward(), summed
+     * over its values whatever the reduction. The ELBO and --iw read it. */
+    double (*nll)(const cn_loss *loss, const cn_ctx *ctx, int s);
     /* Optional: add eval metrics for this batch (called after forward). */
     void (*metrics)(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc);
     void (*destroy)(cn_loss *loss); /* may be NULL */

@@ -45,6 +45,8 @@ size_t cn_net_input_size(const cn_net *net);
 
 /* 1 = training mode (noise and sampling layers active). */
 void cn_net_set_train(cn_net *net, int train);
+/* 1 = sampling layers ([sample]) draw in eval mode too (ELBO estimates). */
+void cn_net_set_sample(cn_net *net, int on);
 /* Make the input layer's dout computed (gradient checks, saliency). */
 void cn_net_set_input_grad(cn_net *net, int on);
 
@@ -53,6 +55,9 @@ void cn_net_set_input_grad(cn_net *net, int on);
 void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n);
 /* Forward through every layer. */
 void cn_net_forward(cn_net *net);
+/* Forward through layers first..last only, the earlier outputs as they are
+ * (a decoder fed by writing layer first-1's output, e.g. `cnet sample`). */
+void cn_net_forward_from(cn_net *net, int first);
 /* Each loss's forward; returns sum of weight * value. */
 double cn_net_loss_forward(cn_net *net);
 /* Zero every parameter gradient and layer dout (one memset each). */
@@ -75,6 +80,9 @@ cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
 
 /* Forward FLOPs of one sample, per layer (0 when the type does not say). */
 double cn_layer_flops(const cn_layer *l);
+/* FLOPs of one training sample through the layer: forward, weight gradient
+ * (when it has parameters) and input gradient (when its input needs one). */
+double cn_layer_train_flops(const cn_layer *l);
 
 /* ---- checkpoints (docs/checkpoint.md) ---- */
 
@@ -129,7 +137,7 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
 
 /* ---- evaluation (src/eval.c) ---- */
 
-#define CN_METRICS_MAX 64
+#define CN_METRICS_MAX 128
 
 typedef struct cn_metrics {
     int n;
@@ -154,6 +162,8 @@ typedef struct cn_eval_opts {
     const char *sparsity;  /* a layer whose sparsity statistics to report, beside those of
                               every layer a `sparse` loss is attached to; NULL = none */
     const char *jacobian;  /* a dense encoder layer: mean ||J_x(h)||_F and ||J_x(h)||_F^2 */
+    int iw;                /* K > 0: importance-weighted estimate of -ln p(x) from K draws
+                              per sample (a net with a kl_gauss loss; docs/eval.md) */
 } cn_eval_opts;
 
 /* cn_eval with options (NULL = none); unknown layers are CN_ERR_USAGE. */

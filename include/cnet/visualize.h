@@ -42,6 +42,19 @@ const cn_loss *cn_vis_recon_loss(const cn_net *net);
 cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const char *path,
                                  cn_error *err);
 
+/* Decode prior samples through a VAE: the layers after the [sample] layer
+ * that a kl_gauss loss is attached to, fed z ~ N(0, I) drawn from an RNG
+ * seeded with `seed`, give n images (the output of the first loss with
+ * target=input, in the input's shape), drawn ceil(sqrt(n)) to a row on a
+ * [0, 1] scale (widened to the values' range if they leave it). A 2-D
+ * latent gives a traversal instead: side x side tiles, side = ceil(sqrt(n)),
+ * z_1 from -3 to 3 left to right and z_2 from 3 to -3 top to bottom.
+ * @return CN_ERR_CFG without a kl_gauss loss or a loss with target=input,
+ *         CN_ERR_SHAPE when that loss's layer reads a layer before the
+ *         sample layer other than through it, CN_ERR_IO when path cannot be
+ *         written. */
+cn_status cn_vis_samples(cn_net *net, int n, uint64_t seed, const char *path, cn_error *err);
+
 /* Plot train_loss and valid_loss (when logged) per epoch from a run's
  * log.csv into png with gnuplot. The gnuplot script, with the data inline,
  * is kept beside the picture as <png without .png>.gp.
