@@ -94,13 +94,15 @@ $(1)/check_cnet: $$(TEST_OBJ:build/%=$(1)/%) $(1)/libcnet.a
 	$$(CC) $$(CFLAGS) $$(TESTWRAP) -o $$@ $$^ $$(TESTLIBS) $$(LDLIBS)
 endef
 
+# clang, whose UBSan also checks pointer arithmetic on NULL (gcc's does not).
 SAN_OPT  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 $(eval $(call variant,build-san,$(SAN_OPT)))
+build-san/%: CC = clang
 # The suite runs ./cnet and reads cfg/ and docs/, so it runs in build-san/root,
 # where ./cnet is the sanitized binary and every other name links to the tree.
 # A leak in a forked test prints a report but passes in Check: grep the log.
 sanitize:
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps CHECKERS=1
 	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-san/cnet build-san/check_cnet
 	@mkdir -p build-san/root && ln -sfn ../cnet build-san/root/cnet
 	@for f in $(filter-out cnet build build-san build-fuzz build-mem runs,$(wildcard *)); do \
@@ -123,6 +125,11 @@ $(eval $(call variant,build-fuzz,$(FUZZ_OPT)))
 build-fuzz/%: CC = clang
 build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o build-fuzz/libcnet.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(FUZZERS:%=build-fuzz/tests/fuzz/fuzz_%.o): tests/fuzz/fuzz.h
+# stb_image instrumented for fuzz_imgdir: ASan and array bounds, not the rest of UBSan.
+build-fuzz/fuzz_imgdir: build-fuzz/stb_image.o
+build-fuzz/stb_image.o: tests/fuzz/stb_image.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fno-sanitize=undefined -fsanitize=array-bounds -w -c $< -o $@
 
 fuzz:
 	@$(MAKE) --no-print-directory deps CHECKERS=1

@@ -8,7 +8,8 @@
  * Blank lines are skipped, a final CR is dropped (CRLF files), and with
  * `header` the first line is skipped whatever it holds. There is no quoting:
  * every field is a number. Errors name file:line:column, the column being
- * the field's position counted from 1.
+ * the field's position counted from 1; a NaN or Inf (read, or made by
+ * `scale`) also names the sample (its 0-based index among the data rows).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -98,9 +99,10 @@ static void trim(const char **a, const char **b)
         (*b)--;
 }
 
-/* Parse field [a, b) (column col of line) into *x, or the label into *label. */
-static cn_status parse_field(const char *path, int line, int col, const char *a, const char *b,
-                             float *x, int *label, cn_error *err)
+/* Parse field [a, b) (column col of line, the data row of sample `sample`)
+ * into *x, or the label into *label. */
+static cn_status parse_field(const char *path, int line, int col, int sample, const char *a,
+                             const char *b, float *x, int *label, cn_error *err)
 {
     char *end;
     trim(&a, &b);
@@ -119,8 +121,8 @@ static cn_status parse_field(const char *path, int line, int col, const char *a,
         return cn_errorf(err, CN_ERR_FORMAT, "%s:%d:%d: expected a number, got '%.*s'", path,
                          line, col, len, a);
     if (!isfinite(v))
-        return cn_errorf(err, CN_ERR_FORMAT, "%s:%d:%d: expected a finite number, got '%.*s'",
-                         path, line, col, len, a);
+        return cn_errorf(err, CN_ERR_FORMAT, "%s:%d:%d: expected a finite number, got '%.*s' "
+                         "(sample %d)", path, line, col, len, a, sample);
     *x = v;
     return CN_OK;
 }
@@ -171,15 +173,18 @@ static cn_status add_row(cn_sec *s, const csv_opts *o, int line, const char *p, 
         const char *end = memchr(p, o->delim, (size_t)(e - p));
         end = end ? end : e;
         int is_label = col == o->label_col;
-        if ((st = parse_field(o->file, line, col + 1, p, end, is_label ? NULL : &x[f],
+        if ((st = parse_field(o->file, line, col + 1, r->n, p, end, is_label ? NULL : &x[f],
                               is_label ? &r->labels[r->n] : NULL, err)))
             return st;
         f += !is_label;
         p = end + 1;
     }
-    if (o->scale != 1.0f)
-        for (int f = 0; f < r->features; f++)
-            x[f] *= o->scale;
+    for (int f = 0; o->scale != 1.0f && f < r->features; f++) {
+        x[f] *= o->scale;
+        if (!isfinite(x[f]))
+            return cn_errorf(err, CN_ERR_FORMAT, "%s:%d: feature %d times scale %g is not a "
+                             "finite float (sample %d)", o->file, line, f + 1, o->scale, r->n);
+    }
     r->n++;
     return CN_OK;
 }

@@ -16,6 +16,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -63,9 +64,13 @@ static void sample_forward(cn_layer *l, const cn_ctx *ctx)
     const float *mu = l->in[0]->out.data, *lv = l->in[1]->out.data; /* (n, D) */
     float *z = l->out.data;                                         /* (n, D) */
     size_t count = (size_t)ctx->n * st->D;
-    int draw = ctx->train || ctx->sample || st->sample_eval;
+    if (!(ctx->train || ctx->sample || st->sample_eval)) {
+        memset(st->eps, 0, count * sizeof *st->eps); /* backward: no gradient into lv */
+        memcpy(z, mu, count * sizeof *z);
+        return;
+    }
     for (size_t i = 0; i < count; i++) {
-        st->eps[i] = draw ? cn_rng_normal(ctx->rng) : 0.0f;
+        st->eps[i] = cn_rng_normal(ctx->rng);
         z[i] = mu[i] + expf(0.5f * lv[i]) * st->eps[i];
     }
 }

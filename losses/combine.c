@@ -165,7 +165,9 @@ static int parse_primary(parser *ps)
                 b = parse_sum(ps);
             return peek(ps, ')') ? add_node(ps, fns[f].op, a, b) : fail(ps, "expected ')'");
         }
+    ps->p = start; /* errors point at the name */
     int ref = resolve(ps, start, len), n = add_node(ps, OP_REF, 0, -1);
+    ps->p = start + len;
     if (n >= 0)
         ps->st->nodes[n].ref = ref;
     return ref < 0 ? -1 : n;

@@ -82,6 +82,8 @@ static cn_status adamw_setup(cn_optim *o, cn_sec *s, cn_error *err)
 static void adam_step(cn_optim *o, float lr)
 {
     adam_state *st = o->state;
+    if (!st->n)
+        return; /* nothing trainable: mv is NULL, and NULL + 0 is undefined */
     const float b1 = st->beta1, b2 = st->beta2, eps = st->eps;
     const double t = (double)(o->t + 1); /* o->t steps are done; this is step t */
     const double bc1 = 1.0 - pow(b1, t);  /* bias corrections, in double as PyTorch */

@@ -15,8 +15,10 @@ void cn_act_forward(cn_act a, float param, float *x, size_t n)
 {
     switch (a) {
     case CN_ACT_SIGMOID:
+        /* exp's argument capped below ln(FLT_MAX): 1 / (1 + inf), done with a reciprocal
+         * estimate and a Newton step under fast-math, is NaN, not 0 */
         for (size_t i = 0; i < n; i++)
-            x[i] = 1.0f / (1.0f + expf(-param * x[i]));
+            x[i] = 1.0f / (1.0f + expf(fminf(-param * x[i], 88.0f)));
         break;
     case CN_ACT_TANH:
         for (size_t i = 0; i < n; i++)

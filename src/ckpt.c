@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -85,6 +86,19 @@ static int write_all(cn_net *net, FILE *f, const cn_ckpt_info *info)
     return ok && fwrite(&c32, 4, 1, f) == 1;
 }
 
+/* Test hook, for the crash tests only (tests/check_crash.c): with
+ * CNET_TEST_CKPT_DELAY_MS=N in the environment, sleep N ms between the
+ * finished temporary file and the rename, so a kill can land there. */
+static void test_delay(void)
+{
+    const char *v = getenv("CNET_TEST_CKPT_DELAY_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms > 0 && ms <= 10000) {
+        struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, cn_error *err)
 {
     cn_error local;
@@ -103,6 +117,7 @@ cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, 
         return cn_errorf(err, CN_ERR_IO, "%s: write failed (%s); the previous checkpoint is "
                          "kept", path, strerror(saved_errno ? saved_errno : errno));
     }
+    test_delay();
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
@@ -146,9 +161,9 @@ static cn_status validate(cn_net *net, const char *path, const unsigned char *bu
         const unsigned char *p = buf + sizeof *h;
         for (int i = 0; i < net->n_params && i < (int)h->n_params; i++, p += PNAME + 8) {
             uint64_t count;
-            memcpy(&count, p + PNAME, 8);
             if (size < (size_t)(p - buf) + PNAME + 8)
-                break;
+                break; /* the file ends inside this entry */
+            memcpy(&count, p + PNAME, 8);
             if (strncmp((const char *)p, net->params[i]->name, PNAME) ||
                 count != net->params[i]->count)
                 return cn_errorf(err, CN_ERR_FORMAT, "%s: checkpoint of another network: "

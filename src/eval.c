@@ -4,7 +4,8 @@
  *     (10 log10(1/MSE), inputs in [0,1]) of its layer against the clean input;
  *   - a loss with target=label classifies: accuracy of its layer's argmax;
  *   - the layer of a loss type marked `clusters` (the entropy loss), or a
- *     layer named `cluster` (e.g. a softmax): its argmax is a cluster id, scored against the labels by clustering accuracy
+ *     layer named `cluster` (e.g. a softmax): its argmax is a cluster id,
+ *     scored against the labels by clustering accuracy
  *     (Hungarian matching), NMI and ARI, with the cluster-size balance
  *     (entropy of the size distribution / log k, 1 = equal sizes);
  *   - losses add their own (sparsity, entropies) through cn_metric_add;

@@ -50,6 +50,10 @@ cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const 
             *out = &net->layers[i];
             return CN_OK;
         }
+    const cn_cfg_entry *self = cn_cfg_entry_find(s->sec, "name");
+    if (self && !strcmp(self->value, ref) && cn_layer_find(s->sec->type))
+        return cn_sec_bad(s, key, CN_ERR_CFG, err, "layer '%s' cannot read itself (a cycle); a "
+                          "layer may only read layers above it", ref);
     int line = later_line(s, ref);
     if (line)
         return cn_sec_bad(s, key, CN_ERR_CFG, err, "layer '%s' is defined later (line %d); a "

@@ -80,6 +80,41 @@ static cn_status open_log(run *r, cn_error *err)
     return CN_OK;
 }
 
+/* A label loss skips labels outside its layer's outputs, so such labels
+ * would be ignored without a word: refuse them, naming the file, the
+ * sample and the label. */
+static cn_status check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err)
+{
+    for (int k = 0; ds && ds->labels && k < net->n_losses; k++) {
+        const cn_loss *loss = &net->losses[k];
+        const cn_layer *l = loss->layer;
+        long classes = (long)l->c * l->h * l->w;
+        if (loss->target_kind != CN_TARGET_LABEL || ds->n_classes <= classes)
+            continue;
+        for (int i = 0; i < ds->n; i++)
+            if (ds->labels[i] >= classes)
+                return cn_errorf(err, CN_ERR_SHAPE, "the labels of %s: sample %d has label %d, "
+                                 "but loss '%s' (line %d) reads layer '%s' with %ld outputs, "
+                                 "so labels must be 0 to %ld", ds->source, i, ds->labels[i],
+                                 loss->name, loss->cfg_line, l->name, classes, classes - 1);
+    }
+    return CN_OK;
+}
+
+/* Resuming needs run_dir/last.ckpt; a run stopped before its first epoch
+ * ended has none, which is said plainly rather than as a failed open. */
+static cn_status resume(run *r, cn_error *err)
+{
+    struct stat st;
+    if (stat(r->last, &st) != 0 && errno == ENOENT)
+        return cn_errorf(err, CN_ERR_IO, "cannot resume: %s has no checkpoint (no %s: the run "
+                         "saved none, e.g. it stopped before its first epoch ended); start it "
+                         "afresh", r->dir, r->last);
+    if (cn_ckpt_load(r->net, r->last, &r->info, err))
+        return cn_error_prefix(err, "cannot resume: ");
+    return CN_OK;
+}
+
 static cn_status setup(run *r, cn_error *err)
 {
     cn_net *net = r->net;
@@ -92,6 +127,8 @@ static cn_status setup(run *r, cn_error *err)
         return cn_errorf(err, CN_ERR_SHAPE, "%s: [net] input has %zu values per sample but "
                          "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
                          d->train->c, d->train->h, d->train->w);
+    if (check_labels(net, d->train, err) || check_labels(net, d->test, err))
+        return err->code;
     if (net->threads > 0)
         openblas_set_num_threads(net->threads);
     if (r->opts->run_dir)
@@ -113,8 +150,8 @@ static cn_status setup(run *r, cn_error *err)
                                         d->prefetch, &r->valid, err)))
         return err->code;
     r->info.best_valid = INFINITY;
-    if (r->opts->resume && cn_ckpt_load(net, r->last, &r->info, err))
-        return cn_error_prefix(err, "cannot resume: ");
+    if (r->opts->resume && resume(r, err))
+        return err->code;
     net->optim->sched.total_steps = (long)r->epochs * cn_loader_batches(r->train);
     return open_log(r, err);
 }
@@ -189,8 +226,10 @@ static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progr
     int better = score < r->info.best_valid;
     if (better)
         r->info.best_valid = score;
-    if (cn_ckpt_save(net, r->last, &r->info, err) ||
-        (better && cn_ckpt_save(net, r->best, &r->info, err)))
+    /* best before last: a crash between the two resumes from the previous
+     * last.ckpt, redoes this epoch and writes the same best.ckpt again */
+    if ((better && cn_ckpt_save(net, r->best, &r->info, err)) ||
+        cn_ckpt_save(net, r->last, &r->info, err))
         return err->code;
     fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->optim->t, train_loss);
     for (int i = 0; i < net->n_losses; i++)
@@ -260,8 +299,11 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     cn_net_set_train(net, 1);
     for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
         st = run_epoch(&r, e, err);
-    if (st == CN_ERR_NUMERIC)
+    struct stat last;
+    if (st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
         cn_error_prefix(err, "training stopped, %s kept: ", r.last);
+    else if (st == CN_ERR_NUMERIC)
+        cn_error_prefix(err, "training stopped before its first checkpoint: ");
     if (r.log_f)
         fclose(r.log_f);
     cn_loader_free(r.train);

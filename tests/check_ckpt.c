@@ -145,6 +145,24 @@ START_TEST(test_unwritable)
 }
 END_TEST
 
+/* Found by fuzz_ckpt: another network's file cut inside its parameter table
+ * (which starts at byte 144) was read past its end. */
+START_TEST(test_other_net_truncated)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/a.ckpt", tu_tmpdir());
+    cn_net *a = make_net(1, 5), *other = make_net(1, 6);
+    cn_error err = {0};
+    ck_assert_int_eq(cn_ckpt_save(a, path, NULL, &err), CN_OK);
+    ck_assert_int_eq(truncate(path, 144 + 40), 0);
+    ck_assert_int_eq(cn_ckpt_load(other, path, NULL, &err), CN_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, ": checkpoint of another network (4 parameter tensors, "
+                                  "fingerprint ") != NULL, "%s", err.msg);
+    cn_net_free(a);
+    cn_net_free(other);
+}
+END_TEST
+
 Suite *ckpt_suite(void)
 {
     Suite *s = suite_create("ckpt");
@@ -152,6 +170,7 @@ Suite *ckpt_suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_unwritable);
+    tcase_add_test(tc, test_other_net_truncated);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* check_cli.c - the `cnet` command line as a user meets it: exit statuses
  * (0, 1 runtime, 2 usage), error messages on stderr, every shipped cfg
- * valid, a tiny train + eval round trip, and docs/cfg.md equal to the
+ * valid, a tiny train + eval round trip, a VAE's eval --iw and sample,
+ * and docs/cfg.md equal to the
  * reference generated from the key tables. */
 #include <dirent.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ START_TEST(test_usage_errors)
     char out[8192];
     ck_assert_int_eq(run("./cnet frobnicate", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: unknown command 'frobnicate' (commands: train, eval, "
-                          "kmeans, summary, doc, visualize, convert, help)\n");
+                          "kmeans, summary, doc, visualize, convert, sample, help)\n");
     ck_assert_int_eq(run("./cnet train", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: missing CFG (see cnet help train)\n");
     ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);
@@ -104,6 +105,38 @@ START_TEST(test_train_eval_round_trip)
 }
 END_TEST
 
+/* A tiny VAE: `cnet eval --iw` reports the bound, `cnet sample` writes a
+ * picture (its size is checked in check_vae.c), --out is required. */
+START_TEST(test_vae_commands)
+{
+    const char *data = tu_idx_dataset(128, 32, 4, 4, 4, 3), *dir = tu_tmpdir();
+    char text[1024], cmd[2048], out[16384];
+    snprintf(text, sizeof text, "[net]\nbatch=16\ninput=1,4,4\nepochs=2\n[data]\ndir=%s\n"
+             "[optim]\ntype=adam\n[dense]\nname=mu\noutput=2\n[dense]\nname=lv\n"
+             "from=input\noutput=2\n[sample]\nfrom=mu,lv\n[kl_gauss]\n[dense]\noutput=16\n"
+             "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n", data);
+    const char *cfg = tu_write(dir, "vae.cfg", text);
+    snprintf(cmd, sizeof cmd, "./cnet train %s --run-dir %s/run < /dev/null", cfg, dir);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --iw 5", cfg, dir);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0 && strstr(out, "  neg_elbo ") &&
+                      strstr(out, "  iw_nll "), "%s", out);
+    snprintf(cmd, sizeof cmd, "./cnet sample %s --run-dir %s/run --n 9 --out %s/s.png", cfg, dir,
+             dir);
+    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s/s.png", dir);
+    FILE *f = fopen(cmd, "rb");
+    unsigned char sig[8] = {0};
+    ck_assert_msg(f && fread(sig, 1, 8, f) == 8 && !memcmp(sig, "\x89PNG", 4), "no PNG");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "./cnet sample %s --run-dir %s/run", cfg, dir);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: sample needs --out FILE.png, the picture to write\n");
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --iw 0", cfg, dir);
+    ck_assert_int_eq(run(cmd, out, sizeof out), 2);
+}
+END_TEST
+
 /* docs/cfg.md is the generated reference: an undocumented key fails here. */
 START_TEST(test_docs_current)
 {
@@ -136,6 +169,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, test_runtime_errors);
     tcase_add_test(tc, test_shipped_cfgs_build);
     tcase_add_test(tc, test_train_eval_round_trip);
+    tcase_add_test(tc, test_vae_commands);
     tcase_add_test(tc, test_docs_current);
     suite_add_tcase(s, tc);
     return s;

@@ -165,6 +165,19 @@ START_TEST(test_idx_truncated_body)
 }
 END_TEST
 
+/* Found by fuzz_idx: a header announcing 65535^4 bytes made the reader ask for
+ * them all before reading, and report a short file as "out of memory". */
+START_TEST(test_idx_huge_header)
+{
+    const unsigned char buf[20 + 3] = {0, 0, 8, 4, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff,
+                                       0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 1, 2, 3};
+    const char *p = at(tu_tmpdir(), "huge.idx");
+    write_bytes(p, buf, sizeof buf);
+    expect_read_error(p, CN_ERR_FORMAT, "truncated: expected 18445618199572250625 bytes of "
+                      "data after the 20-byte header, found 3");
+}
+END_TEST
+
 START_TEST(test_locate)
 {
     const char *dir = tu_tmpdir();
@@ -517,6 +530,7 @@ Suite *data_suite(void)
     tcase_add_loop_test(tc, test_idx_roundtrip, 0, 2);
     tcase_add_test(tc, test_idx_bad_header);
     tcase_add_test(tc, test_idx_truncated_body);
+    tcase_add_test(tc, test_idx_huge_header);
     suite_add_tcase(s, tc);
     tc = tcase_create("open");
     tcase_add_test(tc, test_locate);

@@ -280,7 +280,8 @@ START_TEST(test_csv_errors)
     snprintf(text, sizeof text, "%s%s%s0,1,abc,3,4,5\n", rows, rows, rows);
     expect_csv_error(text, "", CN_ERR_FORMAT, ":7:3: expected a number, got 'abc'");
     expect_csv_error("1,2,,4\n", "", CN_ERR_FORMAT, ":1:3: expected a number, got ''");
-    expect_csv_error("1,2,inf\n", "", CN_ERR_FORMAT, ":1:3: expected a finite number, got 'inf'");
+    expect_csv_error("1,2,inf\n", "", CN_ERR_FORMAT,
+                     ":1:3: expected a finite number, got 'inf' (sample 0)");
     expect_csv_error("1,2\n1.5,2\n", "", CN_ERR_FORMAT,
                      ":2:1: expected a label (an integer >= 0), got '1.5'");
     expect_csv_error("1,-2\n", "label_col = 1\n", CN_ERR_FORMAT,
@@ -460,6 +461,61 @@ START_TEST(test_convert_cli)
 }
 END_TEST
 
+/* The bytes of path (at most size), for patching fixtures. */
+static size_t slurp(const char *path, unsigned char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, size, f);
+    fclose(f);
+    ck_assert(n > 0 && n < size);
+    return n;
+}
+
+static void spill(const char *path, const unsigned char *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+/* Found by fuzz_imgdir: stb_image 2.27 writes past a JPEG Huffman table of
+ * more than 256 codes; content of other formats named .png reached stb's
+ * other decoders; a header's size was only checked after decoding it all. */
+START_TEST(test_imgdir_hostile)
+{
+    const char *root = tu_tmpdir();
+    char dir[1100], img[1100], want[2400];
+    unsigned char buf[4096], px[12] = {0};
+    snprintf(dir, sizeof dir, "%s", at(root, "x"));
+    make_dir(dir);
+    make_dir(at(dir, "c"));
+    snprintf(img, sizeof img, "%s", at(dir, "c/i.png"));
+    write_image(at(root, "t.JPG"), 0, 1, 3, 4);
+    size_t n = slurp(at(root, "t.JPG"), buf, sizeof buf), k = 2;
+    while (k + 21 < n && !(buf[k] == 0xff && buf[k + 1] == 0xc4))
+        k++;
+    ck_assert(k + 21 < n);
+    memset(buf + k + 5, 0xff, 16); /* the 16 code counts of the first table */
+    spill(img, buf, n);
+    snprintf(want, sizeof want, "%s: cannot decode image: corrupt JPEG: a Huffman table of more "
+             "than 256 codes", img);
+    expect_read_error(dir, CN_ERR_FORMAT, want);
+    ck_assert(stbi_write_tga(img, 4, 3, 1, px));
+    snprintf(want, sizeof want, "%s: cannot decode image: not a PNG, JPEG or BMP file", img);
+    expect_read_error(dir, CN_ERR_FORMAT, want);
+    write_image(img, 0, 1, 3, 4);
+    n = slurp(img, buf, sizeof buf);
+    const unsigned char big[8] = {0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20}; /* 20000 x 20000 */
+    memcpy(buf + 16, big, 8); /* IHDR's width and height */
+    spill(img, buf, n);
+    snprintf(want, sizeof want, "%s: image is 20000x20000, expected 3x4 (height x width from "
+             "[data] height/width)", img);
+    expect_read_error(dir, CN_ERR_SHAPE, want);
+}
+END_TEST
+
 Suite *data_img_suite(void)
 {
     Suite *s = suite_create("data_img");
@@ -468,6 +524,7 @@ Suite *data_img_suite(void)
     tcase_add_test(tc, test_imgdir_jpeg);
     tcase_add_test(tc, test_imgdir_errors);
     tcase_add_test(tc, test_imgdir_open);
+    tcase_add_test(tc, test_imgdir_hostile);
     suite_add_tcase(s, tc);
     tc = tcase_create("csv");
     tcase_add_test(tc, test_csv_read);

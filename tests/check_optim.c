@@ -8,6 +8,7 @@
  * f(w) = 0.5 * sum (w - c)^2 to below 1e-4.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -363,6 +364,32 @@ START_TEST(quadratic)
 }
 END_TEST
 
+/* Found by fuzz_cfg: with no trainable parameter, adam walked its NULL moment
+ * buffer (NULL + 0, undefined behaviour that clang's UBSan reports). */
+START_TEST(no_trainable_params)
+{
+    static const char *const types[] = {"adam", "adamw", "sgd\nmomentum=0.9"};
+    const float x[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+    for (int k = 0; k < 3; k++) {
+        char text[256];
+        snprintf(text, sizeof text, "[net]\nbatch=2\ninput=4\n[optim]\ntype=%s\n[noise]\n"
+                 "type=mask\nq=0.5\n[mse]\ntarget=input\n", types[k]);
+        cn_cfg *cfg = NULL;
+        cn_net *net = NULL;
+        cn_error err = {0};
+        double loss = -1.0;
+        ck_assert_msg(!cn_cfg_parse_string("test.cfg", text, &cfg, &err) &&
+                      !cn_net_create(cfg, &net, &err), "%s", err.msg);
+        ck_assert_int_eq(cn_net_n_params(net), 0);
+        cn_net_set_batch(net, x, NULL, 2);
+        ck_assert_int_eq(cn_net_train_step(net, &loss, &err), CN_OK);
+        ck_assert(isfinite(loss) && loss >= 0.0);
+        cn_net_free(net);
+        cn_cfg_free(cfg);
+    }
+}
+END_TEST
+
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
@@ -378,6 +405,7 @@ Suite *optim_suite(void)
     tcase_add_test(tc, schedule_drives_step);
     tcase_add_test(tc, cfg_errors);
     tcase_add_test(tc, registry);
+    tcase_add_test(tc, no_trainable_params);
     tcase_add_loop_test(tc, quadratic, 0, (int)(sizeof quad_cases / sizeof quad_cases[0]));
     suite_add_tcase(s, tc);
     return s;

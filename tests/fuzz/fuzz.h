@@ -34,7 +34,7 @@ static void fz_cleanup(void)
 }
 
 /* The scratch folder of this process. */
-static const char *fz_dir(void)
+static inline const char *fz_dir(void)
 {
     if (!fz_dir_path[0]) {
         snprintf(fz_dir_path, sizeof fz_dir_path, "/dev/shm/cnet-fuzz-XXXXXX");
@@ -49,7 +49,7 @@ static const char *fz_dir(void)
 }
 
 /* Write size bytes to path (the harness cannot go on without it). */
-static void fz_write(const char *path, const uint8_t *data, size_t size)
+static inline void fz_write(const char *path, const uint8_t *data, size_t size)
 {
     FILE *f = fopen(path, "wb");
     if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f))
@@ -57,7 +57,7 @@ static void fz_write(const char *path, const uint8_t *data, size_t size)
 }
 
 /* A cfg from text that the harness wrote itself: it must parse. */
-static cn_cfg *fz_cfg(const char *text)
+static inline cn_cfg *fz_cfg(const char *text)
 {
     cn_cfg *cfg = NULL;
     cn_error err;
@@ -69,14 +69,14 @@ static cn_cfg *fz_cfg(const char *text)
 }
 
 /* Every error names its source: a non-empty, terminated message. */
-static void fz_check_error(cn_status st, const cn_error *err)
+static inline void fz_check_error(cn_status st, const cn_error *err)
 {
     if (st && (err->code != st || !err->msg[0] || !memchr(err->msg, 0, sizeof err->msg)))
         abort();
 }
 
 /* Read every sample of a loaded dataset (ASan checks the bounds) and its labels. */
-static void fz_touch(const cn_dataset *ds)
+static inline void fz_touch(const cn_dataset *ds)
 {
     size_t d = (size_t)ds->c * (size_t)ds->h * (size_t)ds->w;
     float *x = malloc(d * sizeof *x);

@@ -4,16 +4,9 @@
  * class of a folder (class/x.png) and read with cn_imgdir_read at 1 or 3
  * channels (mode bit 0) and 8x8 or 4x6 pixels (bit 1). stb_image sniffs the
  * format from the content, so any format it knows is reachable whatever the
- * name. stb_image is compiled into this harness (instrumented, unlike the
- * shared libstb the library links to): its definitions take precedence.
+ * name. stb_image is linked in instrumented (tests/fuzz/stb_image.c).
  */
 #include "fuzz.h"
-
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Weverything"
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
-#pragma clang diagnostic pop
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,0 +1,529 @@
+/* check_errors.c - bad input as a user gives it to `cnet` (docs/errors.md):
+ * each row of the table writes its fixture files and cfg to a fresh folder,
+ * runs the real ./cnet and asserts the exact stderr line and exit status
+ * (1 runtime, 2 usage; a crash or a hang fails). Then a full disk (a file
+ * size limit in a forked child) and an unwritable checkpoint, each leaving
+ * the previous checkpoint intact; and losses with logs and divisions kept
+ * finite on saturated inputs (0, 1, huge logits).
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "util.h"
+
+/* cfg lines 1-8; layers start on line 9 */
+#define HEAD "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%D\n[optim]\nlr=0.1\n"
+/* [data] with one more key (line 7): layers start on line 10 */
+#define HEAD_WITH(key) "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%D\n" key "\n" \
+                       "[optim]\nlr=0.1\n"
+#define CLS "[dense]\noutput=3\n[cce]\ntarget=label\n"
+
+static void write_file(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* dir/name = a 3-D IDX file of n 4x4 images, or when labels, n labels y. */
+static void write_idx(const char *dir, const char *name, int n, const unsigned char *y)
+{
+    char path[600];
+    unsigned char x[64 * 16] = {0};
+    int dims[4] = {n, 4, 4, 0};
+    cn_error err = {0};
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_msg(cn_idx_write(path, y ? 1 : 3, dims, y ? y : x, &err) == CN_OK, "%s", err.msg);
+}
+
+static void prep_magic(const char *dir, const char *data)
+{
+    (void)data;
+    write_file(dir, "bad.idx", "\x12\x34\x56\x78\0\0\0\x01\x09", 9);
+}
+
+static void prep_short_header(const char *dir, const char *data)
+{
+    (void)data;
+    write_file(dir, "bad.idx", "\0\0\x08\x03\0\0\0\x0a\0\0", 10);
+}
+
+/* a header of 10 4x4 images, then 100 of their 160 bytes */
+static void prep_short_body(const char *dir, const char *data)
+{
+    unsigned char b[16 + 100] = {0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0, 0, 4};
+    (void)data;
+    write_file(dir, "bad.idx", b, sizeof b);
+}
+
+static void prep_empty(const char *dir, const char *data)
+{
+    (void)data;
+    write_file(dir, "bad.idx", "\0\0\x08\x03\0\0\0\0\0\0\0\x04\0\0\0\x04", 16);
+}
+
+static void prep_count(const char *dir, const char *data)
+{
+    unsigned char y[19] = {0};
+    (void)data;
+    write_idx(dir, "img.idx", 20, NULL);
+    write_idx(dir, "lab.idx", 19, y);
+}
+
+/* 20 samples labelled i % 10, but sample 7 labelled 12 */
+static void prep_label_range(const char *dir, const char *data)
+{
+    unsigned char y[20];
+    (void)data;
+    for (int i = 0; i < 20; i++)
+        y[i] = (unsigned char)(i == 7 ? 12 : i % 10);
+    write_idx(dir, "img.idx", 20, NULL);
+    write_idx(dir, "lab.idx", 20, y);
+}
+
+static void prep_csv_nan(const char *dir, const char *data)
+{
+    (void)data;
+    tu_write(dir, "x.csv", "label,a,b\n0,0.5,0.5\n1,0.25,nan\n");
+}
+
+static void prep_csv_huge(const char *dir, const char *data)
+{
+    (void)data;
+    tu_write(dir, "x.csv", "0,1,1e38\n");
+}
+
+static void prep_file(const char *dir, const char *data)
+{
+    (void)data;
+    tu_write(dir, "file", "a file where a folder should be\n");
+}
+
+/* last.ckpt.tmp is a folder, so the first checkpoint cannot be written */
+static void prep_blocked(const char *dir, const char *data)
+{
+    char path[600];
+    (void)data;
+    snprintf(path, sizeof path, "%s/run", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/run/last.ckpt.tmp", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+/* dir/run/last.ckpt of HEAD CLS, trained for one epoch */
+static void prep_trained(const char *dir, const char *data)
+{
+    char text[1024], cmd[2048];
+    snprintf(text, sizeof text, "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%s\n"
+             "[optim]\nlr=0.1\n" CLS, data);
+    tu_write(dir, "a.cfg", text);
+    snprintf(cmd, sizeof cmd, "./cnet train %s/a.cfg --run-dir %s/run >/dev/null 2>&1", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void prep_flipped(const char *dir, const char *data)
+{
+    char path[600];
+    prep_trained(dir, data);
+    snprintf(path, sizeof path, "%s/run/last.ckpt", dir);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 200, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 200, SEEK_SET);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+}
+
+/* One bad input: the fixture files (prep), the cfg written to %T/x.cfg,
+ * the arguments of ./cnet, the exit status and stderr exactly ('*' matches
+ * any text). %T is the test's folder, %D a good dataset (64 training and
+ * 16 test images of 4x4, 3 classes), %C the cfg's path. */
+typedef struct row {
+    const char *name;
+    void (*prep)(const char *dir, const char *data);
+    const char *cfg, *args;
+    int status;
+    const char *want;
+} row;
+
+static const row rows[] = {
+    /* cfg semantics */
+    {"negative_size", NULL, HEAD "[dense]\noutput=-5\n", "summary %C", 1,
+     "%C:10: key 'output' expects an integer >= 1, got '-5'"},
+    {"zero_size", NULL, HEAD "[conv]\nfilters=0\n", "summary %C", 1,
+     "%C:10: key 'filters' expects an integer >= 1, got '0'"},
+    {"absurd_size", NULL, HEAD "[dense]\nname=wide\noutput=2000000000\n", "summary %C", 1,
+     "%C:9: [dense]: layer 'wide' (output 2000000000, batch 8) brings the network to 625.8 "
+     "GiB, more than the 8 GiB a network may use"},
+    {"missing_key", NULL, HEAD "[dense]\n[cce]\n", "summary %C", 1,
+     "%C:9: [dense] needs key 'output' (output features (may be left out with tie))"},
+    {"unknown_value", NULL, HEAD "[dense]\noutput=3\nactivation=relux\n", "summary %C", 1,
+     "%C:11: key 'activation' expects one of linear, sigmoid, tanh, relu, leaky, got 'relux'"},
+    {"unknown_optimizer", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.type=rms",
+     1, "%C:7: key 'type' expects one of sgd, adam, adamw, got 'rms'"},
+    {"bad_float", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.lr=fast", 1,
+     "%C:8: key 'lr' expects a number, got 'fast'"},
+    {"self_reference", NULL, HEAD "[dense]\nname=a\noutput=3\nfrom=a\n", "summary %C", 1,
+     "%C:12: key 'from' = 'a': layer 'a' cannot read itself (a cycle); a layer may only read "
+     "layers above it"},
+    {"kernel_too_big", NULL, HEAD "[conv]\nfilters=2\nsize=7\n", "summary %C", 1,
+     "%C:11: key 'size' = '7': layer 'conv1' (input 1x4x4) with size 7, pad 0 has an output "
+     "smaller than 1x1: needs height and width + 2*pad >= size"},
+    {"concat_shapes", NULL, HEAD "[conv]\nfilters=2\nsize=3\n[route]\nfrom=-1,input\n",
+     "summary %C", 1, "%C:13: key 'from' = '-1,input': layer 'route2' cannot concatenate "
+     "'conv1' (2x2x2) and 'input' (1x4x4): channels join only when height and width are equal"},
+    {"tie_wrong_shape", NULL, HEAD "[dense]\nname=e\noutput=3\n[dense]\noutput=7\n"
+     "[dense]\ntie=e\n", "summary %C", 1, "%C:15: key 'tie' = 'e': layer 'dense3' (input 7) "
+     "cannot use the transpose of 'e' W (3 x 16): needs input 3"},
+    {"tie_output", NULL, HEAD "[dense]\nname=e\noutput=3\n[dense]\noutput=5\ntie=e\n",
+     "summary %C", 1, "%C:13: key 'output' = '5': layer 'dense2' is tied to 'e' and outputs 16 "
+     "(the input size of 'e'); leave output out or set it to 16"},
+    {"loss_layer_kind", NULL, HEAD "[dense]\noutput=3\n[kl_sparse]\n", "summary %C", 1,
+     "%C:11: [kl_sparse]: layer 'dense1' (dense, 3) has activation linear, so its output is "
+     "not bounded in (0, 1); attach kl_sparse to a [sigmoid] or [softmax] layer or to one "
+     "with activation=sigmoid"},
+    {"loss_target_kind", NULL, HEAD "[dense]\noutput=3\nactivation=sigmoid\n[kl_sparse]\n"
+     "target=label\n", "summary %C", 1,
+     "%C:13: key 'target' = 'label': [kl_sparse] accepts target none"},
+    {"loss_missing_layer", NULL, HEAD "[dense]\noutput=3\n[cce]\nlayer=nope\n", "summary %C",
+     1, "%C:12: key 'layer' = 'nope': no layer named 'nope' above this section (layers so "
+     "far: input, dense1)"},
+    /* command line and --set */
+    {"bad_split", NULL, HEAD CLS, "eval %C --split dev", 2,
+     "--split expects test, valid or train, got 'dev'"},
+    {"set_unknown_section", NULL, HEAD CLS, "summary %C --set dense1.output=2", 2,
+     "--set 'dense1.output=2': no section named or typed 'dense1' in %C"},
+    {"set_unknown_key", NULL, HEAD CLS, "summary %C --set net.bogus=1", 1,
+     "%C:1: unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, name, "
+     "threads)"},
+    {"set_bad_value", NULL, HEAD CLS, "summary %C --set net.batch=-3", 1,
+     "%C:2: key 'batch' expects an integer >= 1, got '-3'"},
+    /* datasets */
+    {"data_dir_missing", NULL, HEAD CLS, "train %C --set data.dir=%T/none", 1,
+     "dataset '%T/none' not found: No such file or directory"},
+    {"data_file_missing", NULL, HEAD CLS, "train %C --set data.train_labels=nope.gz", 1,
+     "%D/nope.gz: cannot open: No such file or directory"},
+    {"idx_magic", prep_magic, HEAD_WITH("train_images=%T/bad.idx") CLS, "train %C", 1,
+     "%T/bad.idx: not an IDX file of unsigned bytes (magic 0x000008NN expected, NN = 01 to 04 "
+     "dimensions; found 0x12345678)"},
+    {"idx_short_header", prep_short_header, HEAD_WITH("train_images=%T/bad.idx") CLS,
+     "train %C", 1, "%T/bad.idx: truncated header: expected 16 bytes, found 10"},
+    {"idx_short_body", prep_short_body, HEAD_WITH("train_images=%T/bad.idx") CLS, "train %C", 1,
+     "%T/bad.idx: truncated: expected 160 bytes of data after the 16-byte header, found 100"},
+    {"idx_empty", prep_empty, HEAD_WITH("train_images=%T/bad.idx") CLS, "train %C", 1,
+     "%T/bad.idx: dimension 1 of 3 is 0, expected 1 to 2147483647"},
+    {"label_count", prep_count, HEAD_WITH("train_images=%T/img.idx\ntrain_labels=%T/lab.idx")
+     CLS, "train %C", 1, "%T/img.idx holds 20 images but %T/lab.idx holds 19 labels"},
+    {"label_range", prep_label_range,
+     HEAD_WITH("train_images=%T/img.idx\ntrain_labels=%T/lab.idx")
+     "[dense]\noutput=10\n[cce]\ntarget=label\n", "train %C", 1,
+     "the labels of %T/img.idx: sample 7 has label 12, but loss 'cce' (line 13) reads layer "
+     "'dense1' with 10 outputs, so labels must be 0 to 9"},
+    {"no_training_left", NULL, HEAD CLS,
+     "train %C --set data.limit=1 --set data.valid_fraction=0.9", 1,
+     "%C:5: key 'valid_fraction' = '0.9': holding out 1 of 1 samples leaves none for training"},
+    {"batch_too_large", NULL, HEAD CLS, "train %C --set net.batch=100", 1,
+     "%C: batch 100 is larger than the training split (64 samples)"},
+    {"input_shape", NULL, HEAD CLS, "train %C --set net.input=1,5,5", 1,
+     "%C: [net] input has 25 values per sample but the dataset %D/train-images-idx3-ubyte.gz "
+     "has 1x4x4"},
+    {"csv_nan", prep_csv_nan, "[net]\nbatch=1\ninput=2\n[data]\ntype=csv\n"
+     "train_file=%T/x.csv\ntest_file=%T/x.csv\nheader=1\n" CLS, "train %C", 1,
+     "%T/x.csv:3:3: expected a finite number, got 'nan' (sample 1)"},
+    {"csv_overflow", prep_csv_huge, "[net]\nbatch=1\ninput=2\n[data]\ntype=csv\n"
+     "train_file=%T/x.csv\ntest_file=%T/x.csv\nscale=10\n" CLS, "train %C", 1,
+     "%T/x.csv:1: feature 2 times scale 10 is not a finite float (sample 0)"},
+    {"diverging", NULL, HEAD "[dense]\noutput=3\n[cce]\ntarget=label\n",
+     "train %C --set optim.lr=1e38 --set optim.momentum=0.9 --run-dir %T/run", 1,
+     "training stopped before its first checkpoint: epoch 1, batch * (step *): loss 'cce' "
+     "(line 11) is *nan; first non-finite output: layer 'dense1' ([dense], line 9)"},
+    /* checkpoints and the run folder */
+    {"ckpt_other_net", prep_trained, HEAD "[dense]\nname=h\noutput=5\n" CLS,
+     "eval %C --weights %T/run/last.ckpt", 1, "%T/run/last.ckpt: checkpoint of another "
+     "network: parameter 1 is 'dense1.W' (48 values), %C expects 'h.W' (80)"},
+    {"ckpt_flipped_byte", prep_flipped, HEAD CLS, "eval %C --weights %T/run/last.ckpt", 1,
+     "%T/run/last.ckpt: checksum mismatch: the checkpoint is damaged"},
+    {"ckpt_not_ckpt", NULL, HEAD CLS, "eval %C --weights %C", 1,
+     "%C: not a cnet checkpoint (bad magic)"},
+    {"resume_nothing", NULL, HEAD CLS, "train %C --resume --run-dir %T/run", 1,
+     "cannot resume: %T/run has no checkpoint (no %T/run/last.ckpt: the run saved none, e.g. "
+     "it stopped before its first epoch ended); start it afresh"},
+    {"run_dir_file", prep_file, HEAD CLS, "train %C --run-dir %T/file/run", 1,
+     "%T/file/run: cannot create run folder: Not a directory"},
+    {"ckpt_unwritable", prep_blocked, HEAD CLS, "train %C --run-dir %T/run", 1,
+     "%T/run/last.ckpt.tmp: cannot write: Is a directory"},
+};
+
+/* tmpl with %T, %D and %C replaced. */
+static void expand(const char *tmpl, const char *dir, const char *data, const char *cfg,
+                   char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = tmpl; *p && n + 1 < size; p++) {
+        const char *sub = NULL;
+        if (p[0] == '%' && (p[1] == 'T' || p[1] == 'D' || p[1] == 'C'))
+            sub = p[1] == 'T' ? dir : p[1] == 'D' ? data : cfg;
+        if (sub) {
+            n += (size_t)snprintf(out + n, size - n, "%s", sub);
+            n = n < size ? n : size - 1;
+            p++;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* s matches pattern, where '*' stands for any text. */
+static int matches(const char *pat, const char *s)
+{
+    if (*pat == '*')
+        return matches(pat + 1, s) || (*s && matches(pat, s + 1));
+    return *pat == *s && (!*s || matches(pat + 1, s + 1));
+}
+
+START_TEST(test_bad_input)
+{
+    const row *r = &rows[_i];
+    const char *dir = tu_tmpdir();
+    const char *data = tu_idx_dataset(64, 16, 4, 4, 3, 7);
+    char cfg[600], text[2048], args[2048], cmd[4096], want[2100], got[2048] = "";
+    snprintf(cfg, sizeof cfg, "%s/x.cfg", dir);
+    if (r->prep)
+        r->prep(dir, data);
+    expand(r->cfg, dir, data, cfg, text, sizeof text);
+    tu_write(dir, "x.cfg", text);
+    expand(r->args, dir, data, cfg, args, sizeof args);
+    snprintf(cmd, sizeof cmd, "./cnet %s >/dev/null 2>%s/stderr </dev/null", args, dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st), "%s: ./cnet %s did not exit (status %d)", r->name, args, st);
+    snprintf(text, sizeof text, "%s/stderr", dir);
+    FILE *f = fopen(text, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    got[n] = '\0';
+    fclose(f);
+    expand(r->want, dir, data, cfg, text, sizeof text);
+    snprintf(want, sizeof want, "cnet: error: %s\n", text);
+    ck_assert_msg(WEXITSTATUS(st) == r->status, "%s: exit %d, expected %d\n%s", r->name,
+                  WEXITSTATUS(st), r->status, got);
+    ck_assert_msg(matches(want, got), "%s:\n got: %s want: %s", r->name, got, want);
+}
+END_TEST
+
+static long slurp(const char *path, char *buf, long size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    long n = (long)fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    return n;
+}
+
+/* A full disk while writing the checkpoints of epoch 2: RLIMIT_FSIZE below
+ * a checkpoint's size in the child (SIGXFSZ ignored, so write() fails with
+ * EFBIG). The error names the file (best.ckpt, written first when the epoch
+ * improved, or last.ckpt), the status is 1, both previous checkpoints are
+ * intact, last.ckpt loads, and no temporary file is left. */
+START_TEST(test_disk_full)
+{
+    const char *dir = tu_tmpdir(), *data = tu_idx_dataset(64, 16, 4, 4, 3, 7);
+    static char before[2][1 << 16], after[1 << 16];
+    static const char *const names[2] = {"last.ckpt", "best.ckpt"};
+    char path[700], cfg[600], run[600], text[1024];
+    long size = 0;
+    prep_trained(dir, data);
+    snprintf(cfg, sizeof cfg, "%s/a.cfg", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    for (int k = 1; k >= 0; k--) {
+        snprintf(path, sizeof path, "%s/%s", run, names[k]);
+        size = slurp(path, before[k], sizeof before[k]);
+        ck_assert(size > 200 && size < (long)sizeof before[k]);
+    }
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit lim = {(rlim_t)size / 2, (rlim_t)size / 2};
+        snprintf(text, sizeof text, "%s/stderr", dir);
+        if (!freopen(text, "w", stderr) || !freopen("/dev/null", "w", stdout) ||
+            setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(99);
+        signal(SIGXFSZ, SIG_IGN);
+        execl("./cnet", "cnet", "train", cfg, "--resume", "--epochs", "2", "--run-dir", run,
+              (char *)NULL);
+        _exit(98);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+    char want[1024], got[1024] = "";
+    snprintf(text, sizeof text, "%s/stderr", dir);
+    got[slurp(text, got, sizeof got - 1)] = '\0';
+    snprintf(want, sizeof want, "cnet: error: %s/*.ckpt: write failed (File too large); the "
+             "previous checkpoint is kept\n", run);
+    ck_assert_msg(matches(want, got), "got: %s", got);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", run, names[k]);
+        ck_assert_int_eq(slurp(path, after, sizeof after), size);
+        ck_assert_int_eq(memcmp(before[k], after, (size_t)size), 0);
+        snprintf(text, sizeof text, "%s.tmp", path);
+        ck_assert_int_ne(access(text, F_OK), 0);
+    }
+    snprintf(path, sizeof path, "%s/last.ckpt", run);
+    cn_cfg *c = NULL;
+    cn_net *net = NULL;
+    cn_error err = {0};
+    cn_ckpt_info info;
+    ck_assert_msg(!cn_cfg_parse_file(cfg, &c, &err) && !cn_net_create(c, &net, &err) &&
+                  !cn_ckpt_load(net, path, &info, &err), "%s", err.msg);
+    ck_assert_int_eq(info.epoch, 1);
+    cn_net_free(net);
+    cn_cfg_free(c);
+}
+END_TEST
+
+/* ---- numerical faults: losses on saturated inputs ---- */
+
+/* A net on 4 inputs whose dense layers named y, t, mu, lv and h select
+ * inputs (unit i reads x[(i + shift) % 4], weights 0/1, bias 0), so the
+ * losses see the extreme values of x exactly. */
+typedef struct sat_row {
+    const char *name, *layers;
+    float x[8];    /* (2, 4) */
+    int labels[2];
+} sat_row;
+
+#define SAT_NET "[net]\nbatch=2\ninput=1,1,4\n"
+#define BIG 1e4f
+
+static const sat_row sat_rows[] = {
+    {"bce on probabilities 0 and 1 against the opposite",
+     "[dense]\nname=y\noutput=4\n[bce]\ntarget=input\n", {0, 1, 0, 1, 1, 1, 0, 0}, {-1, -1}},
+    {"cce on the label's probability 0", "[dense]\nname=y\noutput=4\n[cce]\ninput=probs\n",
+     {0, 0, 1, 0, 0, 0, 0, 1}, {0, 3}},
+    {"cce on logits of 1e4", "[dense]\nname=y\noutput=4\n[cce]\n",
+     {BIG, -BIG, -BIG, BIG, -BIG, BIG, BIG, -BIG}, {0, 1}},
+    {"kl on probability 0 where the target has mass",
+     "[dense]\nname=t\noutput=4\n[dense]\nname=y\nfrom=input\noutput=4\n[kl]\ninput=probs\n"
+     "target=t\ntarget_grad=1\n", {0, 1, 0, 0, 0, 0, 0, 1}, {-1, -1}},
+    {"kl_sparse on sigmoid units at 0 and 1 over the batch",
+     "[dense]\nname=y\noutput=4\n[sigmoid]\n[kl_sparse]\n",
+     {BIG, -BIG, BIG, -BIG, BIG, -BIG, BIG, -BIG}, {-1, -1}},
+    {"entropy on logits of 1e4", "[dense]\nname=y\noutput=4\n[entropy]\n",
+     {BIG, -BIG, 0, BIG, -BIG, -BIG, -BIG, BIG}, {-1, -1}},
+    {"log_sparse on outputs of 1e19 and 1e30", "[dense]\nname=y\noutput=4\n[log_sparse]\n",
+     {1e19f, -1e19f, 1e30f, 0, 0, 0, -1e30f, 1}, {-1, -1}},
+    {"kl_gauss at |mu| = 1e4 and logvar = +-80",
+     "[dense]\nname=mu\noutput=2\n[dense]\nname=lv\nfrom=input\noutput=2\n[sample]\n"
+     "from=mu,lv\n[kl_gauss]\n", {BIG, -BIG, 80, -80, 0, 0, 80, 80}, {-1, -1}},
+    {"contractive on a saturated sigmoid encoder",
+     "[dense]\nname=h\noutput=4\nactivation=sigmoid\n[contractive]\n",
+     {BIG, -BIG, BIG, -BIG, -BIG, -BIG, BIG, BIG}, {-1, -1}},
+};
+
+static void select_inputs(cn_net *net, const char *name, int shift)
+{
+    cn_layer *l = cn_net_find_layer(net, name);
+    if (!l)
+        return;
+    cn_param *w = cn_layer_param(l, "W"), *b = cn_layer_param(l, "b");
+    int out = (int)(w->count / 4); /* W (out, 4) */
+    for (int i = 0; i < out; i++)
+        for (int j = 0; j < 4; j++)
+            w->value[i * 4 + j] = j == (i + shift) % 4 ? 1.0f : 0.0f;
+    memset(b->value, 0, b->count * sizeof *b->value);
+}
+
+START_TEST(test_losses_saturated)
+{
+    const sat_row *r = &sat_rows[_i];
+    char text[1024];
+    snprintf(text, sizeof text, SAT_NET "%s", r->layers);
+    cn_net *net = tu_net(text);
+    static const struct {
+        const char *name;
+        int shift;
+    } sel[] = {{"y", 1}, {"t", 0}, {"mu", 0}, {"lv", 2}, {"h", 1}};
+    for (size_t i = 0; i < sizeof sel / sizeof sel[0]; i++)
+        select_inputs(net, sel[i].name, sel[i].shift);
+    cn_error err = {0};
+    cn_net_set_train(net, 1);
+    cn_net_set_batch(net, r->x, r->labels, 2);
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    double loss = cn_net_loss_forward(net);
+    cn_net_backward(net);
+    ck_assert_msg(isfinite(loss), "%s: loss %g", r->name, loss);
+    ck_assert_msg(cn_net_check_finite(net, &err) == CN_OK, "%s: %s", r->name, err.msg);
+    for (int i = 1; i < cn_net_n_layers(net); i++) {
+        const cn_layer *l = cn_net_layer(net, i);
+        ck_assert_msg(cn_all_finite(l->dout.data, cn_tensor_count(&l->dout)),
+                      "%s: gradient into layer '%s' is not finite", r->name, l->name);
+    }
+    cn_net_free(net);
+}
+END_TEST
+
+/* docs/errors.md lists every row of the table above and has at least 40
+ * numbered rows. */
+START_TEST(test_doc_rows)
+{
+    static char doc[1 << 16];
+    FILE *f = fopen("docs/errors.md", "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    char name[80];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(name, sizeof name, "`%s`", rows[i].name);
+        ck_assert_msg(strstr(doc, name), "docs/errors.md does not list %s", name);
+    }
+    int numbered = 0;
+    for (const char *p = strstr(doc, "\n| "); p; p = strstr(p + 1, "\n| "))
+        numbered += p[3] >= '0' && p[3] <= '9';
+    ck_assert_int_ge(numbered, 40);
+}
+END_TEST
+
+/* Far-negative inputs through the vectorised sigmoid give 0, not the NaN
+ * that 1 / (1 + inf) becomes with a fast-math reciprocal (src/act.c). */
+START_TEST(test_sigmoid_far_negative)
+{
+    float x[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = i % 2 ? -1e4f : -50.0f;
+    cn_act_forward(CN_ACT_SIGMOID, 2.0f, x, 32);
+    for (int i = 0; i < 32; i++)
+        ck_assert_msg(x[i] >= 0.0f && x[i] < 1e-30f, "sigmoid[%d] = %g", i, x[i]);
+}
+END_TEST
+
+Suite *errors_suite(void)
+{
+    Suite *s = suite_create("errors");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof rows / sizeof rows[0]));
+    tcase_add_test(tc, test_disk_full);
+    tcase_add_test(tc, test_doc_rows);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("numerics");
+    tcase_add_loop_test(tc, test_losses_saturated, 0,
+                        (int)(sizeof sat_rows / sizeof sat_rows[0]));
+    tcase_add_test(tc, test_sigmoid_far_negative);
+    suite_add_tcase(s, tc);
+    return s;
+}
