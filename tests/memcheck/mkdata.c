@@ -1,6 +1,6 @@
 /* mkdata.c - write the tiny dataset of `make memcheck`: DIR/fashion-mnist/
- * holding the four Fashion-MNIST file names (gzip'd IDX) with 512 training
- * and 128 test images of 28x28 in 10 classes. Class c is a bright bar at row
+ * holding the four Fashion-MNIST file names (gzip'd IDX) with 256 training
+ * and 64 test images of 28x28 in 10 classes. Class c is a bright bar at row
  * 2c plus noise, so a training run has something to learn. A build tool,
  * not part of the library: it prints and exits.
  */
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     mkdir(dir, 0755);
     cn_rng rng;
     cn_rng_seed(&rng, 7);
-    return write_split(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 512,
+    return write_split(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 256,
                        &rng) ||
-           write_split(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 128, &rng);
+           write_split(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 64, &rng);
 }

@@ -26,10 +26,11 @@ check() { # name, then the cnet command line
     $vg --log-file="$log" build-mem/cnet "$@" > "$out/$n-$name.out" 2>&1
     rc=$?
     errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9,]*\) errors.*/\1/p' "$log")
-    lost=$(sed -n 's/.*\(definitely lost: .*\)/\1/p; s/.*\(indirectly lost: .*\)/\1/p' "$log" |
-        tr '\n' ' ')
-    printf 'memcheck %-18s %s errors; %s(exit %d)\n' "$name" "${errors:-?}" \
-        "${lost:-no leaks: }" "$rc"
+    # "in use at exit: 0 bytes" means nothing leaked, not even "possibly"
+    heap=$(sed -n 's/.*\(in use at exit: .*\)/\1/p; s/.*\(definitely lost: .*\)/\1/p;
+        s/.*\(indirectly lost: .*\)/\1/p; s/.*\(possibly lost: .*\)/\1/p' "$log" |
+        sed 's/ *$//' | paste -sd ';' -)
+    printf 'memcheck %-15s %s errors; %s (exit %d)\n' "$name" "${errors:-?}" "$heap" "$rc"
     if [ "$rc" -ne 0 ] || [ "${errors:-1}" != 0 ]; then
         echo "memcheck: $name failed, see $log (command output: $out/$n-$name.out)"
         failed=1
