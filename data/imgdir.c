@@ -6,9 +6,9 @@
  * (any case), taken in strcmp order of their names. Names starting with '.'
  * are skipped. stb_image decodes each file to the configured number of
  * channels (it converts grey <-> RGB); a file of any other size is an error
- * naming the path, since cnet does not resize silently. Only PNG, JPEG and
- * BMP content is handed to stb_image (its other decoders stay unreachable),
- * and JPEG Huffman tables are checked first (see jpeg_tables).
+ * naming the path, since cnet does not resize silently. The size is read
+ * from the header before decoding, and only files that pass the checks of
+ * data/imgcheck.c (PNG, JPEG or BMP, lengths stb_image trusts) reach it.
  *
  * stb_image gives interleaved pixels (h, w, c); samples are stored as bytes
  * in cnet's layout (c, h, w): x[ch][y][x] = img[(y * w + x) * c + ch].
@@ -25,6 +25,7 @@
 
 #include <stb/stb_image.h>
 
+#include "imgcheck.h"
 #include "internal.h"
 
 /* A sorted list of names (owned strings). */
@@ -111,70 +112,6 @@ static cn_status list_classes(const char *dir, names *out, cn_error *err)
     return st;
 }
 
-/* Skip a JPEG scan's entropy-coded data from i: up to the next marker, an
- * 0xFF (after fill 0xFFs) followed by neither a stuffed 0x00 nor a restart. */
-static size_t skip_scan(const unsigned char *b, size_t n, size_t i)
-{
-    while (i < n) {
-        if (b[i++] != 0xff)
-            continue;
-        size_t j = i;
-        while (j < n && b[j] == 0xff)
-            j++;
-        if (j < n && b[j] != 0 && (b[j] < 0xd0 || b[j] > 0xd7))
-            return i - 1;
-        i = j + 1;
-    }
-    return n;
-}
-
-/* stb_image 2.27 (Debian's libstb) writes past a Huffman table that declares
- * more than 256 codes (fixed upstream in 2.28). Walk the segments as it does
- * (by their lengths, resyncing on 0xFF) and refuse such a table. */
-static const char *jpeg_tables(const unsigned char *b, size_t n)
-{
-    for (size_t i = 2; i < n;) {
-        if (b[i] != 0xff) {
-            i++;
-            continue;
-        }
-        while (i < n && b[i] == 0xff)
-            i++;
-        if (i + 2 >= n || b[i] == 0xd9) /* the end, or EOI */
-            break;
-        unsigned m = b[i++];
-        if (m == 0 || m == 1 || (m >= 0xd0 && m <= 0xd8)) /* markers without a segment */
-            continue;
-        size_t len = (size_t)b[i] << 8 | b[i + 1], p = i + 2;
-        /* DHT: tables of a class/id byte, 16 code counts and the codes, as long as
-         * the declared length lasts (stb reads them past it, too) */
-        for (long left = (long)len - 2; m == 0xc4 && left > 0;) {
-            unsigned codes = 0;
-            for (size_t k = p + 1; k <= p + 16; k++)
-                codes += k < n ? b[k] : 0;
-            if (codes > 256)
-                return "corrupt JPEG: a Huffman table of more than 256 codes";
-            p += 17 + codes;
-            left -= 17 + (long)codes;
-        }
-        i += len;
-        if (m == 0xda) /* SOS: its scan data follows */
-            i = skip_scan(b, n, i);
-    }
-    return NULL;
-}
-
-/* NULL when the bytes are a PNG, JPEG or BMP file stb_image may decode, else
- * why not: stb_image takes any format it knows, whatever the file's name. */
-static const char *unsupported(const unsigned char *b, size_t n)
-{
-    if ((n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) || (n >= 2 && !memcmp(b, "BM", 2)))
-        return NULL;
-    if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
-        return jpeg_tables(b, n);
-    return "not a PNG, JPEG or BMP file";
-}
-
 /* The whole file into *buf (*n bytes, which stb_image counts in an int). */
 static cn_status read_file(const char *path, unsigned char **buf, int *n, cn_error *err)
 {
@@ -205,7 +142,7 @@ static cn_status decode(const char *path, int c, int h, int w, const char *origi
     cn_status st = read_file(path, &buf, &n, err);
     if (st)
         return st;
-    const char *why = unsupported(buf, (size_t)n);
+    const char *why = cn_img_check(buf, (size_t)n);
     if (why || !stbi_info_from_memory(buf, n, &iw, &ih, &ic))
         st = cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: %s", path,
                        why ? why : stbi_failure_reason());

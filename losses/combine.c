@@ -59,6 +59,7 @@ typedef struct parser {
     cn_sec *s;
     cn_error *err;
     cn_status rc;
+    int depth; /* nesting of parentheses and unary minus, bounded */
 } parser;
 
 static int fail(parser *ps, const char *what)
@@ -135,7 +136,10 @@ static int parse_sum(parser *ps);
 static int parse_primary(parser *ps)
 {
     if (peek(ps, '(')) {
+        if (++ps->depth > MAX_NODES)
+            return fail(ps, "parentheses nested too deeply");
         int e = parse_sum(ps);
+        ps->depth--;
         return peek(ps, ')') ? e : fail(ps, "expected ')'");
     }
     const char *start = ps->p;
@@ -175,7 +179,13 @@ static int parse_primary(parser *ps)
 
 static int parse_unary(parser *ps)
 {
-    return peek(ps, '-') ? add_node(ps, OP_NEG, parse_unary(ps), -1) : parse_primary(ps);
+    if (!peek(ps, '-'))
+        return parse_primary(ps);
+    if (++ps->depth > MAX_NODES)
+        return fail(ps, "too many signs in a row");
+    int a = parse_unary(ps);
+    ps->depth--;
+    return add_node(ps, OP_NEG, a, -1);
 }
 
 static int parse_product(parser *ps)

@@ -90,6 +90,12 @@ START_TEST(test_combine_errors)
            "'a + b': loss 'a' is already used by another [combine] at character 1");
     golden("[combine]\n", "test.cfg:13: [combine]: needs key 'expr', an expression over the "
            "losses above (e.g. expr = a + b + abs(a - b))");
+    char deep[400] = "[combine]\nexpr = ";
+    for (int i = 0; i < 70; i++)
+        strcat(deep, "(");
+    strcat(deep, "a\n");
+    golden(deep, "test.cfg:14: key 'expr' = '(((((((((((((((((((((((((((((((((((((((((((((((((((((("
+           "((((((((((((((((a': parentheses nested too deeply at character 66");
     golden("[l2]\n[l2]\n[combine]\nexpr = l2\n", "test.cfg:16: key 'expr' = 'l2': two "
            "losses above are named 'l2'; give them name= at character 1");
 }

@@ -481,8 +481,11 @@ static void spill(const char *path, const unsigned char *buf, size_t n)
 }
 
 /* Found by fuzz_imgdir: stb_image 2.27 writes past a JPEG Huffman table of
- * more than 256 codes; content of other formats named .png reached stb's
- * other decoders; a header's size was only checked after decoding it all. */
+ * more than 256 codes, reads a Huffman table no DHT defined from leftover
+ * heap memory (its assertions can then abort), and reserves a PNG chunk's
+ * declared length before reading it; content of other formats named .png
+ * reached stb's other decoders; a header's size was only checked after
+ * decoding it all. */
 START_TEST(test_imgdir_hostile)
 {
     const char *root = tu_tmpdir();
@@ -502,8 +505,28 @@ START_TEST(test_imgdir_hostile)
     snprintf(want, sizeof want, "%s: cannot decode image: corrupt JPEG: a Huffman table of more "
              "than 256 codes", img);
     expect_read_error(dir, CN_ERR_FORMAT, want);
+    n = slurp(at(root, "t.JPG"), buf, sizeof buf); /* the first scan uses tables 2 */
+    for (k = 2; k + 6 < n && !(buf[k] == 0xff && buf[k + 1] == 0xda); k++)
+        ;
+    ck_assert(k + 6 < n);
+    buf[k + 6] = 0x22; /* its first component's DC/AC selectors (no DHT defines table 2) */
+    spill(img, buf, n);
+    snprintf(want, sizeof want, "%s: cannot decode image: corrupt JPEG: a scan uses a Huffman "
+             "table no DHT segment defines", img);
+    expect_read_error(dir, CN_ERR_FORMAT, want);
     ck_assert(stbi_write_tga(img, 4, 3, 1, px));
     snprintf(want, sizeof want, "%s: cannot decode image: not a PNG, JPEG or BMP file", img);
+    expect_read_error(dir, CN_ERR_FORMAT, want);
+    write_image(img, 0, 1, 3, 4);
+    n = slurp(img, buf, sizeof buf);
+    for (k = 8; k + 4 < n && memcmp(buf + k + 4, "IDAT", 4); k++)
+        ;
+    ck_assert(k + 4 < n);
+    const unsigned char huge[4] = {0x80, 0, 0, 0}; /* 2 GiB of IDAT, which stb would reserve */
+    memcpy(buf + k, huge, 4);
+    spill(img, buf, n);
+    snprintf(want, sizeof want, "%s: cannot decode image: corrupt PNG: a chunk longer than the "
+             "rest of the file", img);
     expect_read_error(dir, CN_ERR_FORMAT, want);
     write_image(img, 0, 1, 3, 4);
     n = slurp(img, buf, sizeof buf);

@@ -5,7 +5,7 @@
 # timeout leaves its input in build-fuzz/artifacts/ and fails the run, after
 # every harness has had its turn. Prints the executions of each harness.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=$1
 shift
 export OPENBLAS_NUM_THREADS=1

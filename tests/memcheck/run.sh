@@ -7,7 +7,7 @@
 # (noise, cross-entropy, a validation split, the cosine schedule): one epoch,
 # a resumed second epoch for ae, then `cnet eval` of each.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 out=build-mem/run
 rm -rf "$out"
 mkdir -p "$out"
