@@ -12,37 +12,24 @@
 #include "internal.h"
 #include "util.h"
 
-/* Run a shell command; returns its exit status and its stdout+stderr. */
-static int run(const char *cmd, char *out, size_t size)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 START_TEST(test_usage_errors)
 {
     char out[8192];
-    ck_assert_int_eq(run("./cnet frobnicate", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet frobnicate", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: unknown command 'frobnicate' (commands: train, eval, "
                           "kmeans, summary, doc, visualize, convert, sample, help)\n");
-    ck_assert_int_eq(run("./cnet train", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet train", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: missing CFG (see cnet help train)\n");
-    ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);
     ck_assert_ptr_nonnull(strstr(out, "unknown option '--epoch' (accepted: --set --epochs"));
-    ck_assert_int_eq(run("./cnet train cfg/ae.cfg --epochs x", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet train cfg/ae.cfg --epochs x", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: --epochs expects an integer >= 1, got 'x'\n");
-    ck_assert_int_eq(run("./cnet summary cfg/ae.cfg --set optim.lr", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet summary cfg/ae.cfg --set optim.lr", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: --set 'optim.lr': expected section.key=value\n");
-    ck_assert_int_eq(run("./cnet eval cfg/ae.cfg --split dev", out, sizeof out), 2);
-    ck_assert_int_eq(run("./cnet help train", out, sizeof out), 0);
+    ck_assert_int_eq(tu_run("./cnet eval cfg/ae.cfg --split dev", out, sizeof out), 2);
+    ck_assert_int_eq(tu_run("./cnet help train", out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "cnet train CFG"));
-    ck_assert_int_eq(run("./cnet eval --help", out, sizeof out), 0);
+    ck_assert_int_eq(tu_run("./cnet eval --help", out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "cnet eval CFG"));
 }
 END_TEST
@@ -50,17 +37,17 @@ END_TEST
 START_TEST(test_runtime_errors)
 {
     char out[8192];
-    ck_assert_int_eq(run("./cnet summary no/such.cfg", out, sizeof out), 1);
+    ck_assert_int_eq(tu_run("./cnet summary no/such.cfg", out, sizeof out), 1);
     ck_assert_str_eq(out, "cnet: error: no/such.cfg: cannot open: No such file or directory\n");
     const char *cfg = tu_write(tu_tmpdir(), "typo.cfg", "[net]\nbatch=2\ninput=4\n"
                                "[optim]\nlerning_rate=0.1\n[dense]\noutput=3\n");
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "./cnet summary %s", cfg);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, ":5: unknown key 'lerning_rate' in [optim]"), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet summary %s --set optim.lr=abc --set optim.lerning_rate=1",
              cfg);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
 }
 END_TEST
 
@@ -76,7 +63,7 @@ START_TEST(test_shipped_cfgs_build)
             continue;
         char cmd[600], out[16384];
         snprintf(cmd, sizeof cmd, "./cnet summary cfg/%s", e->d_name);
-        ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+        ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
         count++;
     }
     closedir(d);
@@ -93,14 +80,14 @@ START_TEST(test_train_eval_round_trip)
              "[cce]\ntarget=label\n", data);
     const char *cfg = tu_write(dir, "tiny.cfg", text);
     snprintf(cmd, sizeof cmd, "./cnet train %s --run-dir %s/run < /dev/null", cfg, dir);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
     ck_assert_msg(strstr(out, "epoch 2/2 loss "), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --json", cfg, dir);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
     ck_assert_msg(strncmp(out, "{\"cfg\": ", 8) == 0 && strstr(out, "\"accuracy\": "), "%s",
                   out);
     snprintf(cmd, sizeof cmd, "./cnet eval %s --weights %s/none.ckpt", cfg, dir);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
     ck_assert_ptr_nonnull(strstr(out, "none.ckpt: cannot open checkpoint"));
 }
 END_TEST
@@ -117,23 +104,23 @@ START_TEST(test_vae_commands)
              "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n", data);
     const char *cfg = tu_write(dir, "vae.cfg", text);
     snprintf(cmd, sizeof cmd, "./cnet train %s --run-dir %s/run < /dev/null", cfg, dir);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --iw 5", cfg, dir);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0 && strstr(out, "  neg_elbo ") &&
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0 && strstr(out, "  neg_elbo ") &&
                       strstr(out, "  iw_nll "), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet sample %s --run-dir %s/run --n 9 --out %s/s.png", cfg, dir,
              dir);
-    ck_assert_msg(run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
     snprintf(cmd, sizeof cmd, "%s/s.png", dir);
     FILE *f = fopen(cmd, "rb");
     unsigned char sig[8] = {0};
     ck_assert_msg(f && fread(sig, 1, 8, f) == 8 && !memcmp(sig, "\x89PNG", 4), "no PNG");
     fclose(f);
     snprintf(cmd, sizeof cmd, "./cnet sample %s --run-dir %s/run", cfg, dir);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 2);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: sample needs --out FILE.png, the picture to write\n");
     snprintf(cmd, sizeof cmd, "./cnet eval %s --run-dir %s/run --iw 0", cfg, dir);
-    ck_assert_int_eq(run(cmd, out, sizeof out), 2);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 2);
 }
 END_TEST
 

@@ -441,20 +441,14 @@ START_TEST(test_convert_cli)
     };
     char cmd[2048], buf[4096], want[2048];
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
-        snprintf(cmd, sizeof cmd, "./cnet convert %s 2>&1", runs[i].args);
-        FILE *p = popen(cmd, "r");
-        size_t n = fread(buf, 1, sizeof buf - 1, p);
-        buf[n] = 0;
-        ck_assert_int_eq(WEXITSTATUS(pclose(p)), runs[i].rc);
+        snprintf(cmd, sizeof cmd, "./cnet convert %s", runs[i].args);
+        ck_assert_int_eq(tu_run(cmd, buf, sizeof buf), runs[i].rc);
         ck_assert_str_eq(buf, runs[i].out);
     }
     snprintf(cmd, sizeof cmd, "./cnet convert %s/train-images-idx3-ubyte.gz "
              "%s/train-labels-idx1-ubyte.gz %s/png && ./cnet convert --to-idx %s/png %s/i.gz "
-             "%s/l.gz --height 4 --width 5 2>&1", src, src, out, out, out, out);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(buf, 1, sizeof buf - 1, p);
-    buf[n] = 0;
-    ck_assert_int_eq(WEXITSTATUS(pclose(p)), 0);
+             "%s/l.gz --height 4 --width 5", src, src, out, out, out, out);
+    ck_assert_int_eq(tu_run(cmd, buf, sizeof buf), 0);
     snprintf(want, sizeof want, "wrote 6 PNG images in 2 class folders under %s/png\nwrote 6 "
              "images (1x4x5) of 2 classes to %s/i.gz, their labels to %s/l.gz\n", out, out, out);
     ck_assert_str_eq(buf, want);

@@ -234,19 +234,6 @@ START_TEST(test_curves_errors)
 }
 END_TEST
 
-/* Run a shell command; returns its exit status and its stdout+stderr. */
-static int run_cmd(const char *cmd, char *out, size_t size)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 START_TEST(test_command)
 {
     const char *data = tu_idx_dataset(32, 12, 8, 8, 4, 4), *dir = tu_tmpdir();
@@ -266,7 +253,7 @@ START_TEST(test_command)
 
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s --out %s/vis/deep --run-dir "
              "%s/run", cfg_path, ckpt, dir, dir);
-    ck_assert_msg(run_cmd(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
     ck_assert_msg(strstr(out, "skipped ") && strstr(out, "curves.png: no "), "%s", out);
     const char *names[] = {"filters.png", "reconstructions.png"};
     for (int i = 0; i < 2; i++) {
@@ -275,14 +262,14 @@ START_TEST(test_command)
     }
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s/none.ckpt --out %s/vis", cfg_path,
              dir, dir);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "none.ckpt: cannot open checkpoint"), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s --out %s/sub", cfg_path, ckpt,
              cfg_path);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "cannot create the output folder"), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s", cfg_path, ckpt);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 2);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 2);
     ck_assert_msg(strstr(out, "visualize needs --out DIR"), "%s", out);
 }
 END_TEST

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "util.h"
 
@@ -229,4 +230,16 @@ void *__wrap_realloc(void *p, size_t n)
 double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed)
 {
     return tu_gradcheck_mode(net, with_input, classes, seed, 1);
+}
+
+int tu_run(const char *cmd, char *out, size_t size)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

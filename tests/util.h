@@ -44,4 +44,8 @@ const char *tu_idx_dataset(int n_train, int n_test, int h, int w, int classes, u
  * suite links with --wrap for these three). */
 extern volatile long tu_allocs;
 
+/* Run a shell command (stderr joined to stdout); returns its exit status
+ * and leaves at most size-1 bytes of its output in out. */
+int tu_run(const char *cmd, char *out, size_t size);
+
 #endif
