@@ -13,26 +13,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h"
 
 /* mkdir -p path, then check that it is a folder we may write in. */
 static cn_status make_out_dir(const char *path, cn_error *err)
 {
-    char buf[1024];
     struct stat st;
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+    if (strlen(path) >= 1024)
         return cn_errorf(err, CN_ERR_USAGE, "--out '%.40s...': path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return cn_errorf(err, CN_ERR_IO, "%s: cannot create the output folder: %s", buf,
-                             strerror(errno));
-        *p = c;
-        if (!c)
-            break;
-    }
+    if (cn_make_dirs(path, "the output folder", err))
+        return err->code;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return cn_errorf(err, CN_ERR_IO, "%s: expected a folder for the pictures", path);
     if (access(path, W_OK) != 0)

@@ -63,6 +63,10 @@ double cn_cluster_ari(const int *pred, int k_pred, const int *labels, int k, int
 cn_status cn_kmeans(const float *x, int n, int d, int k, int iters, cn_rng *rng, int *assign,
                     float *centers, cn_error *err);
 
+/* ---- file system (src/fs.c) ---- */
+/* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
+cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);
+
 /* ---- docs (src/doc.c) ---- */
 /* Write the cfg reference (docs/cfg.md) generated from the key tables. */
 void cn_doc_write(FILE *f);

@@ -33,26 +33,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* mkdir -p */
-static cn_status make_dirs(const char *path, cn_error *err)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return cn_errorf(err, CN_ERR_IO, "%s: cannot create run folder: %s", buf,
-                                 strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return CN_OK;
-}
-
 typedef struct run {
     cn_net *net;
     cn_data *data;
@@ -143,7 +123,7 @@ static cn_status setup(run *r, cn_error *err)
         r->inner |= net->params[i]->inner;
     if (!r->parts)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
-    if (make_dirs(r->dir, err) ||
+    if (cn_make_dirs(r->dir, "run folder", err) ||
         cn_loader_create(d->train, d->train_idx, d->n_train, net->batch, 1, d->prefetch,
                          &r->train, err) ||
         (d->n_valid && cn_loader_create(d->train, d->valid_idx, d->n_valid, net->batch, 0,
