@@ -43,9 +43,10 @@ cn_status cli_load_cfg(const cli_opts *o, cn_cfg **cfg, cn_error *err);
 int cli_fail(const cn_error *err);
 /* The run folder: --run-dir, else runs/<name>. */
 void cli_run_dir(const cli_opts *o, const cn_net *net, char *dir, size_t size);
-/* The checkpoint to read: --weights, else the run folder's best.ckpt when it
- * exists, else its last.ckpt. */
-void cli_weights(const cli_opts *o, const cn_net *net, char *path, size_t size);
+/* Load --weights FILE, else the run folder's best.ckpt, else its last.ckpt;
+ * path gets the file used. */
+cn_status cli_load_weights(const cli_opts *o, cn_net *net, char *path, size_t size,
+                           cn_error *err);
 
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);

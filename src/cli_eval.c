@@ -63,11 +63,10 @@ int cli_eval(int argc, char **argv)
         cn_data_open(cfg, cn_net_seed(net), &data, &err) ||
         pick_split(data, o.split, &ds, &idx, &n, &err))
         goto fail;
-    cli_weights(&o, net, weights, sizeof weights);
     cn_eval_opts eo = {.corrupt = o.corrupt >= 0.0, .corrupt_q = (float)o.corrupt,
                        .corrupt_seed = cn_net_seed(net), .sparsity = o.sparsity,
                        .jacobian = o.jacobian, .iw = o.iw};
-    if (cn_ckpt_load(net, weights, NULL, &err) || cn_eval_with(net, ds, idx, n, &eo, &m, &err))
+    if (cli_load_weights(&o, net, weights, sizeof weights, &err) || cn_eval_with(net, ds, idx, n, &eo, &m, &err))
         goto fail;
     /* the probe trains on the training part and scores the test split, whatever --split */
     if (o.probe && cn_eval_probe(net, data, o.probe, o.probe_epochs, &m, &err))

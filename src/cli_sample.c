@@ -21,8 +21,7 @@ int cli_sample(int argc, char **argv)
     }
     if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
-    cli_weights(&o, net, weights, sizeof weights);
-    if (cn_ckpt_load(net, weights, NULL, &err) ||
+    if (cli_load_weights(&o, net, weights, sizeof weights, &err) ||
         cn_vis_samples(net, o.n, cn_net_seed(net), o.out, &err))
         goto fail;
     printf("wrote %s (%d samples decoded with weights %s)\n", o.out, o.n, weights);

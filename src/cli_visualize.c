@@ -92,8 +92,7 @@ int cli_visualize(int argc, char **argv)
     }
     if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
-    cli_weights(&o, net, weights, sizeof weights);
-    if (cn_ckpt_load(net, weights, NULL, &err) || make_out_dir(o.out, &err))
+    if (cli_load_weights(&o, net, weights, sizeof weights, &err) || make_out_dir(o.out, &err))
         goto fail;
     snprintf(path, sizeof path, "%s/filters.png", o.out);
     int failed = report(cn_vis_filters(net, path, &err), &err, path);

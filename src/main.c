@@ -29,17 +29,19 @@ void cli_run_dir(const cli_opts *o, const cn_net *net, char *dir, size_t size)
         snprintf(dir, size, "runs/%s", cn_net_name(net));
 }
 
-void cli_weights(const cli_opts *o, const cn_net *net, char *path, size_t size)
+cn_status cli_load_weights(const cli_opts *o, cn_net *net, char *path, size_t size,
+                           cn_error *err)
 {
     char dir[1024];
     if (o->weights) {
         snprintf(path, size, "%s", o->weights);
-        return;
+    } else {
+        cli_run_dir(o, net, dir, sizeof dir);
+        snprintf(path, size, "%s/best.ckpt", dir);
+        if (access(path, R_OK) != 0)
+            snprintf(path, size, "%s/last.ckpt", dir);
     }
-    cli_run_dir(o, net, dir, sizeof dir);
-    snprintf(path, size, "%s/best.ckpt", dir);
-    if (access(path, R_OK) != 0)
-        snprintf(path, size, "%s/last.ckpt", dir);
+    return cn_ckpt_load(net, path, NULL, err);
 }
 
 /* Option names that take a value. */
