@@ -292,19 +292,7 @@ END_TEST
 
 /* ---- training on a generated dataset ---- */
 
-typedef struct fixture {
-    cn_cfg *cfg;
-    cn_net *net;
-    cn_data *data;
-} fixture;
-
-static const char *dataset(void)
-{
-    static char dir[256];
-    if (!*dir)
-        snprintf(dir, sizeof dir, "%s", tu_idx_dataset(256, 64, 8, 8, 4, 5));
-    return dir;
-}
+typedef tu_fixture fixture;
 
 static fixture open_fixture(const char *set)
 {
@@ -316,22 +304,8 @@ static fixture open_fixture(const char *set)
              "[sigmoid]\nname=lz\n[dense]\nname=dec\ntie=enc\n"
              "[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n"
              "[mse]\nname=recon\nlayer=dec\ntarget=input\nreduce=sum\n"
-             "[log_sparse]\nlayer=lz\nweight=0.1\n[l1]\nlayer=enc\nweight=1e-4\n", dataset());
-    fixture f = {0};
-    cn_error err = {0};
-    ck_assert_msg(cn_cfg_parse_string("sesm.cfg", text, &f.cfg, &err) == CN_OK &&
-                      (!set || cn_cfg_set(f.cfg, set, &err) == CN_OK) &&
-                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
-                      cn_data_open(f.cfg, cn_net_seed(f.net), &f.data, &err) == CN_OK,
-                  "%s", err.msg);
-    return f;
-}
-
-static void close_fixture(fixture *f)
-{
-    cn_data_close(f->data);
-    cn_net_free(f->net);
-    cn_cfg_free(f->cfg);
+             "[log_sparse]\nlayer=lz\nweight=0.1\n[l1]\nlayer=enc\nweight=1e-4\n", tu_train_dataset());
+    return tu_fixture_open("sesm.cfg", text, set);
 }
 
 static double epoch_loss[8];
@@ -376,7 +350,7 @@ START_TEST(test_sesm_trains)
     ck_assert_int_eq(allocs_at[1] - allocs_at[0], 0);
     cn_metrics fast, inferred;
     ck_assert_int_eq(cn_eval(f.net, f.data->test, NULL, 0, &fast, &err), CN_OK);
-    close_fixture(&f);
+    tu_fixture_close(&f);
 
     f = open_fixture("z.infer=1");
     char path[600];
@@ -388,7 +362,7 @@ START_TEST(test_sesm_trains)
     ck_assert_msg(cn_metrics_get(&inferred, "loss") < cn_metrics_get(&fast, "loss"),
                   "eval energy with inference %g, without %g", cn_metrics_get(&inferred, "loss"),
                   cn_metrics_get(&fast, "loss"));
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 
@@ -400,14 +374,14 @@ START_TEST(test_sesm_resume_exact)
     ck_assert_int_eq(train(&whole, tu_tmpdir(), 2, 0, &err), CN_OK);
     const char *dir = tu_tmpdir();
     ck_assert_int_eq(train(&split, dir, 1, 0, &err), CN_OK);
-    close_fixture(&split);
+    tu_fixture_close(&split);
     split = open_fixture(NULL);
     ck_assert_msg(train(&split, dir, 2, 1, &err) == CN_OK, "%s", err.msg);
     size_t na, nb;
     float *pa = cn_net_param_arena(whole.net, &na), *pb = cn_net_param_arena(split.net, &nb);
     ck_assert(na == nb && !memcmp(pa, pb, na * sizeof *pa));
-    close_fixture(&split);
-    close_fixture(&whole);
+    tu_fixture_close(&split);
+    tu_fixture_close(&whole);
 }
 END_TEST
 

@@ -10,19 +10,7 @@
 #include "internal.h"
 #include "util.h"
 
-typedef struct fixture {
-    cn_cfg *cfg;
-    cn_net *net;
-    cn_data *data;
-} fixture;
-
-static const char *dataset(void)
-{
-    static char dir[256];
-    if (!*dir)
-        snprintf(dir, sizeof dir, "%s", tu_idx_dataset(256, 64, 8, 8, 4, 5));
-    return dir;
-}
+typedef tu_fixture fixture;
 
 static fixture open_fixture(const char *lr)
 {
@@ -32,21 +20,8 @@ static fixture open_fixture(const char *lr)
              "[data]\ndir=%s\nvalid_fraction=0.25\n"
              "[optim]\ntype=sgd\nlr=%s\nmomentum=0.9\n"
              "[noise]\nq=0.1\n[dense]\noutput=16\nactivation=tanh\n[dense]\noutput=4\n"
-             "[cce]\ntarget=label\n", dataset(), lr);
-    fixture f = {0};
-    cn_error err = {0};
-    ck_assert_msg(cn_cfg_parse_string("train.cfg", text, &f.cfg, &err) == CN_OK &&
-                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
-                      cn_data_open(f.cfg, cn_net_seed(f.net), &f.data, &err) == CN_OK,
-                  "%s", err.msg);
-    return f;
-}
-
-static void close_fixture(fixture *f)
-{
-    cn_data_close(f->data);
-    cn_net_free(f->net);
-    cn_cfg_free(f->cfg);
+             "[cce]\ntarget=label\n", tu_train_dataset(), lr);
+    return tu_fixture_open("train.cfg", text, NULL);
 }
 
 static cn_status train(fixture *f, const char *dir, int epochs, int resume,
@@ -102,7 +77,7 @@ START_TEST(test_learns_and_logs)
     ck_assert_msg(strncmp(log, head, strlen(head)) == 0, "%s", log);
     ck_assert_ptr_nonnull(strstr(log, "\n2,24,"));
     free(log);
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 
@@ -122,11 +97,11 @@ START_TEST(test_resume_exact)
     const char *dir = tu_tmpdir();
     ck_assert_int_eq(train(&split, dir, 1, 0, NULL, NULL, &err), CN_OK);
     ck_assert(!same_params(whole.net, split.net));
-    close_fixture(&split);
+    tu_fixture_close(&split);
     split = open_fixture("0.1");
     ck_assert_msg(train(&split, dir, 2, 1, NULL, NULL, &err) == CN_OK, "%s", err.msg);
     ck_assert_msg(same_params(whole.net, split.net), "resume after epoch 1 differs");
-    close_fixture(&split);
+    tu_fixture_close(&split);
 
     /* stopped in the middle of epoch 2 (as by Ctrl-C), then resumed */
     volatile sig_atomic_t stop = 0;
@@ -134,12 +109,12 @@ START_TEST(test_resume_exact)
     split = open_fixture("0.1");
     ck_assert_int_eq(train(&split, dir, 2, 0, &stop, stop_mid_epoch, &err), CN_OK);
     ck_assert_int_eq(stop, 1);
-    close_fixture(&split);
+    tu_fixture_close(&split);
     split = open_fixture("0.1");
     ck_assert_msg(train(&split, dir, 2, 1, NULL, NULL, &err) == CN_OK, "%s", err.msg);
     ck_assert_msg(same_params(whole.net, split.net), "resume from mid-epoch differs");
-    close_fixture(&split);
-    close_fixture(&whole);
+    tu_fixture_close(&split);
+    tu_fixture_close(&whole);
 }
 END_TEST
 
@@ -163,7 +138,7 @@ START_TEST(test_no_allocation_in_steps)
     ck_assert_int_eq(train(&f, tu_tmpdir(), 1, 0, NULL, count_allocs, &err), CN_OK);
     ck_assert_int_gt(allocs_at[0], 0);
     ck_assert_int_eq(allocs_at[1] - allocs_at[0], 0);
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 
@@ -179,7 +154,7 @@ START_TEST(test_same_seed_same_checkpoint)
         char path[600];
         snprintf(path, sizeof path, "%s/last.ckpt", dirs[i]);
         files[i] = slurp(path, &sizes[i]);
-        close_fixture(&f);
+        tu_fixture_close(&f);
     }
     ck_assert_int_eq(sizes[0], sizes[1]);
     ck_assert_int_eq(memcmp(files[0], files[1], (size_t)sizes[0]), 0);
@@ -194,7 +169,7 @@ START_TEST(test_divergence_keeps_checkpoint)
     cn_error err = {0};
     fixture f = open_fixture("0.1");
     ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
-    close_fixture(&f);
+    tu_fixture_close(&f);
     char path[600];
     long before_size, after_size;
     snprintf(path, sizeof path, "%s/last.ckpt", dir);
@@ -210,7 +185,7 @@ START_TEST(test_divergence_keeps_checkpoint)
     ck_assert_int_eq(memcmp(before, after, (size_t)before_size), 0);
     free(before);
     free(after);
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 
@@ -222,12 +197,9 @@ START_TEST(test_named_cluster_layer)
     snprintf(text, sizeof text,
              "[net]\nbatch=16\ninput=1,8,8\nseed=11\n[data]\ndir=%s\n[optim]\nlr=0.1\n"
              "momentum=0.9\n[dense]\noutput=4\n[softmax]\nname=cluster\n[cce]\n"
-             "target=label\n", dataset());
-    fixture f = {0};
+             "target=label\n", tu_train_dataset());
+    fixture f = tu_fixture_open("c.cfg", text, NULL); /* no validation split: seed unused */
     cn_error err = {0};
-    ck_assert_msg(cn_cfg_parse_string("c.cfg", text, &f.cfg, &err) == CN_OK &&
-                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
-                      cn_data_open(f.cfg, 1, &f.data, &err) == CN_OK, "%s", err.msg);
     ck_assert_int_eq(train(&f, tu_tmpdir(), 3, 0, NULL, NULL, &err), CN_OK);
     cn_metrics m;
     ck_assert_int_eq(cn_eval(f.net, f.data->test, NULL, 0, &m, &err), CN_OK);
@@ -235,7 +207,7 @@ START_TEST(test_named_cluster_layer)
                   cn_metrics_get(&m, "cluster_acc"));
     ck_assert_double_ge(cn_metrics_get(&m, "nmi"), 0.8);
     ck_assert_double_eq(cn_metrics_get(&m, "clusters_used"), 4);
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 
@@ -247,7 +219,7 @@ START_TEST(test_batch_larger_than_data)
     ck_assert_int_eq(train(&f, tu_tmpdir(), 1, 0, NULL, NULL, &err), CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "train.cfg: batch 16 is larger than the training split (10 "
                               "samples)");
-    close_fixture(&f);
+    tu_fixture_close(&f);
 }
 END_TEST
 

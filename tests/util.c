@@ -243,3 +243,30 @@ int tu_run(const char *cmd, char *out, size_t size)
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+const char *tu_train_dataset(void)
+{
+    static char dir[256];
+    if (!*dir)
+        snprintf(dir, sizeof dir, "%s", tu_idx_dataset(256, 64, 8, 8, 4, 5));
+    return dir;
+}
+
+tu_fixture tu_fixture_open(const char *name, const char *cfg_text, const char *set)
+{
+    tu_fixture f = {0};
+    cn_error err = {0};
+    ck_assert_msg(cn_cfg_parse_string(name, cfg_text, &f.cfg, &err) == CN_OK &&
+                      (!set || cn_cfg_set(f.cfg, set, &err) == CN_OK) &&
+                      cn_net_create(f.cfg, &f.net, &err) == CN_OK &&
+                      cn_data_open(f.cfg, cn_net_seed(f.net), &f.data, &err) == CN_OK,
+                  "%s", err.msg);
+    return f;
+}
+
+void tu_fixture_close(tu_fixture *f)
+{
+    cn_data_close(f->data);
+    cn_net_free(f->net);
+    cn_cfg_free(f->cfg);
+}

@@ -48,4 +48,18 @@ extern volatile long tu_allocs;
  * and leaves at most size-1 bytes of its output in out. */
 int tu_run(const char *cmd, char *out, size_t size);
 
+/* A cfg, its network and its data, opened together by the training tests. */
+typedef struct tu_fixture {
+    cn_cfg *cfg;
+    cn_net *net;
+    cn_data *data;
+} tu_fixture;
+/* The generated dataset the training tests share (made once per process):
+ * tu_idx_dataset(256, 64, 8, 8, 4, 5). */
+const char *tu_train_dataset(void);
+/* Parse cfg text as `name`, apply the override `set` (NULL: none), build the
+ * net and open its data; fails the test on any error. */
+tu_fixture tu_fixture_open(const char *name, const char *cfg_text, const char *set);
+void tu_fixture_close(tu_fixture *f);
+
 #endif
