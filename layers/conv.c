@@ -14,6 +14,8 @@
  * one cblas_sgemm (F, K) x (K, m*P) even when each image is small. The
  * group's columns and its channel-major product live in the net's shared
  * scratch; the column matrix is rebuilt in backward rather than kept.
+ * The batch is split over the net's threads, each with its own groups,
+ * scratch and private dW, db (im2col.h, cn_split_*).
  * Init (PyTorch's default): W, b ~ U(-1/sqrt(K), 1/sqrt(K)) with fan_in = K.
  */
 #include <stdlib.h>
@@ -39,6 +41,9 @@ typedef struct conv_state {
     cn_conv_geom g; /* over the input: C x H x W -> Ho x Wo positions */
     int F;          /* filters */
     int group;      /* samples per lowered product */
+    size_t slice;   /* scratch floats of one thread: group * (K + F) * P + work */
+    size_t work;    /* floats of cn_im2col's work area, at the slice's end */
+    size_t grad;    /* floats of a thread's private dW and db */
     cn_param *W;    /* (F, C, k, k) */
     cn_param *b;    /* (F) or NULL */
 } conv_state;
@@ -87,26 +92,36 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     /* scratch per sample: its columns (K, P) and its product (F, P) */
     size_t per_sample = ((size_t)K + st->F) * g->Ho * g->Wo;
-    st->group = cn_conv_group(cn_build_batch(b), per_sample);
-    l->scratch = (size_t)st->group * per_sample;
+    int parts = cn_build_threads(b);
+    st->group = cn_conv_group((cn_build_batch(b) + parts - 1) / parts, per_sample);
+    st->work = cn_im2col_work(g);
+    st->slice = (size_t)st->group * per_sample + st->work;
+    st->grad = st->W->count + (st->b ? st->b->count : 0);
+    l->scratch = cn_split_scratch(parts, st->slice, st->grad);
     return CN_OK;
 }
 
-static void conv_forward(cn_layer *l, const cn_ctx *ctx)
+/* The samples [lo, hi) of one thread, in groups, into its own scratch. */
+static void forward_part(void *arg, int part, int parts)
 {
+    const cn_split_task *t = arg;
+    cn_layer *l = t->l;
     const conv_state *st = l->state;
     const cn_conv_geom *g = &st->g;
     const int F = st->F, K = g->C * g->k * g->k;
     const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     const float *X = l->in[0]->out.data; /* (n, C, H, W) */
     float *Y = l->out.data;              /* (n, F, Ho, Wo) */
-    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
-        int m = CN_MIN(st->group, ctx->n - i0);
+    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    for (int i0 = lo; i0 < hi; i0 += st->group) {
+        int m = CN_MIN(st->group, hi - i0);
         size_t ld = (size_t)m * P;
-        float *col = l->scratch_buf;              /* (K, m*P) */
-        float *prod = col + (size_t)K * ld;       /* (F, m*P) */
+        float *col = cn_split_slice(l->scratch_buf, part, st->slice); /* (K, m*P) */
+        float *prod = col + (size_t)K * ld;                           /* (F, m*P) */
         for (int i = 0; i < m; i++)
-            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld);
+            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld, work);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int)ld, K, 1.0f,
                     st->W->value, K, col, (int)ld, 0.0f, prod, (int)ld);
         /* back to NCHW, adding the bias and applying f while the row is hot */
@@ -122,8 +137,16 @@ static void conv_forward(cn_layer *l, const cn_ctx *ctx)
     }
 }
 
-static void conv_backward(cn_layer *l, const cn_ctx *ctx)
+static void conv_forward(cn_layer *l, const cn_ctx *ctx)
 {
+    cn_split_task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, forward_part, &t);
+}
+
+static void backward_part(void *arg, int part, int parts)
+{
+    const cn_split_task *t = arg;
+    cn_layer *l = t->l;
     const conv_state *st = l->state;
     const cn_conv_geom *g = &st->g;
     const int F = st->F, K = g->C * g->k * g->k;
@@ -131,28 +154,45 @@ static void conv_backward(cn_layer *l, const cn_ctx *ctx)
     cn_layer *src = l->in[0];
     const float *X = src->out.data; /* (n, C, H, W) */
     float *dZ = l->dout.data;       /* (n, F, Ho, Wo): our dout, turned into dZ in place */
-    cn_act_backward(st->act, st->param, l->out.data, dZ, (size_t)ctx->n * F * P);
-    if (st->b)
-        cn_bias_grad(dZ, ctx->n, F, P, st->b->grad);
-    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
-        int m = CN_MIN(st->group, ctx->n - i0);
+    float *mine = cn_split_grad(l->scratch_buf, part, parts, st->slice, st->grad);
+    float *dW = mine ? mine : st->W->grad;
+    float *db = st->b ? (mine ? mine + (size_t)F * K : st->b->grad) : NULL;
+    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    size_t off = (size_t)lo * F * P;
+    cn_act_backward(st->act, st->param, l->out.data + off, dZ + off, (size_t)(hi - lo) * F * P);
+    if (db)
+        cn_bias_grad(dZ + off, hi - lo, F, P, db);
+    for (int i0 = lo; i0 < hi; i0 += st->group) {
+        int m = CN_MIN(st->group, hi - i0);
         size_t ld = (size_t)m * P;
-        float *col = l->scratch_buf;        /* (K, m*P) */
-        float *dz = col + (size_t)K * ld;   /* (F, m*P) */
+        float *col = cn_split_slice(l->scratch_buf, part, st->slice); /* (K, m*P) */
+        float *dz = col + (size_t)K * ld;                             /* (F, m*P) */
         cn_pack_channels(dZ + i0 * (size_t)F * P, m, F, P, dz);
         for (int i = 0; i < m; i++)
-            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld);
+            cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld, work);
         /* dW (F, K) += dz (F, m*P) col^T (m*P, K) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int)ld, 1.0f, dz, (int)ld,
-                    col, (int)ld, 1.0f, st->W->grad, K);
+                    col, (int)ld, 1.0f, dW, K);
         if (!src->needs_grad)
             continue;
         /* dcol (K, m*P) = W^T dz, written over the columns, then back to pixels */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)ld, F, 1.0f, st->W->value,
                     K, dz, (int)ld, 0.0f, col, (int)ld);
         for (int i = 0; i < m; i++)
-            cn_col2im_add(g, col + i * P, ld, src->dout.data + (i0 + i) * in_size);
+            cn_col2im_add(g, col + i * P, ld, src->dout.data + (i0 + i) * in_size, work);
     }
+}
+
+static void conv_backward(cn_layer *l, const cn_ctx *ctx)
+{
+    const conv_state *st = l->state;
+    cn_split_task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, backward_part, &t);
+    size_t nW = st->W->count;
+    cn_split_reduce(l->scratch_buf, cn_pool_size(ctx->pool), st->slice, st->W->grad, nW,
+                    st->b ? st->b->grad : NULL, st->grad - nW);
 }
 
 static void conv_destroy(cn_layer *l)

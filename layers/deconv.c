@@ -16,7 +16,8 @@
  *   k, k) - already the (C, F, k, k) layout of a deconv C_out -> C_in - so the
  *   decoder runs the adjoint of enc's filters on the shared parameter, whose
  *   gradient accumulates both uses; the decoder keeps its own bias.
- * Samples are grouped as in conv.c: one GEMM per group, scratch shared.
+ * Samples are grouped and split over the threads as in conv.c: one GEMM per
+ * group, scratch shared, private dW and db per thread.
  * Init: U(-1/sqrt(F*k*k), 1/sqrt(F*k*k)) (PyTorch's fan_in for this layer).
  */
 #include <stdlib.h>
@@ -48,6 +49,9 @@ typedef struct deconv_state {
     cn_conv_geom g; /* the adjoint conv: F x Ho x Wo image, H x W positions */
     int C;          /* input channels */
     int group;      /* samples per lowered product */
+    size_t slice;   /* scratch floats of one thread: group * (C + F*k*k) * P + work */
+    size_t work;    /* floats of cn_im2col's work area, at the slice's end */
+    size_t grad;    /* floats of a thread's private dW and db */
     cn_param *W;    /* (C, F, k, k): own, or the tied conv's */
     cn_param *b;    /* (F) or NULL */
 } deconv_state;
@@ -154,57 +158,82 @@ static cn_status deconv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     /* scratch per sample: the input channel-major (C, P) and its columns (F*k*k, P) */
     size_t per_sample = ((size_t)st->C + FKK) * g->Ho * g->Wo;
-    st->group = cn_conv_group(cn_build_batch(b), per_sample);
-    l->scratch = (size_t)st->group * per_sample;
+    int parts = cn_build_threads(b);
+    st->group = cn_conv_group((cn_build_batch(b) + parts - 1) / parts, per_sample);
+    st->work = cn_im2col_work(g);
+    st->slice = (size_t)st->group * per_sample + st->work;
+    st->grad = st->W->count + (st->b ? st->b->count : 0);
+    l->scratch = cn_split_scratch(parts, st->slice, st->grad);
     return CN_OK;
 }
 
-static void deconv_forward(cn_layer *l, const cn_ctx *ctx)
+/* The samples [lo, hi) of one thread, in groups, into its own scratch. */
+static void forward_part(void *arg, int part, int parts)
 {
+    const cn_split_task *t = arg;
+    cn_layer *l = t->l;
     const deconv_state *st = l->state;
     const cn_conv_geom *g = &st->g;
     const int C = st->C, FKK = g->C * g->k * g->k;
     const size_t P = (size_t)g->Ho * g->Wo, out_size = cn_tensor_sample(&l->out);
     const float *X = l->in[0]->out.data; /* (n, C, H, W) */
     float *Y = l->out.data;              /* (n, F, Ho, Wo) */
-    memset(Y, 0, ctx->n * out_size * sizeof *Y);
-    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
-        int m = CN_MIN(st->group, ctx->n - i0);
+    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    memset(Y + lo * out_size, 0, (size_t)(hi - lo) * out_size * sizeof *Y);
+    for (int i0 = lo; i0 < hi; i0 += st->group) {
+        int m = CN_MIN(st->group, hi - i0);
         size_t ld = (size_t)m * P;
-        float *rows = l->scratch_buf;          /* (C, m*P) */
-        float *col = rows + (size_t)C * ld;    /* (F*k*k, m*P) */
+        float *rows = cn_split_slice(l->scratch_buf, part, st->slice); /* (C, m*P) */
+        float *col = rows + (size_t)C * ld;                            /* (F*k*k, m*P) */
         cn_pack_channels(X + i0 * (size_t)C * P, m, C, P, rows);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, FKK, (int)ld, C, 1.0f,
                     st->W->value, FKK, rows, (int)ld, 0.0f, col, (int)ld);
         for (int i = 0; i < m; i++)
-            cn_col2im_add(g, col + i * P, ld, Y + (i0 + i) * out_size);
+            cn_col2im_add(g, col + i * P, ld, Y + (i0 + i) * out_size, work);
     }
-    cn_bias_act(Y, ctx->n, g->C, (size_t)g->H * g->W, st->b ? st->b->value : NULL, st->act,
-                st->param);
+    cn_bias_act(Y + lo * out_size, hi - lo, g->C, (size_t)g->H * g->W,
+                st->b ? st->b->value : NULL, st->act, st->param);
 }
 
-static void deconv_backward(cn_layer *l, const cn_ctx *ctx)
+static void deconv_forward(cn_layer *l, const cn_ctx *ctx)
 {
+    cn_split_task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, forward_part, &t);
+}
+
+static void backward_part(void *arg, int part, int parts)
+{
+    const cn_split_task *t = arg;
+    cn_layer *l = t->l;
     const deconv_state *st = l->state;
     const cn_conv_geom *g = &st->g;
     const int C = st->C, FKK = g->C * g->k * g->k;
     const size_t P = (size_t)g->Ho * g->Wo, out_size = cn_tensor_sample(&l->out);
     cn_layer *src = l->in[0];
     float *dZ = l->dout.data; /* (n, F, Ho, Wo): our dout, turned into dZ in place */
-    cn_act_backward(st->act, st->param, l->out.data, dZ, ctx->n * out_size);
-    if (st->b)
-        cn_bias_grad(dZ, ctx->n, g->C, (size_t)g->H * g->W, st->b->grad);
-    for (int i0 = 0; i0 < ctx->n; i0 += st->group) {
-        int m = CN_MIN(st->group, ctx->n - i0);
+    float *mine = cn_split_grad(l->scratch_buf, part, parts, st->slice, st->grad);
+    float *dW = mine ? mine : st->W->grad;
+    float *db = st->b ? (mine ? mine + st->W->count : st->b->grad) : NULL;
+    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    cn_act_backward(st->act, st->param, l->out.data + lo * out_size, dZ + lo * out_size,
+                    (hi - lo) * out_size);
+    if (db)
+        cn_bias_grad(dZ + lo * out_size, hi - lo, g->C, (size_t)g->H * g->W, db);
+    for (int i0 = lo; i0 < hi; i0 += st->group) {
+        int m = CN_MIN(st->group, hi - i0);
         size_t ld = (size_t)m * P;
-        float *rows = l->scratch_buf;          /* (C, m*P) */
-        float *col = rows + (size_t)C * ld;    /* (F*k*k, m*P) */
+        float *rows = cn_split_slice(l->scratch_buf, part, st->slice); /* (C, m*P) */
+        float *col = rows + (size_t)C * ld;                            /* (F*k*k, m*P) */
         for (int i = 0; i < m; i++)
-            cn_im2col(g, dZ + (i0 + i) * out_size, col + i * P, ld);
+            cn_im2col(g, dZ + (i0 + i) * out_size, col + i * P, ld, work);
         cn_pack_channels(src->out.data + i0 * (size_t)C * P, m, C, P, rows);
         /* dW (C, F*k*k) += X (C, m*P) col^T (m*P, F*k*k) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, FKK, (int)ld, 1.0f, rows,
-                    (int)ld, col, (int)ld, 1.0f, st->W->grad, FKK);
+                    (int)ld, col, (int)ld, 1.0f, dW, FKK);
         if (!src->needs_grad)
             continue;
         /* dX (C, m*P) = W col, written over the packed input, then back to NCHW */
@@ -212,6 +241,16 @@ static void deconv_backward(cn_layer *l, const cn_ctx *ctx)
                     st->W->value, FKK, col, (int)ld, 0.0f, rows, (int)ld);
         cn_unpack_channels_add(rows, m, C, P, src->dout.data + i0 * (size_t)C * P);
     }
+}
+
+static void deconv_backward(cn_layer *l, const cn_ctx *ctx)
+{
+    const deconv_state *st = l->state;
+    cn_split_task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, backward_part, &t);
+    size_t nW = st->W->count;
+    cn_split_reduce(l->scratch_buf, cn_pool_size(ctx->pool), st->slice, st->W->grad, nW,
+                    st->b ? st->b->grad : NULL, st->grad - nW);
 }
 
 static void deconv_destroy(cn_layer *l)

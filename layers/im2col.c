@@ -21,70 +21,114 @@
  * in cache between im2col and the GEMM; wider products gain little). */
 #define GROUP_FLOATS ((size_t)1 << 20)
 
-/* The window positions o in [*lo, *hi) that read a pixel inside [0, size):
- * 0 <= o*stride + off < size, with off the offset of the kernel tap. */
-static void span(int off, int stride, int size, int n_out, int *lo, int *hi)
+/* The phase images of a padded image (why: every column row becomes a run
+ * of contiguous copies, whatever the stride). For stride s the padded image
+ * xp (C, H + 2 pad, W + 2 pad) is cut into s*s phases
+ *   ph[c][a][b][u][v] = xp[c][u*s + a][v*s + b],  u < Hq, v < Wq,
+ * Hq = ceil((H + 2 pad) / s) (likewise Wq), so the tap (i, j) at window
+ * position (oy, ox) reads ph[c][i%s][j%s][oy + i/s][ox + j/s]: for a fixed
+ * tap and row oy, Wo neighbours in one phase row. */
+static void phase_dims(const cn_conv_geom *g, int *Hq, int *Wq)
 {
-    int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
-    int b = size - 1 - off < 0 ? 0 : (size - 1 - off) / stride + 1;
-    *lo = CN_MIN(a, n_out);
-    *hi = CN_MAX(CN_MIN(b, n_out), *lo);
+    *Hq = (g->H + 2 * g->pad + g->stride - 1) / g->stride;
+    *Wq = (g->W + 2 * g->pad + g->stride - 1) / g->stride;
 }
 
-void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld)
+size_t cn_im2col_work(const cn_conv_geom *g)
 {
-    const int k = g->k, s = g->stride, Wo = g->Wo;
+    int Hq, Wq;
+    phase_dims(g, &Hq, &Wq);
+    return (size_t)g->C * g->stride * g->stride * Hq * Wq;
+}
+
+/* The phase positions v in [*lo, *hi) that hold an image pixel:
+ * 0 <= v*s + off < size, off = b - pad. */
+static void span(int off, int s, int size, int n, int *lo, int *hi)
+{
+    int a = off >= 0 ? 0 : (-off + s - 1) / s;
+    int b = size - 1 - off < 0 ? 0 : (size - 1 - off) / s + 1;
+    *lo = CN_MIN(a, n);
+    *hi = CN_MAX(CN_MIN(b, n), *lo);
+}
+
+/* ph = the phases of x (add = 0), or x += the in-image part of ph (add = 1). */
+static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
+{
+    const int s = g->stride;
+    int Hq, Wq;
+    phase_dims(g, &Hq, &Wq);
+    for (int c = 0; c < g->C; c++)
+        for (int a = 0; a < s; a++)
+            for (int b = 0; b < s; b++) {
+                float *q = ph + (((size_t)c * s + a) * s + b) * Hq * Wq; /* (Hq, Wq) */
+                int xo = b - g->pad, lo, hi;
+                span(xo, s, g->W, Wq, &lo, &hi);
+                for (int u = 0; u < Hq; u++) {
+                    float *r = q + (size_t)u * Wq;
+                    int iy = u * s + a - g->pad;
+                    if (iy < 0 || iy >= g->H) {
+                        if (!add)
+                            memset(r, 0, (size_t)Wq * sizeof *r);
+                        continue;
+                    }
+                    float *xr = x + ((size_t)c * g->H + iy) * g->W + xo;
+                    if (add) {
+                        for (int v = lo; v < hi; v++)
+                            xr[v * s] += r[v];
+                        continue;
+                    }
+                    for (int v = 0; v < lo; v++)
+                        r[v] = 0.0f;
+                    for (int v = lo; v < hi; v++)
+                        r[v] = xr[v * s];
+                    for (int v = hi; v < Wq; v++)
+                        r[v] = 0.0f;
+                }
+            }
+}
+
+/* The (Hq, Wq) phase row block that tap (c, i, j) reads from. */
+static size_t tap_offset(const cn_conv_geom *g, int c, int i, int j, int Hq, int Wq)
+{
+    const int s = g->stride;
+    return ((((size_t)c * s + i % s) * s + j % s) * Hq + i / s) * Wq + j / s;
+}
+
+void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, float *work)
+{
+    const int k = g->k, Ho = g->Ho, Wo = g->Wo;
+    int Hq, Wq;
+    phase_dims(g, &Hq, &Wq);
+    phases(g, (float *)x, work, 0);
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++) {
                 float *row = col + ((size_t)(c * k + i) * k + j) * ld; /* (P) */
-                int off = j - g->pad, lo, hi;
-                span(off, s, g->W, Wo, &lo, &hi);
-                for (int oy = 0; oy < g->Ho; oy++) {
-                    float *r = row + (size_t)oy * Wo;
-                    int iy = oy * s - g->pad + i;
-                    if (iy < 0 || iy >= g->H) {
-                        memset(r, 0, (size_t)Wo * sizeof *r);
-                        continue;
-                    }
-                    const float *xr = x + ((size_t)c * g->H + iy) * g->W; /* (W) */
-                    for (int ox = 0; ox < lo; ox++)
-                        r[ox] = 0.0f;
-                    if (s == 1) /* the common case: a contiguous run, vectorised */
-                        for (int ox = lo; ox < hi; ox++)
-                            r[ox] = xr[ox + off];
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            r[ox] = xr[ox * s + off];
-                    for (int ox = hi; ox < Wo; ox++)
-                        r[ox] = 0.0f;
-                }
+                const float *q = work + tap_offset(g, c, i, j, Hq, Wq);
+                for (int oy = 0; oy < Ho; oy++)
+                    memcpy(row + (size_t)oy * Wo, q + (size_t)oy * Wq, (size_t)Wo * sizeof *row);
             }
 }
 
-void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x)
+void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x, float *work)
 {
-    const int k = g->k, s = g->stride, Wo = g->Wo;
+    const int k = g->k, Ho = g->Ho, Wo = g->Wo;
+    int Hq, Wq;
+    phase_dims(g, &Hq, &Wq);
+    memset(work, 0, cn_im2col_work(g) * sizeof *work);
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++) {
                 const float *row = col + ((size_t)(c * k + i) * k + j) * ld; /* (P) */
-                int off = j - g->pad, lo, hi;
-                span(off, s, g->W, Wo, &lo, &hi);
-                for (int oy = 0; oy < g->Ho; oy++) {
-                    int iy = oy * s - g->pad + i;
-                    if (iy < 0 || iy >= g->H)
-                        continue; /* padding: nothing to give back */
+                float *q = work + tap_offset(g, c, i, j, Hq, Wq);
+                for (int oy = 0; oy < Ho; oy++) {
                     const float *r = row + (size_t)oy * Wo;
-                    float *xr = x + ((size_t)c * g->H + iy) * g->W; /* (W) */
-                    if (s == 1)
-                        for (int ox = lo; ox < hi; ox++)
-                            xr[ox + off] += r[ox];
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            xr[ox * s + off] += r[ox];
+                    float *d = q + (size_t)oy * Wq;
+                    for (int ox = 0; ox < Wo; ox++)
+                        d[ox] += r[ox];
                 }
             }
+    phases(g, x, work, 1);
 }
 
 int cn_conv_group(int batch, size_t per_sample)
@@ -129,4 +173,34 @@ void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db)
                 sum += r[q];
             db[c] += sum;
         }
+}
+
+size_t cn_split_scratch(int parts, size_t slice, size_t grad)
+{
+    return (size_t)parts * slice + (size_t)(parts - 1) * grad;
+}
+
+float *cn_split_slice(float *scratch, int part, size_t slice)
+{
+    return scratch + (size_t)part * slice;
+}
+
+float *cn_split_grad(float *scratch, int part, int parts, size_t slice, size_t grad)
+{
+    if (part == 0)
+        return NULL;
+    float *g = scratch + (size_t)parts * slice + (size_t)(part - 1) * grad;
+    memset(g, 0, grad * sizeof *g);
+    return g;
+}
+
+void cn_split_reduce(float *scratch, int parts, size_t slice, float *dW, size_t nW, float *db,
+                     size_t nb)
+{
+    const float *g = scratch + (size_t)parts * slice;
+    for (int t = 1; t < parts; t++, g += nW + nb) {
+        cn_axpy(nW, 1.0f, g, dW);
+        if (db)
+            cn_axpy(nb, 1.0f, g + nW, db);
+    }
 }

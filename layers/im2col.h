@@ -20,10 +20,13 @@ typedef struct cn_conv_geom {
 /* Write the column matrix of one image x (C, H, W) into col:
  * row (c*k + i)*k + j, column oy*Wo + ox holds
  * x[c][oy*stride - pad + i][ox*stride - pad + j] (0 outside the image).
- * Rows are `ld` floats apart, so several images' columns can sit side by side. */
-void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld);
+ * Rows are `ld` floats apart, so several images' columns can sit side by side.
+ * `work` holds cn_im2col_work(g) floats of scratch. */
+void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, float *work);
 /* The adjoint of cn_im2col: x (C, H, W) += each column entry at its pixel. */
-void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x);
+void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x, float *work);
+/* Floats of scratch that cn_im2col and cn_col2im_add need. */
+size_t cn_im2col_work(const cn_conv_geom *g);
 
 /* Samples per lowered product: as many as fit in about 4 MiB of scratch at
  * `per_sample` floats each, at least 1 and at most `batch`. */
@@ -36,5 +39,22 @@ void cn_unpack_channels_add(const float *x, int m, int C, size_t P, float *y);
 void cn_bias_act(float *y, int n, int C, size_t P, const float *b, cn_act act, float param);
 /* db (C) += the sums of dz (n, C, P) over samples and positions. */
 void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db);
+
+/* The batch split over the net's threads (include/cnet/pool.h): each of
+ * `parts` threads owns a slice of `slice` floats of the layer's scratch and,
+ * every part but the first, a private copy of the parameter gradients
+ * (`grad` floats: W's, then b's) that cn_split_reduce adds in part order. */
+typedef struct cn_split_task {
+    cn_layer *l;
+    int n; /* samples in the batch */
+} cn_split_task;
+size_t cn_split_scratch(int parts, size_t slice, size_t grad);
+float *cn_split_slice(float *scratch, int part, size_t slice);
+/* Part `part`'s gradient, zeroed: W's and then b's, or NULL for part 0,
+ * which accumulates straight into the parameters' gradients. */
+float *cn_split_grad(float *scratch, int part, int parts, size_t slice, size_t grad);
+/* dW (nW) += and db (nb, may be NULL) += the private gradients of parts 1.. */
+void cn_split_reduce(float *scratch, int parts, size_t slice, float *dW, size_t nW, float *db,
+                     size_t nb);
 
 #endif

@@ -134,12 +134,22 @@ static void avg_plane(const geom *g, float *x, float *y, int back)
     }
 }
 
-static void pool_forward(cn_layer *l, const cn_ctx *ctx)
+/* Each thread takes the channel planes of its share of the samples. */
+typedef struct task {
+    cn_layer *l;
+    int n;
+} task;
+
+static void forward_part(void *arg, int part, int parts)
 {
+    const task *t = arg;
+    cn_layer *l = t->l;
     pool_state *st = l->state;
     const geom g = geom_of(l);
     const size_t in_plane = (size_t)g.H * g.W, out_plane = (size_t)g.Ho * g.Wo;
-    for (size_t pl = 0; pl < (size_t)ctx->n * l->c; pl++) {
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    for (size_t pl = (size_t)lo * l->c; pl < (size_t)hi * l->c; pl++) {
         float *x = l->in[0]->out.data + pl * in_plane; /* (H, W) of one channel */
         float *y = l->out.data + pl * out_plane;       /* (Ho, Wo) */
         if (st->argmax)
@@ -149,15 +159,23 @@ static void pool_forward(cn_layer *l, const cn_ctx *ctx)
     }
 }
 
-static void pool_backward(cn_layer *l, const cn_ctx *ctx)
+static void pool_forward(cn_layer *l, const cn_ctx *ctx)
 {
+    task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, forward_part, &t);
+}
+
+static void backward_part(void *targ, int part, int parts)
+{
+    const task *t = targ;
+    cn_layer *l = t->l;
     const pool_state *st = l->state;
     cn_layer *in = l->in[0];
-    if (!in->needs_grad)
-        return;
     const geom g = geom_of(l);
     const size_t in_plane = (size_t)g.H * g.W, out_plane = (size_t)g.Ho * g.Wo;
-    for (size_t pl = 0; pl < (size_t)ctx->n * l->c; pl++) {
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    for (size_t pl = (size_t)lo * l->c; pl < (size_t)hi * l->c; pl++) {
         float *dx = in->dout.data + pl * in_plane; /* (H, W) */
         float *dy = l->dout.data + pl * out_plane; /* (Ho, Wo) */
         if (!st->argmax) {
@@ -168,6 +186,14 @@ static void pool_backward(cn_layer *l, const cn_ctx *ctx)
         for (size_t q = 0; q < out_plane; q++)
             dx[arg[q]] += dy[q];
     }
+}
+
+static void pool_backward(cn_layer *l, const cn_ctx *ctx)
+{
+    if (!l->in[0]->needs_grad)
+        return;
+    task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, backward_part, &t);
 }
 
 static void pool_destroy(cn_layer *l)

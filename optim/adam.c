@@ -79,7 +79,7 @@ static cn_status adamw_setup(cn_optim *o, cn_sec *s, cn_error *err)
     return setup(o, s, 1, err);
 }
 
-static void adam_step(cn_optim *o, float lr)
+static void adam_step(cn_optim *o, float lr, int part, int parts)
 {
     adam_state *st = o->state;
     if (!st->n)
@@ -99,7 +99,9 @@ static void adam_step(cn_optim *o, float lr)
         const float shrink = 1.0f - lr_p * wd_p;     /* AdamW's decoupled decay factor */
         float *w = p->value;
         const float *grad = p->grad;
-        for (size_t j = 0; j < p->count; j++) {
+        size_t lo, hi;
+        cn_optim_share(p->count, part, parts, &lo, &hi);
+        for (size_t j = lo; j < hi; j++) {
             float g = grad[j];
             if (st->decoupled)
                 w[j] *= shrink; /* w -= lr_p * wd_p * w */

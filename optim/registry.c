@@ -130,11 +130,30 @@ fail:
     return st;
 }
 
+typedef struct step_task {
+    cn_optim *o;
+    float lr;
+} step_task;
+
+static void step_part(void *arg, int part, int parts)
+{
+    step_task *t = arg;
+    t->o->ops->step(t->o, t->lr, part, parts);
+}
+
 void cn_optim_step(cn_optim *o)
 {
-    float lr = cn_schedule_lr(&o->sched, o->t);
-    o->ops->step(o, lr);
+    step_task t = {o, cn_schedule_lr(&o->sched, o->t)};
+    cn_pool_run(o->pool, step_part, &t);
     o->t++;
+}
+
+void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi)
+{
+    /* whole cache lines of 16 floats per part, so no two threads write one line */
+    size_t lines = (count + 15) / 16;
+    *lo = CN_MIN(count, lines * part / parts * 16);
+    *hi = CN_MIN(count, lines * (part + 1) / parts * 16);
 }
 
 void cn_optim_free(cn_optim *o)

@@ -55,7 +55,7 @@ static cn_status sgd_setup(cn_optim *o, cn_sec *s, cn_error *err)
     return CN_OK;
 }
 
-static void sgd_step(cn_optim *o, float lr)
+static void sgd_step(cn_optim *o, float lr, int part, int parts)
 {
     sgd_state *st = o->state;
     const float mu = st->momentum;
@@ -68,7 +68,9 @@ static void sgd_step(cn_optim *o, float lr)
         const float wd_p = o->weight_decay * p->decay_mult;
         float *w = p->value;
         const float *grad = p->grad;
-        for (size_t j = 0; j < p->count; j++) {
+        size_t lo, hi;
+        cn_optim_share(p->count, part, parts, &lo, &hi);
+        for (size_t j = lo; j < hi; j++) {
             float g = grad[j] + wd_p * w[j]; /* coupled L2 decay */
             if (v) {
                 v[j] = mu * v[j] + g;                   /* momentum buffer */

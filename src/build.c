@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "net_internal.h"
 
 /* The most memory a network may need (arenas, optimizer state, scratch): a
@@ -26,7 +28,8 @@ const cn_key cn_net_keys[] = {
     {"seed", CN_KEY_INT, "1", NULL, "seed of the one RNG (init, shuffling, noise, sampling)"},
     {"epochs", CN_KEY_INT, "10", NULL, "training epochs (cnet train --epochs overrides)"},
     {"name", CN_KEY_STRING, "", NULL, "run name: runs/<name>/ (default: the cfg file's stem)"},
-    {"threads", CN_KEY_INT, "0", NULL, "BLAS threads (0 = OpenBLAS's default)"},
+    {"threads", CN_KEY_INT, "0", NULL, "threads for BLAS and for the layers' split of the batch "
+                                       "(0 = OpenBLAS's default: OPENBLAS_NUM_THREADS or the cores)"},
     CN_KEY_END};
 
 /* Keys every layer section accepts, read here rather than in layers. */
@@ -123,6 +126,7 @@ cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *ke
 cn_init cn_build_init(const cn_build *b) { return b->init; }
 float cn_build_init_scale(const cn_build *b) { return b->init_scale; }
 int cn_build_batch(const cn_build *b) { return b->net->batch; }
+int cn_build_threads(const cn_build *b) { return cn_pool_size(b->net->pool); }
 
 cn_param *cn_layer_param(const cn_layer *l, const char *name)
 {
@@ -194,7 +198,9 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
         cn_sec_ints(&s, "input", dims, 3, &nd, err) || cn_sec_int(&s, "seed", &seed, err) ||
         cn_sec_int_min(&s, "epochs", 1, &net->epochs, err) ||
         cn_sec_str(&s, "name", &name, err) ||
-        cn_sec_int_min(&s, "threads", 0, &net->threads, err) || cn_sec_finish(&s, err))
+        cn_sec_int_min(&s, "threads", 0, &net->threads, err) || cn_sec_finish(&s, err) ||
+        cn_pool_create(net->threads ? net->threads : openblas_get_num_threads(), &net->pool,
+                       err))
         return err ? err->code : CN_ERR_CFG;
     in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;
     if (nd == 2 || in->c < 1 || in->h < 1 || in->w < 1)
@@ -507,7 +513,10 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
     for (int i = 0; i < net->n_params; i++)
         init_param(net->params[i], &net->rng);
     net->fingerprint = fingerprint(net);
-    return cn_optim_create(cfg, net->params, net->n_params, &net->optim, err);
+    if (cn_optim_create(cfg, net->params, net->n_params, &net->optim, err))
+        return err->code;
+    net->optim->pool = net->pool;
+    return CN_OK;
 }
 
 static void stem(const char *path, char *out, size_t size)
@@ -564,5 +573,6 @@ void cn_net_free(cn_net *net)
     free(net->dact_arena);
     free(net->scratch);
     free(net->labels);
+    cn_pool_free(net->pool);
     free(net);
 }

@@ -67,7 +67,7 @@ double cn_layer_train_flops(const cn_layer *l)
 static cn_ctx make_ctx(cn_net *net)
 {
     return (cn_ctx){.train = net->train, .sample = net->sample, .n = net->n, .rng = &net->rng,
-                    .labels = net->labels};
+                    .labels = net->labels, .pool = net->pool};
 }
 
 void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n)

@@ -10,7 +10,8 @@ struct cn_net {
     char file[256];         /* cfg file, for messages */
     int batch;              /* rows of every arena */
     int epochs;             /* [net] epochs */
-    int threads;            /* BLAS threads (0 = library default) */
+    int threads;            /* [net] threads (0 = OpenBLAS's default) */
+    cn_pool *pool;          /* the threads actually used (include/cnet/pool.h) */
     uint64_t seed;
     cn_rng rng;             /* the one RNG: init, noise, sampling, shuffling */
     int n;                  /* samples in the current batch */

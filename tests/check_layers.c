@@ -531,14 +531,16 @@ static void naive_deconv(const conv_case *cc, int Ho, int Wo, const float *x, co
 
 /* The layer's forward and backward (im2col, grouped GEMMs) against the
  * naive loops, on random data. */
-static void check_lowered(const conv_case *cc, int deconv)
+/* Against the naive loops with the batch split over `threads` (3 leaves a
+ * thread without samples when n = 2). */
+static void check_lowered(const conv_case *cc, int deconv, int threads)
 {
     char cfg[256];
     int len = snprintf(cfg, sizeof cfg,
-                       "[net]\nbatch=%d\ninput=%d,%d,%d\n[%s]\nname=L\nfilters=%d\nsize=%d\n"
-                       "stride=%d\npad=%d\n",
-                       cc->n, cc->C, cc->H, cc->W, deconv ? "deconv" : "conv", cc->F, cc->k,
-                       cc->s, cc->p);
+                       "[net]\nbatch=%d\ninput=%d,%d,%d\nthreads=%d\n[%s]\nname=L\nfilters=%d\n"
+                       "size=%d\nstride=%d\npad=%d\n",
+                       cc->n, cc->C, cc->H, cc->W, threads, deconv ? "deconv" : "conv", cc->F,
+                       cc->k, cc->s, cc->p);
     if (deconv)
         snprintf(cfg + len, sizeof cfg - (size_t)len, "output_padding=%d\n", cc->op);
     cn_net *net = tu_net(cfg);
@@ -581,13 +583,13 @@ static void check_lowered(const conv_case *cc, int deconv)
 
 START_TEST(test_conv_naive)
 {
-    check_lowered(&conv_cases[_i], 0);
+    check_lowered(&conv_cases[_i / 3], 0, 1 + _i % 3);
 }
 END_TEST
 
 START_TEST(test_deconv_naive)
 {
-    check_lowered(&deconv_cases[_i], 1);
+    check_lowered(&deconv_cases[_i / 3], 1, 1 + _i % 3);
 }
 END_TEST
 
@@ -633,9 +635,20 @@ START_TEST(test_tied_deconv)
 }
 END_TEST
 
+/* Pooling splits the batch over the threads: loop 0 runs 1 thread, loop 1 two. */
+#define NET2T(input) "[net]\nbatch=2\ninput=" input "\nseed=7\nthreads=1\n"
+
+static cn_net *pool_net(const char *cfg, int threads)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%s", cfg);
+    strstr(text, "threads=1")[8] = (char)('0' + threads);
+    return tu_net(text);
+}
+
 START_TEST(test_maxpool_values)
 {
-    cn_net *net = tu_net(NET2("1,4,5") "[maxpool]\n");
+    cn_net *net = pool_net(NET2T("1,4,5") "[maxpool]\n", 1 + _i);
     cn_net_set_input_grad(net, 1);
     /* 4x5 -> 2x2: the last column is dropped (floor); sample 1 is -sample 0 */
     float x[40] = {1, 5, 2, 0, 9, 3, 4, 8, 7, 6, 0, -1, -2, -3, -4, 2, -5, 3, 1, 10};
@@ -655,7 +668,7 @@ START_TEST(test_maxpool_values)
     cn_net_free(net);
 
     /* size 3, stride 2, pad 1 on all-negative values: padding never wins */
-    net = tu_net(NET2("1,4,4") "[maxpool]\nsize=3\nstride=2\npad=1\n");
+    net = pool_net(NET2T("1,4,4") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1 + _i);
     for (int i = 0; i < 32; i++)
         x[i] = -(float)(i % 16 + 1);
     cn_net_set_batch(net, x, NULL, 2);
@@ -669,7 +682,7 @@ END_TEST
 START_TEST(test_avgpool_values)
 {
     /* size 3, stride 2, pad 1 on 4x4: padding counts as 0, divisor 9 */
-    cn_net *net = tu_net(NET2("1,4,4") "[avgpool]\nsize=3\nstride=2\npad=1\n");
+    cn_net *net = pool_net(NET2T("1,4,4") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1 + _i);
     cn_net_set_input_grad(net, 1);
     float x[32];
     for (int i = 0; i < 32; i++)
@@ -788,16 +801,17 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_corrupt_kernels);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_tied_deconv);
-    tcase_add_test(tc, test_maxpool_values);
-    tcase_add_test(tc, test_avgpool_values);
+    tcase_add_loop_test(tc, test_maxpool_values, 0, 2);
+    tcase_add_loop_test(tc, test_avgpool_values, 0, 2);
     tcase_add_test(tc, test_upsample_values);
     tcase_add_test(tc, test_conv_errors);
     suite_add_tcase(s, tc);
     tc = tcase_create("conv_naive");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_conv_naive, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_loop_test(tc, test_conv_naive, 0,
+                        3 * (int)(sizeof conv_cases / sizeof conv_cases[0]));
     tcase_add_loop_test(tc, test_deconv_naive, 0,
-                        (int)(sizeof deconv_cases / sizeof deconv_cases[0]));
+                        3 * (int)(sizeof deconv_cases / sizeof deconv_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

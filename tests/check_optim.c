@@ -390,6 +390,53 @@ START_TEST(no_trainable_params)
 }
 END_TEST
 
+/* The update split over a pool's threads gives the same weights, bit for bit,
+ * as one thread: params of odd sizes, some smaller than a part's share. */
+START_TEST(split_over_threads)
+{
+    static const char *const cfgs[] = {"[optim]\nlr=0.01\nmomentum=0.9\nweight_decay=0.01\n",
+                                       "[optim]\ntype=adam\nlr=0.01\n",
+                                       "[optim]\ntype=adamw\nlr=0.01\nweight_decay=0.1\n"};
+    enum { NP = 3, MAXC = 301 };
+    static const size_t counts[NP] = {301, 5, 37};
+    for (int k = 0; k < 3; k++) {
+        float w[2][NP][MAXC], g[NP][MAXC];
+        cn_param p[2][NP], *list[2][NP];
+        cn_optim *o[2];
+        cn_pool *pool = NULL;
+        cn_error err = {0};
+        ck_assert_int_eq(cn_pool_create(3, &pool, &err), CN_OK);
+        cn_rng rng;
+        cn_rng_seed(&rng, 5);
+        for (int r = 0; r < 2; r++) {
+            for (int i = 0; i < NP; i++) {
+                memset(&p[r][i], 0, sizeof p[r][i]);
+                p[r][i].count = counts[i], p[r][i].value = w[r][i], p[r][i].grad = g[i];
+                p[r][i].lr_mult = p[r][i].decay_mult = 1.0f;
+                list[r][i] = &p[r][i];
+                for (size_t j = 0; j < counts[i]; j++)
+                    w[r][i][j] = (float)j / 17.0f - 3.0f;
+            }
+            o[r] = make(cfgs[k], list[r], NP);
+        }
+        o[1]->pool = pool;
+        for (int step = 0; step < 4; step++) {
+            for (int i = 0; i < NP; i++)
+                for (size_t j = 0; j < counts[i]; j++)
+                    g[i][j] = cn_rng_uniform(&rng) - 0.5f;
+            cn_optim_step(o[0]);
+            cn_optim_step(o[1]);
+        }
+        for (int i = 0; i < NP; i++)
+            ck_assert_msg(!memcmp(w[0][i], w[1][i], counts[i] * sizeof(float)),
+                          "%s: param %d differs with 3 threads", cfgs[k], i);
+        cn_optim_free(o[0]);
+        cn_optim_free(o[1]);
+        cn_pool_free(pool);
+    }
+}
+END_TEST
+
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
@@ -406,6 +453,7 @@ Suite *optim_suite(void)
     tcase_add_test(tc, cfg_errors);
     tcase_add_test(tc, registry);
     tcase_add_test(tc, no_trainable_params);
+    tcase_add_test(tc, split_over_threads);
     tcase_add_loop_test(tc, quadratic, 0, (int)(sizeof quad_cases / sizeof quad_cases[0]));
     suite_add_tcase(s, tc);
     return s;

@@ -31,6 +31,7 @@
 #include "optim.h"
 #include "data.h"
 #include "net.h"
+#include "pool.h"
 #include "visualize.h"
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "tensor.h"
+#include "pool.h"
 
 #define CN_MAX_INPUTS 8
 #define CN_MAX_PARAMS 4
@@ -53,6 +54,7 @@ typedef struct cn_ctx {
     int n;             /* samples in this batch (<= the net's batch) */
     cn_rng *rng;       /* the net's RNG */
     const int *labels; /* (n) class indices, -1 = unlabelled; NULL when none */
+    cn_pool *pool;     /* the net's threads, for splitting the batch */
 } cn_ctx;
 
 struct cn_layer {
@@ -112,6 +114,9 @@ cn_init cn_build_init(const cn_build *b);
 float cn_build_init_scale(const cn_build *b);
 /* The net's batch size. */
 int cn_build_batch(const cn_build *b);
+/* Threads of the net's pool: a layer that splits its batch over them keeps
+ * one slice of scratch per thread. */
+int cn_build_threads(const cn_build *b);
 
 /* A parameter of a layer by short name ("W"), or NULL. */
 cn_param *cn_layer_param(const cn_layer *l, const char *name);

@@ -42,6 +42,7 @@ struct cn_optim {
     float weight_decay;
     long t;              /* steps taken */
     void *state;
+    cn_pool *pool;       /* the net's threads: each updates a share of every param */
 };
 
 struct cn_optim_ops {
@@ -50,8 +51,10 @@ struct cn_optim_ops {
     const char *doc;
     /* Read keys, allocate state for the params. */
     cn_status (*setup)(cn_optim *o, cn_sec *s, cn_error *err);
-    /* One update of every non-inner param with learning rate lr. */
-    void (*step)(cn_optim *o, float lr);
+    /* One update with learning rate lr of part `part` of `parts` of every
+     * non-inner param: the elements cn_optim_share gives (the same result
+     * for any split, element by element). */
+    void (*step)(cn_optim *o, float lr, int part, int parts);
     /* Serialised state: a flat float array of state_floats() values. */
     size_t (*state_floats)(const cn_optim *o);
     float *(*state_data)(cn_optim *o);
@@ -66,6 +69,8 @@ cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn
                           cn_error *err);
 /* One step: lr from the schedule at o->t, then o->t++. */
 void cn_optim_step(cn_optim *o);
+/* The elements [*lo, *hi) of a param of `count` that part `part` updates. */
+void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi);
 void cn_optim_free(cn_optim *o);
 
 const cn_optim_ops *cn_optim_find(const char *type);

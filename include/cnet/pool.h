@@ -1,0 +1,38 @@
+/* pool.h - the one threading model of cnet.
+ *
+ * A network owns a pool of P threads (the caller plus P - 1 workers, P =
+ * [net] threads, or OpenBLAS's thread count when that is 0). Two kinds of
+ * work share the cores and never spin against each other:
+ *   - a large matrix product outside a pool task runs on OpenBLAS's own P
+ *     threads (the dense layers);
+ *   - a pool task (cn_pool_run) splits a batch into P parts, one per thread,
+ *     and every BLAS call inside it runs single-threaded in the calling
+ *     thread (im2col + GEMM of the convolution layers, pooling).
+ * Part t of P always gets the same samples and partial sums are added in
+ * part order, so the same seed and thread count give the same weights.
+ */
+#ifndef CNET_POOL_H
+#define CNET_POOL_H
+
+#include "error.h"
+
+typedef struct cn_pool cn_pool;
+
+/* fn(arg, part, parts) for part = 0 .. parts-1, each on its own thread. */
+typedef void (*cn_pool_fn)(void *arg, int part, int parts);
+
+/* A pool of `threads` (>= 1; 1 runs every task in the caller). */
+cn_status cn_pool_create(int threads, cn_pool **out, cn_error *err);
+void cn_pool_free(cn_pool *p);
+
+/* Threads of the pool; 1 for NULL. */
+int cn_pool_size(const cn_pool *p);
+
+/* Run fn on every part and return when all are done; NULL runs part 0 of 1.
+ * Inside, BLAS is single-threaded. Not reentrant. */
+void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg);
+
+/* The half-open range [*lo, *hi) of n items that part `part` of `parts` owns. */
+void cn_pool_range(int n, int part, int parts, int *lo, int *hi);
+
+#endif
