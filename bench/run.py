@@ -15,8 +15,14 @@ network's largest layer product, 2 threads); peak RSS of each process; the
 test metric of each (MSE for autoencoders, accuracy for lenet, negative ELBO
 for vae) so that speed is never bought with wrong arithmetic.
 
-Usage: /usr/bin/python3 bench/run.py [--nets ae,lenet] [--rounds N]
+With --seeds N (make bench SEEDS=N) a second table follows: the test metric
+after one epoch for seeds 1..N, of cnet (--seed) and of the peer (--seed, in
+its faster setting), with the mean and the spread (max - min), so that the
+two can be compared within the noise of initialisation.
+
+Usage: /usr/bin/python3 bench/run.py [--nets ae,lenet] [--rounds N] [--seeds N]
 """
+import statistics
 import argparse
 import json
 import os
@@ -55,18 +61,21 @@ def train_flops(cfg):
     return float(re.search(r"([0-9.]+) training FLOPs/sample", out).group(1))
 
 
-def cnet_epoch(name, cfg, metric):
+def cnet_epoch(name, cfg, metric, seed=None):
     run_dir = f"/tmp/cnet-bench/{name}"
+    extra = ["--seed", str(seed)] if seed is not None else []
     out, rss = run(["./cnet", "train", cfg, "--epochs", "1", "--run-dir", run_dir,
-                    "--set", "data.valid_fraction=0"])
+                    "--set", "data.valid_fraction=0"] + extra)
     sps = float(re.findall(r"\| ([0-9.]+) samples/s", out)[-1])
     ev, _ = run(["./cnet", "eval", cfg, "--run-dir", run_dir, "--json"])
     return sps, rss, json.loads(ev)["metrics"][metric]
 
 
-def peer_epoch(name, threads, blas):
+def peer_epoch(name, threads, blas, seed=None):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas))
-    out, _ = run(["/usr/bin/python3", PEER, "--net", name, "--threads", str(threads)], env)
+    extra = ["--seed", str(seed)] if seed is not None else []
+    out, _ = run(["/usr/bin/python3", PEER, "--net", name, "--threads", str(threads)] + extra,
+                 env)
     line = json.loads(out.strip().splitlines()[-1])
     return line["samples_per_s"], line["peak_rss_mb"], line["test_metric"]
 
@@ -81,6 +90,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nets", default=",".join(NETS))
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per network")
+    ap.add_argument("--seeds", type=int, default=0, help="metric spread over seeds 1..N")
     args = ap.parse_args()
     rows = []
     for name in args.nets.split(","):
@@ -95,17 +105,38 @@ def main():
                 best_p = p if not best_p or p[0] > best_p[0] else best_p
         peak = ceiling(mnk)
         gflops = flops * best_c[0] / 1e9
-        rows.append((name, best_c, best_p, gflops, peak))
+        rows.append((name, best_c, best_p, gflops, peak, PEER_SETTINGS[
+            [f"{t}t/blas{b}" for t, b in PEER_SETTINGS].index(best_p[3])]))
         print(f"{name}: cnet {best_c[0]:.0f}/s, peer {best_p[0]:.0f}/s ({best_p[3]})",
               file=sys.stderr, flush=True)
     print("| net | cnet samples/s | peer samples/s (setting) | cnet/peer | cnet GFLOP/s | "
           "sgemm ceiling GFLOP/s | fraction | RSS cnet MiB | RSS peer MiB | RSS ratio | "
           "metric cnet | metric peer |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, c, p, gflops, peak in rows:
+    for name, c, p, gflops, peak, _ in rows:
         print(f"| {name} | {c[0]:.0f} | {p[0]:.0f} ({p[3]}) | {c[0] / p[0]:.2f} | {gflops:.1f} "
               f"| {peak:.1f} | {gflops / peak:.2f} | {c[1]:.0f} | {p[1]:.0f} | "
               f"{c[1] / p[1]:.2f} | {c[2]:.6g} | {p[2]:.6g} |")
+    if args.seeds:
+        seed_table(rows, args.seeds)
+
+
+
+def spread(values):
+    return (f"{' / '.join(f'{v:.6g}' for v in values)} | {statistics.mean(values):.6g} | "
+            f"{max(values) - min(values):.3g}")
+
+
+def seed_table(rows, seeds):
+    print()
+    print("| net | cnet metric, seeds 1..N | cnet mean | cnet spread | peer metric, seeds 1..N | "
+          "peer mean | peer spread |")
+    print("|---|---|---|---|---|---|---|")
+    for name, *_, setting in rows:
+        cfg, metric, _ = NETS[name]
+        c = [cnet_epoch(name, cfg, metric, s)[2] for s in range(1, seeds + 1)]
+        p = [peer_epoch(name, *setting, seed=s)[2] for s in range(1, seeds + 1)]
+        print(f"| {name} | {spread(c)} | {spread(p)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,43 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     return CN_OK;
 }
 
+/* The element-wise passes around the products, split over the net's threads:
+ * forward by rows (bias and f), backward by columns (f' and the bias
+ * gradient, each column summed over the rows in order, as with one thread). */
+typedef struct ew_task {
+    cn_layer *l;
+    int n;
+} ew_task;
+
+static void bias_act_part(void *arg, int part, int parts)
+{
+    const ew_task *t = arg;
+    const dense_state *st = t->l->state;
+    const size_t N = (size_t)st->out;
+    int lo, hi;
+    cn_pool_range(t->n, part, parts, &lo, &hi);
+    float *Y = t->l->out.data + (size_t)lo * N; /* rows [lo, hi) */
+    if (st->b)
+        for (int r = lo; r < hi; r++)
+            cn_axpy(N, 1.0f, st->b->value, Y + (size_t)(r - lo) * N);
+    cn_act_forward(st->act, st->param, Y, (size_t)(hi - lo) * N);
+}
+
+static void act_grad_part(void *arg, int part, int parts)
+{
+    const ew_task *t = arg;
+    const dense_state *st = t->l->state;
+    const size_t N = (size_t)st->out;
+    size_t c0, c1;
+    cn_pool_share(N, 16, part, parts, &c0, &c1);
+    for (int r = 0; r < t->n && c1 > c0; r++) {
+        float *dz = t->l->dout.data + r * N + c0; /* row r, columns [c0, c1) */
+        cn_act_backward(st->act, st->param, t->l->out.data + r * N + c0, dz, c1 - c0);
+        if (st->b)
+            cn_axpy(c1 - c0, 1.0f, dz, st->b->grad + c0);
+    }
+}
+
 static void dense_forward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
@@ -124,10 +161,8 @@ static void dense_forward(cn_layer *l, const cn_ctx *ctx)
     /* own W is (N, K): Y = X W^T; tied W is (K, N): Y = X W */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, st->tied ? CblasNoTrans : CblasTrans, n, N, K,
                 1.0f, X, K, st->W->value, st->tied ? N : K, 0.0f, Y, N);
-    if (st->b)
-        for (int r = 0; r < n; r++)
-            cn_axpy((size_t)N, 1.0f, st->b->value, Y + (size_t)r * N);
-    cn_act_forward(st->act, st->param, Y, (size_t)n * N);
+    ew_task t = {l, n};
+    cn_pool_run(cn_pool_if(ctx->pool, (size_t)n * N), bias_act_part, &t);
 }
 
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
@@ -137,16 +172,14 @@ static void dense_backward(cn_layer *l, const cn_ctx *ctx)
     cn_layer *src = l->in[0];
     const float *X = src->out.data; /* (n, K) */
     float *dZ = l->dout.data;       /* (n, N): our own dout, turned into dZ in place */
-    cn_act_backward(st->act, st->param, l->out.data, dZ, (size_t)n * N);
+    ew_task t = {l, n};
+    cn_pool_run(cn_pool_if(ctx->pool, (size_t)n * N), act_grad_part, &t);
     if (st->tied) /* dW (K, N) += X^T dZ */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, n, 1.0f, X, K, dZ, N, 1.0f,
                     st->W->grad, N);
     else /* dW (N, K) += dZ^T X */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, n, 1.0f, dZ, N, X, K, 1.0f,
                     st->W->grad, K);
-    if (st->b)
-        for (int r = 0; r < n; r++)
-            cn_axpy((size_t)N, 1.0f, dZ + (size_t)r * N, st->b->grad);
     if (src->needs_grad) /* dX (n, K) += dZ W (own) or dZ W^T (tied) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, st->tied ? CblasTrans : CblasNoTrans, n, K, N,
                     1.0f, dZ, N, st->W->value, st->tied ? N : K, 1.0f, src->dout.data, K);

@@ -123,7 +123,7 @@ double cn_ew_forward(cn_loss *loss, const cn_ctx *ctx)
         double sum = label_pass(loss, ctx, &m, NULL, 0.0f);
         return sum * reduce_scale(loss, m);
     }
-    return cn_ew_sum(loss, ctx->n, e->k, e->p) * reduce_scale(loss, ctx->n);
+    return cn_ew_sum(loss, ctx, e->k, e->p) * reduce_scale(loss, ctx->n);
 }
 
 void cn_ew_backward(cn_loss *loss, const cn_ctx *ctx)
@@ -139,7 +139,7 @@ void cn_ew_backward(cn_loss *loss, const cn_ctx *ctx)
         return;
     }
     float scale = (float)(loss->weight * reduce_scale(loss, ctx->n));
-    cn_ew_grad(loss, ctx->n, e->k, e->p, scale);
+    cn_ew_grad(loss, ctx, e->k, e->p, scale);
 }
 
 double cn_ew_nll(const cn_loss *loss, const cn_ctx *ctx, int s)
@@ -167,25 +167,66 @@ void cn_ew_destroy(cn_loss *loss)
     loss->state = NULL;
 }
 
-double cn_ew_sum(const cn_loss *loss, int n, const cn_ew_kernel *k, float p)
+/* The kernel over `count` values split over the pool's threads: each part
+ * sums its blocks of 256 (the kernel's own float blocks), and the parts'
+ * sums are added in part order; gradients are element by element. */
+typedef struct ew_task {
+    const cn_ew_kernel *k;
+    const float *y, *t; /* (count) */
+    float *dy, *dt;     /* (count) or NULL; both NULL: sum */
+    size_t count;
+    float p, scale;
+    double sums[CN_POOL_MAX];
+} ew_task;
+
+static void ew_part(void *arg, int part, int parts)
 {
-    const float *y = loss->layer->out.data;       /* (n, D) */
-    const float *t = cn_loss_target(loss)->data;  /* (n, D) */
-    size_t count = (size_t)n * sample_size(loss);
-    return k->sum(y, t, count, p);
+    ew_task *w = arg;
+    size_t lo, hi;
+    cn_pool_share(w->count, 256, part, parts, &lo, &hi);
+    if (!w->dy && !w->dt)
+        w->sums[part] = w->k->sum(w->y + lo, w->t + lo, hi - lo, w->p);
+    if (w->dy)
+        w->k->dy(w->y + lo, w->t + lo, w->dy + lo, hi - lo, w->p, w->scale);
+    if (w->dt)
+        w->k->dt(w->y + lo, w->t + lo, w->dt + lo, hi - lo, w->p, w->scale);
 }
 
-void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, float scale)
+static double ew_run(cn_pool *pool, ew_task *w)
 {
-    const float *y = loss->layer->out.data;       /* (n, D) */
-    const float *t = cn_loss_target(loss)->data;  /* (n, D) */
-    size_t count = (size_t)n * sample_size(loss);
-    if (loss->layer->needs_grad) {
-        k->dy(y, t, loss->layer->dout.data, count, p, scale); /* (n, D) */
-    }
-    if (loss->target_kind == CN_TARGET_LAYER && loss->target_grad && loss->target->needs_grad) {
-        k->dt(y, t, loss->target->dout.data, count, p, scale); /* (n, D) */
-    }
+    pool = cn_pool_if(pool, w->count);
+    cn_pool_run(pool, ew_part, w);
+    double total = 0.0;
+    for (int i = 0; i < cn_pool_size(pool); i++)
+        total += w->sums[i];
+    return total;
+}
+
+double cn_ew_sum(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, float p)
+{
+    ew_task w = {.k = k,
+                 .y = loss->layer->out.data,      /* (n, D) */
+                 .t = cn_loss_target(loss)->data, /* (n, D) */
+                 .count = (size_t)ctx->n * sample_size(loss),
+                 .p = p};
+    return ew_run(ctx->pool, &w);
+}
+
+void cn_ew_grad(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, float p,
+                float scale)
+{
+    int to_target =
+        loss->target_kind == CN_TARGET_LAYER && loss->target_grad && loss->target->needs_grad;
+    ew_task w = {.k = k,
+                 .y = loss->layer->out.data,      /* (n, D) */
+                 .t = cn_loss_target(loss)->data, /* (n, D) */
+                 .dy = loss->layer->needs_grad ? loss->layer->dout.data : NULL,
+                 .dt = to_target ? loss->target->dout.data : NULL,
+                 .count = (size_t)ctx->n * sample_size(loss),
+                 .p = p,
+                 .scale = scale};
+    if (w.dy || w.dt)
+        ew_run(ctx->pool, &w);
 }
 
 int cn_penalty_is_weight(const cn_param *p)

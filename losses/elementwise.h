@@ -61,11 +61,12 @@ void cn_ew_destroy(cn_loss *loss);
  * unlabelled sample): bce's negative log-likelihood, cn_loss_ops.nll. */
 double cn_ew_nll(const cn_loss *loss, const cn_ctx *ctx, int s);
 
-/* Sum of k over the first n samples, unreduced. */
-double cn_ew_sum(const cn_loss *loss, int n, const cn_ew_kernel *k, float p);
-/* Add scale * df/dy into the attached layer's dout (first n samples) and,
+/* Sum of k over the batch's ctx->n samples, unreduced (split over ctx->pool). */
+double cn_ew_sum(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, float p);
+/* Add scale * df/dy into the attached layer's dout (the batch's samples) and,
  * when target_grad, scale * df/dt into the target layer's dout. */
-void cn_ew_grad(const cn_loss *loss, int n, const cn_ew_kernel *k, float p, float scale);
+void cn_ew_grad(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, float p,
+                float scale);
 
 /* 1 when p is a weight: not a buffer, name not ending in ".b". */
 int cn_penalty_is_weight(const cn_param *p);

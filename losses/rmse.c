@@ -15,27 +15,27 @@ static size_t values(const cn_loss *loss, int n)
     return (size_t)n * loss->layer->c * loss->layer->h * loss->layer->w;
 }
 
-static double rmse_of(const cn_loss *loss, int n)
+static double rmse_of(const cn_loss *loss, const cn_ctx *ctx)
 {
-    size_t count = values(loss, n);
+    size_t count = values(loss, ctx->n);
     if (!count)
         return 0.0;
-    return sqrt(cn_ew_sum(loss, n, &cn_ew_squared, 0.0f) / (double)count);
+    return sqrt(cn_ew_sum(loss, ctx, &cn_ew_squared, 0.0f) / (double)count);
 }
 
 static double rmse_forward(cn_loss *loss, const cn_ctx *ctx)
 {
-    return rmse_of(loss, ctx->n);
+    return rmse_of(loss, ctx);
 }
 
 static void rmse_backward(cn_loss *loss, const cn_ctx *ctx)
 {
-    double r = rmse_of(loss, ctx->n);
+    double r = rmse_of(loss, ctx);
     if (r <= 0.0)
         return;
     /* d(y-t)^2/dy = 2 (y - t); dL/dm = 1 / (2 L); dm/df = 1 / (n D) */
     double scale = loss->weight / (2.0 * r * (double)values(loss, ctx->n));
-    cn_ew_grad(loss, ctx->n, &cn_ew_squared, 0.0f, (float)scale);
+    cn_ew_grad(loss, ctx, &cn_ew_squared, 0.0f, (float)scale);
 }
 
 const cn_loss_ops cn_loss_rmse = {

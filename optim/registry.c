@@ -150,10 +150,7 @@ void cn_optim_step(cn_optim *o)
 
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi)
 {
-    /* whole cache lines of 16 floats per part, so no two threads write one line */
-    size_t lines = (count + 15) / 16;
-    *lo = CN_MIN(count, lines * part / parts * 16);
-    *hi = CN_MIN(count, lines * (part + 1) / parts * 16);
+    cn_pool_share(count, 16, part, parts, lo, hi); /* 16 floats: one cache line */
 }
 
 void cn_optim_free(cn_optim *o)

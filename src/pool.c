@@ -90,6 +90,8 @@ cn_status cn_pool_create(int threads, cn_pool **out, cn_error *err)
     *out = NULL;
     if (threads < 1)
         threads = 1;
+    if (threads > CN_POOL_MAX)
+        threads = CN_POOL_MAX;
     cn_pool *p = calloc(1, sizeof *p);
     if (!p || !(p->workers = calloc((size_t)threads, sizeof *p->workers))) {
         free(p);
@@ -155,4 +157,21 @@ void cn_pool_range(int n, int part, int parts, int *lo, int *hi)
 {
     *lo = (int)((long long)n * part / parts);
     *hi = (int)((long long)n * (part + 1) / parts);
+}
+
+void cn_pool_share(size_t count, size_t align, int part, int parts, size_t *lo, size_t *hi)
+{
+    size_t blocks = (count + align - 1) / align;
+    *lo = blocks * part / parts * align;
+    *hi = blocks * (part + 1) / parts * align;
+    *lo = *lo < count ? *lo : count;
+    *hi = *hi < count ? *hi : count;
+}
+
+/* Below this, waking a thread costs more than the work saves. */
+#define MIN_ELEMENTS 16384
+
+cn_pool *cn_pool_if(cn_pool *p, size_t elements)
+{
+    return elements >= MIN_ELEMENTS ? p : NULL;
 }

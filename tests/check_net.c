@@ -2,6 +2,7 @@
  * network level, references, a small problem learned to a stated loss, and
  * same seed => identical weights. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -152,6 +153,69 @@ START_TEST(test_nan_names_loss)
 END_TEST
 
 /* A typo'd size is refused by the builder, naming the layer, before any arena exists. */
+/* The same net with 1, 2 and 3 threads: the pool's splits of the dense
+ * layers' element-wise passes, the losses and the lowered layers give the
+ * same outputs, losses and gradients as one thread (to BLAS rounding). Sizes
+ * are odd and above the pool's threshold (cn_pool_if). */
+START_TEST(test_threads_agree)
+{
+    static const char *const bodies[] = {
+        "input=301\n[dense]\noutput=203\nactivation=sigmoid\n[dense]\nname=out\noutput=301\n"
+        "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n[mse]\nlayer=out\n"
+        "target=input\nweight=3\n",
+        "input=3,17,19\n[conv]\nfilters=5\nstride=2\npad=1\nactivation=relu\n"
+        "[maxpool]\n[deconv]\nfilters=3\nsize=4\nstride=2\nactivation=tanh\n"
+        "[dense]\nname=out\noutput=969\nactivation=relu\n[rmse]\nlayer=out\ntarget=input\n"};
+    for (int b = 0; b < 2; b++) {
+        cn_net *nets[3];
+        for (int k = 0; k < 3; k++) {
+            char cfg[512];
+            snprintf(cfg, sizeof cfg, "[net]\nbatch=67\nseed=3\nthreads=%d\n%s", k + 1,
+                     bodies[b]);
+            nets[k] = tu_net(cfg);
+        }
+        size_t in = cn_net_input_size(nets[0]);
+        float *x = malloc(67 * in * sizeof *x);
+        ck_assert_ptr_nonnull(x);
+        cn_rng rng;
+        cn_rng_seed(&rng, 9);
+        for (size_t i = 0; i < 67 * in; i++)
+            x[i] = cn_rng_uniform(&rng);
+        double loss[3];
+        for (int k = 0; k < 3; k++) {
+            cn_net_set_batch(nets[k], x, NULL, 67);
+            cn_net_zero_grad(nets[k]);
+            cn_net_forward(nets[k]);
+            loss[k] = cn_net_loss_forward(nets[k]);
+            cn_net_backward(nets[k]);
+        }
+        for (int k = 1; k < 3; k++) {
+            ck_assert_msg(fabs(loss[k] - loss[0]) <= 1e-5 * fabs(loss[0]),
+                          "net %d: loss %.9g with %d threads, %.9g with 1", b, loss[k], k + 1,
+                          loss[0]);
+            for (int i = 1; i < cn_net_n_layers(nets[0]); i++) {
+                const cn_tensor *a = &cn_net_layer(nets[0], i)->out;
+                const cn_tensor *c = &cn_net_layer(nets[k], i)->out;
+                for (size_t j = 0; j < cn_tensor_count(a); j++)
+                    ck_assert_msg(fabsf(a->data[j] - c->data[j]) <= 1e-5f,
+                                  "net %d layer %d value %zu", b, i, j);
+            }
+            cn_param **pa = cn_net_params(nets[0]), **pc = cn_net_params(nets[k]);
+            for (int i = 0; i < cn_net_n_params(nets[0]); i++)
+                for (size_t j = 0; j < pa[i]->count; j++)
+                    ck_assert_msg(fabsf(pa[i]->grad[j] - pc[i]->grad[j]) <=
+                                      1e-4f * (1.0f + fabsf(pa[i]->grad[j])),
+                                  "net %d: %s grad[%zu] = %g with %d threads, %g with 1", b,
+                                  pa[i]->name, j, (double)pc[i]->grad[j], k + 1,
+                                  (double)pa[i]->grad[j]);
+        }
+        free(x);
+        for (int k = 0; k < 3; k++)
+            cn_net_free(nets[k]);
+    }
+}
+END_TEST
+
 START_TEST(test_absurd_sizes)
 {
     expect_error(NET_HEAD "[dense]\nname=wide\noutput=1000000000\n", CN_ERR_CFG,
@@ -180,6 +244,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_learns_xor);
     tcase_add_test(tc, test_nan_names_loss);
     tcase_add_test(tc, test_absurd_sizes);
+    tcase_add_test(tc, test_threads_agree);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,6 +18,9 @@
 
 typedef struct cn_pool cn_pool;
 
+/* At most this many threads (a larger request is capped). */
+#define CN_POOL_MAX 64
+
 /* fn(arg, part, parts) for part = 0 .. parts-1, each on its own thread. */
 typedef void (*cn_pool_fn)(void *arg, int part, int parts);
 
@@ -34,5 +37,12 @@ void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg);
 
 /* The half-open range [*lo, *hi) of n items that part `part` of `parts` owns. */
 void cn_pool_range(int n, int part, int parts, int *lo, int *hi);
+/* The same over `count` elements in whole blocks of `align` (a cache line or
+ * a kernel's block), so that no two parts write one line. */
+void cn_pool_share(size_t count, size_t align, int part, int parts, size_t *lo, size_t *hi);
+
+/* p when `elements` of element-wise work are worth waking threads for,
+ * else NULL (run in the caller). */
+cn_pool *cn_pool_if(cn_pool *p, size_t elements);
 
 #endif
