@@ -26,13 +26,6 @@ static const cn_key keys[] = {
     CN_KEY_END
 };
 
-static inline double prob_value(float y, float t, float p)
-{
-    (void)p;
-    double q = cn_prob_clamp(y);
-    return -(t * log(q) + (1.0 - t) * log1p(-q));
-}
-
 static inline float prob_dy(float y, float t, float p)
 {
     (void)p;
@@ -70,7 +63,26 @@ static inline float logit_dt(float z, float t, float p)
     return -z;
 }
 
-CN_EW_KERNEL(static, probs, prob_value, prob_dy, prob_dt);
+/* input=probs: the value through vector logf (src/act.c), the slopes here */
+static void probs_dy(const float *y, const float *t, float *d, size_t n, float p, float scale)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] += scale * prob_dy(y[i], t[i], p);
+}
+
+static void probs_dt(const float *y, const float *t, float *d, size_t n, float p, float scale)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] += scale * prob_dt(y[i], t[i], p);
+}
+
+static double probs_sum(const float *y, const float *t, size_t n, float p)
+{
+    (void)p;
+    return cn_bce_prob_sum(y, t, n);
+}
+
+static const cn_ew_kernel probs = {probs_sum, probs_dy, probs_dt};
 CN_EW_KERNEL(static, logits, logit_value, logit_dy, logit_dt);
 
 static cn_status bce_setup(cn_loss *loss, cn_sec *s, cn_error *err)

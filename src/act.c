@@ -1,8 +1,10 @@
 /* act.c - element-wise kernels shared by layers and losses: activations
  * (forward in place, backward through the output, and the reading of a
- * layer's activation keys) and the stable row softmax.
+ * layer's activation keys), the stable row softmax
  *
- * Built with -ffast-math (see the Makefile) so the exp/tanh loops use
+ * and binary cross-entropy's value.
+ *
+ * Built with -ffast-math (see the Makefile) so the exp/tanh/log loops use
  * glibc's vector math (libmvec); nothing here tests for NaN or Inf, the
  * trainer checks the losses.
  */
@@ -105,4 +107,20 @@ void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale)
         for (int j = 0; j < cols; j++)
             yr[j] *= inv;
     }
+}
+
+double cn_bce_prob_sum(const float *y, const float *t, size_t n)
+{
+    const float lo = 1e-7f, hi = 1.0f - 1e-7f; /* CN_PROB_EPS of losses/elementwise.h */
+    double total = 0.0;
+    for (size_t b = 0; b < n; b += 256) {
+        size_t e = n - b < 256 ? n : b + 256;
+        float part = 0.0f;
+        for (size_t i = b; i < e; i++) {
+            float q = fminf(fmaxf(y[i], lo), hi);
+            part -= t[i] * logf(q) + (1.0f - t[i]) * logf(1.0f - q);
+        }
+        total += part;
+    }
+    return total;
 }

@@ -31,6 +31,10 @@ void cn_act_backward(cn_act a, float param, const float *y, float *dy, size_t n)
 cn_status cn_act_read(cn_sec *s, cn_act *act, float *param, cn_error *err);
 /* Row-wise softmax of x*scale (stable, max-subtracted): rows x cols. */
 void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale);
+/* sum_i -[t_i ln p_i + (1 - t_i) ln(1 - p_i)], p_i = y_i clamped into
+ * [1e-7, 1 - 1e-7]: binary cross-entropy of probabilities through vector
+ * logf (float blocks of 256 added up in double). */
+double cn_bce_prob_sum(const float *y, const float *t, size_t n);
 
 /* ---- small vector helpers (src/vec.c) ---- */
 /* y[i] += a * x[i] */

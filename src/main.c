@@ -83,7 +83,7 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
     o->seed = -1;
     o->split = "test";
     o->k = 10;
-    o->probe_epochs = 10;
+    o->probe_epochs = 100;
     o->corrupt = -1.0;
     o->n = 64;
     for (int i = first; i < argc; i++) {

@@ -60,6 +60,14 @@ START_TEST(test_probe)
     double acc_input = cn_metrics_get(&m, "probe_accuracy");
     ck_assert_msg(acc_input >= 0.95, "probe on the input: test accuracy %g", acc_input);
     ck_assert(cn_metrics_get(&m, "probe_train_accuracy") >= 0.95);
+    /* the pass kept is the best on the held-out tenth, and training stops
+     * PATIENCE (10) passes after it */
+    double kept = cn_metrics_get(&m, "probe_epochs");
+    ck_assert_msg(kept >= 1 && kept <= 60, "probe_epochs %g", kept);
+    ck_assert(cn_metrics_get(&m, "probe_valid_accuracy") >= 0.95);
+    m.n = 0;
+    ck_assert_int_eq(cn_eval_probe(net, data, "input", 1, &m, &err), CN_OK);
+    ck_assert_double_eq(cn_metrics_get(&m, "probe_epochs"), 1);
     /* a random 16-unit sigmoid code keeps most of it */
     m.n = 0;
     ck_assert_msg(cn_eval_probe(net, data, "code", 200, &m, &err) == CN_OK, "%s", err.msg);
