@@ -115,74 +115,119 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     return CN_OK;
 }
 
-/* The element-wise passes around the products, split over the net's threads:
- * forward by rows (bias and f), backward by columns (f' and the bias
- * gradient, each column summed over the rows in order, as with one thread). */
-typedef struct ew_task {
+/* Work split over the net's threads (include/cnet/pool.h), each product
+ * by single-threaded BLAS on a slab, so no sum is split and no thread waits
+ * for another inside a layer:
+ *   forward   thread t computes the output columns [c0, c1): its slab of W,
+ *             then bias and f on those columns;
+ *   backward  (1) columns [c0, c1) of dZ: f', the bias gradient (each column
+ *             summed over the rows in order) and the matching slab of dW;
+ *             (2) the input-gradient columns [k0, k1) of dX.
+ * Slabs are whole cache lines (16 floats). Small layers run in the caller. */
+typedef struct task {
     cn_layer *l;
     int n;
-} ew_task;
+} task;
 
-static void bias_act_part(void *arg, int part, int parts)
+/* Columns [*c0, *c1) of `count` for this part. */
+static void slab(int count, int part, int parts, int *c0, int *c1)
 {
-    const ew_task *t = arg;
-    const dense_state *st = t->l->state;
-    const size_t N = (size_t)st->out;
-    int lo, hi;
-    cn_pool_range(t->n, part, parts, &lo, &hi);
-    float *Y = t->l->out.data + (size_t)lo * N; /* rows [lo, hi) */
-    if (st->b)
-        for (int r = lo; r < hi; r++)
-            cn_axpy(N, 1.0f, st->b->value, Y + (size_t)(r - lo) * N);
-    cn_act_forward(st->act, st->param, Y, (size_t)(hi - lo) * N);
+    size_t lo, hi;
+    cn_pool_share((size_t)count, 16, part, parts, &lo, &hi);
+    *c0 = (int)lo, *c1 = (int)hi;
 }
 
-static void act_grad_part(void *arg, int part, int parts)
+static void forward_part(void *arg, int part, int parts)
 {
-    const ew_task *t = arg;
+    const task *t = arg;
     const dense_state *st = t->l->state;
-    const size_t N = (size_t)st->out;
-    size_t c0, c1;
-    cn_pool_share(N, 16, part, parts, &c0, &c1);
-    for (int r = 0; r < t->n && c1 > c0; r++) {
-        float *dz = t->l->dout.data + r * N + c0; /* row r, columns [c0, c1) */
-        cn_act_backward(st->act, st->param, t->l->out.data + r * N + c0, dz, c1 - c0);
+    const int n = t->n, K = st->in, N = st->out;
+    const float *X = t->l->in[0]->out.data; /* (n, K) */
+    float *Y = t->l->out.data;              /* (n, N) */
+    int c0, c1;
+    slab(N, part, parts, &c0, &c1);
+    if (c1 <= c0)
+        return;
+    /* own W (N, K): Y[:, c] = X W[c, :]^T; tied W (K, N): Y[:, c] = X W[:, c] */
+    if (st->tied)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c1 - c0, K, 1.0f, X, K,
+                    st->W->value + c0, N, 0.0f, Y + c0, N);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c1 - c0, K, 1.0f, X, K,
+                    st->W->value + (size_t)c0 * K, K, 0.0f, Y + c0, N);
+    for (int r = 0; r < n; r++) {
+        float *y = Y + (size_t)r * N + c0; /* row r, columns [c0, c1) */
         if (st->b)
-            cn_axpy(c1 - c0, 1.0f, dz, st->b->grad + c0);
+            cn_axpy((size_t)(c1 - c0), 1.0f, st->b->value + c0, y);
+        cn_act_forward(st->act, st->param, y, (size_t)(c1 - c0));
     }
+}
+
+static void weight_grad_part(void *arg, int part, int parts)
+{
+    const task *t = arg;
+    const dense_state *st = t->l->state;
+    const int n = t->n, K = st->in, N = st->out;
+    const float *X = t->l->in[0]->out.data; /* (n, K) */
+    float *dZ = t->l->dout.data;            /* (n, N): dout, turned into dZ in place */
+    int c0, c1;
+    slab(N, part, parts, &c0, &c1);
+    if (c1 <= c0)
+        return;
+    for (int r = 0; r < n; r++) {
+        float *dz = dZ + (size_t)r * N + c0; /* row r, columns [c0, c1) */
+        cn_act_backward(st->act, st->param, t->l->out.data + (size_t)r * N + c0, dz,
+                        (size_t)(c1 - c0));
+        if (st->b)
+            cn_axpy((size_t)(c1 - c0), 1.0f, dz, st->b->grad + c0);
+    }
+    if (st->tied) /* dW[:, c] (K, N) += X^T dZ[:, c] */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, c1 - c0, n, 1.0f, X, K, dZ + c0,
+                    N, 1.0f, st->W->grad + c0, N);
+    else /* dW[c, :] (N, K) += dZ[:, c]^T X */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c1 - c0, K, n, 1.0f, dZ + c0, N, X,
+                    K, 1.0f, st->W->grad + (size_t)c0 * K, K);
+}
+
+static void input_grad_part(void *arg, int part, int parts)
+{
+    const task *t = arg;
+    const dense_state *st = t->l->state;
+    const int n = t->n, K = st->in, N = st->out;
+    const float *dZ = t->l->dout.data;   /* (n, N) */
+    float *dX = t->l->in[0]->dout.data;  /* (n, K) */
+    int k0, k1;
+    slab(K, part, parts, &k0, &k1);
+    if (k1 <= k0)
+        return;
+    if (st->tied) /* dX[:, k] += dZ W[k, :]^T, W (K, N) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, k1 - k0, N, 1.0f, dZ, N,
+                    st->W->value + (size_t)k0 * N, N, 1.0f, dX + k0, K);
+    else /* dX[:, k] += dZ W[:, k], W (N, K) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k1 - k0, N, 1.0f, dZ, N,
+                    st->W->value + k0, K, 1.0f, dX + k0, K);
+}
+
+/* The pool, or NULL when the layer's product is too small to split. */
+static cn_pool *pool_for(const cn_layer *l, const cn_ctx *ctx)
+{
+    const dense_state *st = l->state;
+    return cn_pool_if(ctx->pool, (size_t)ctx->n * st->out * st->in / 32);
 }
 
 static void dense_forward(cn_layer *l, const cn_ctx *ctx)
 {
-    const dense_state *st = l->state;
-    const int n = ctx->n, K = st->in, N = st->out;
-    const float *X = l->in[0]->out.data; /* (n, K) */
-    float *Y = l->out.data;              /* (n, N) */
-    /* own W is (N, K): Y = X W^T; tied W is (K, N): Y = X W */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, st->tied ? CblasNoTrans : CblasTrans, n, N, K,
-                1.0f, X, K, st->W->value, st->tied ? N : K, 0.0f, Y, N);
-    ew_task t = {l, n};
-    cn_pool_run(cn_pool_if(ctx->pool, (size_t)n * N), bias_act_part, &t);
+    task t = {l, ctx->n};
+    cn_pool_run(pool_for(l, ctx), forward_part, &t);
 }
 
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
-    const dense_state *st = l->state;
-    const int n = ctx->n, K = st->in, N = st->out;
-    cn_layer *src = l->in[0];
-    const float *X = src->out.data; /* (n, K) */
-    float *dZ = l->dout.data;       /* (n, N): our own dout, turned into dZ in place */
-    ew_task t = {l, n};
-    cn_pool_run(cn_pool_if(ctx->pool, (size_t)n * N), act_grad_part, &t);
-    if (st->tied) /* dW (K, N) += X^T dZ */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, n, 1.0f, X, K, dZ, N, 1.0f,
-                    st->W->grad, N);
-    else /* dW (N, K) += dZ^T X */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, n, 1.0f, dZ, N, X, K, 1.0f,
-                    st->W->grad, K);
-    if (src->needs_grad) /* dX (n, K) += dZ W (own) or dZ W^T (tied) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, st->tied ? CblasTrans : CblasNoTrans, n, K, N,
-                    1.0f, dZ, N, st->W->value, st->tied ? N : K, 1.0f, src->dout.data, K);
+    task t = {l, ctx->n};
+    cn_pool *pool = pool_for(l, ctx);
+    cn_pool_run(pool, weight_grad_part, &t);
+    if (l->in[0]->needs_grad)
+        cn_pool_run(pool, input_grad_part, &t);
 }
 
 static void dense_destroy(cn_layer *l)
