@@ -441,12 +441,12 @@ typedef struct conv_case {
 static const conv_case conv_cases[] = {
     {3, 2, 7, 6, 3, 3, 2, 1, 0},
     {2, 3, 5, 5, 2, 4, 3, 2, 0},
-    {12, 1, 61, 61, 5, 5, 1, 2, 0}, /* (25 + 5) * 3721 floats a sample: groups of 9 and 3 */
+    {13, 1, 61, 61, 5, 5, 1, 2, 0}, /* (25 + 5) * 3721 floats a sample: groups of 2, and 1 */
 };
 static const conv_case deconv_cases[] = {
     {3, 2, 3, 4, 3, 3, 2, 1, 1},
     {2, 3, 4, 4, 2, 4, 3, 2, 2},
-    {6, 8, 48, 48, 4, 5, 2, 1, 1}, /* (8 + 100) * 2304 floats a sample: groups of 4 and 2 */
+    {7, 8, 20, 20, 4, 5, 2, 1, 1}, /* (8 + 100) * 400 floats a sample: groups of 6, and 1 */
 };
 
 static void fill(float *v, size_t n, float lo, float hi, cn_rng *rng)
