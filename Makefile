@@ -5,6 +5,7 @@
 #   make bench      throughput beside the PyTorch peer (SEEDS=3: metric spread over seeds)
 #   make DEBUG=1    -O0 -g with AddressSanitizer and UBSan
 #   make sanitize   the suite built with ASan+UBSan in build-san/  (docs/reliability.md)
+#   make tsan       the multi-threaded suites under ThreadSanitizer, in build-tsan/
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60), in build-fuzz/
 #   make memcheck   a short training run and an eval under valgrind, in build-mem/
 CC      ?= cc
@@ -94,6 +95,23 @@ $(1)/check_cnet: $$(TEST_OBJ:build/%=$(1)/%) $(1)/libcnet.a
 	$$(CC) $$(CFLAGS) $$(TESTWRAP) -o $$@ $$^ $$(TESTLIBS) $$(LDLIBS)
 endef
 
+# ThreadSanitizer over the tests that run the thread pool (make tsan).
+TSAN_OPT = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+$(eval $(call variant,build-tsan,$(TSAN_OPT)))
+build-tsan/%: CC = clang
+
+# The suites whose tests run several threads: the pool (net, optim, layers)
+# and the loader's prefetch thread (data).
+tsan:
+	@$(MAKE) --no-print-directory deps CHECKERS=1
+	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-tsan/check_cnet
+	@for s in net optim layers data; do \
+	    OPENBLAS_NUM_THREADS=1 CK_DEFAULT_TIMEOUT=120 CK_RUN_SUITE=$$s \
+	        ./build-tsan/check_cnet > build-tsan/$$s.log 2>&1; rc=$$?; tail -n 1 build-tsan/$$s.log; \
+	    if grep -q 'WARNING: ThreadSanitizer' build-tsan/$$s.log; then \
+	        cat build-tsan/$$s.log; echo "tsan: data race in suite $$s"; exit 1; fi; \
+	    [ $$rc = 0 ] || exit $$rc; done
+
 # clang, whose UBSan also checks pointer arithmetic on NULL (gcc's does not).
 SAN_OPT  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 $(eval $(call variant,build-san,$(SAN_OPT)))
@@ -105,7 +123,7 @@ sanitize:
 	@$(MAKE) --no-print-directory deps CHECKERS=1
 	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-san/cnet build-san/check_cnet
 	@mkdir -p build-san/root && ln -sfn ../cnet build-san/root/cnet
-	@for f in $(filter-out cnet build build-san build-fuzz build-mem runs,$(wildcard *)); do \
+	@for f in $(filter-out cnet build build-san build-tsan build-fuzz build-mem runs,$(wildcard *)); do \
 	    ln -sfn ../../$$f build-san/root/$$f; done
 	@echo "running the sanitized suite (log: build-san/check.log)"
 	@cd build-san/root && ASAN_OPTIONS=detect_leaks=1 \
@@ -150,6 +168,6 @@ lint:
 	@./scripts/lint.sh
 
 clean:
-	rm -rf build build-san build-fuzz build-mem cnet
+	rm -rf build build-san build-tsan build-fuzz build-mem cnet
 
-.PHONY: all deps check test demo bench lint clean sanitize fuzz memcheck
+.PHONY: all deps check test demo bench lint clean sanitize tsan fuzz memcheck

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "net_internal.h"
 
 const char *cn_net_name(const cn_net *net) { return net->name; }
@@ -66,6 +68,11 @@ double cn_layer_train_flops(const cn_layer *l)
 
 static cn_ctx make_ctx(cn_net *net)
 {
+    /* OpenBLAS's thread count is global: another net in this process may
+     * have left it at its own; outside pool tasks BLAS uses this net's */
+    int threads = cn_pool_size(net->pool);
+    if (openblas_get_num_threads() != threads)
+        openblas_set_num_threads(threads);
     return (cn_ctx){.train = net->train, .sample = net->sample, .n = net->n, .rng = &net->rng,
                     .labels = net->labels, .pool = net->pool};
 }
