@@ -100,12 +100,12 @@ TSAN_OPT = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 $(eval $(call variant,build-tsan,$(TSAN_OPT)))
 build-tsan/%: CC = clang
 
-# The suites whose tests run several threads: the pool (net, optim, layers)
+# The suites whose tests run several threads: the pool (net, optim, layers, train)
 # and the loader's prefetch thread (data).
 tsan:
 	@$(MAKE) --no-print-directory deps CHECKERS=1
 	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-tsan/check_cnet
-	@for s in net optim layers data; do \
+	@for s in net optim layers data train; do \
 	    OPENBLAS_NUM_THREADS=1 CK_DEFAULT_TIMEOUT=120 CK_RUN_SUITE=$$s \
 	        ./build-tsan/check_cnet > build-tsan/$$s.log 2>&1; rc=$$?; tail -n 1 build-tsan/$$s.log; \
 	    if grep -q 'WARNING: ThreadSanitizer' build-tsan/$$s.log; then \

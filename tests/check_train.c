@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "net_internal.h"
 #include "util.h"
 
 typedef tu_fixture fixture;
@@ -163,6 +164,37 @@ START_TEST(test_same_seed_same_checkpoint)
 }
 END_TEST
 
+/* The same with 2 threads: the pool splits the conv, pooling and dense
+ * layers (sized above cn_pool_if's threshold) and the Adam update by a fixed
+ * rule, so two runs still give the same bytes. */
+START_TEST(test_same_seed_same_checkpoint_threads)
+{
+    char text[1024], *files[2];
+    long sizes[2];
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\nthreads=2\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n[optim]\ntype=adam\nlr=0.01\n"
+             "[conv]\nfilters=8\npad=1\nactivation=relu\n[maxpool]\n"
+             "[dense]\noutput=300\nactivation=relu\n[dense]\noutput=4\n[cce]\ntarget=label\n",
+             tu_train_dataset());
+    for (int i = 0; i < 2; i++) {
+        const char *dir = tu_tmpdir();
+        cn_error err = {0};
+        fixture f = tu_fixture_open("threads.cfg", text, NULL);
+        ck_assert_int_eq(cn_pool_size(f.net->pool), 2);
+        ck_assert_int_eq(train(&f, dir, 2, 0, NULL, NULL, &err), CN_OK);
+        char path[600];
+        snprintf(path, sizeof path, "%s/last.ckpt", dir);
+        files[i] = slurp(path, &sizes[i]);
+        tu_fixture_close(&f);
+    }
+    ck_assert_int_eq(sizes[0], sizes[1]);
+    ck_assert_int_eq(memcmp(files[0], files[1], (size_t)sizes[0]), 0);
+    free(files[0]);
+    free(files[1]);
+}
+END_TEST
+
 START_TEST(test_divergence_keeps_checkpoint)
 {
     const char *dir = tu_tmpdir();
@@ -231,6 +263,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_learns_and_logs);
     tcase_add_test(tc, test_resume_exact);
     tcase_add_test(tc, test_same_seed_same_checkpoint);
+    tcase_add_test(tc, test_same_seed_same_checkpoint_threads);
     tcase_add_test(tc, test_no_allocation_in_steps);
     tcase_add_test(tc, test_divergence_keeps_checkpoint);
     tcase_add_test(tc, test_batch_larger_than_data);
