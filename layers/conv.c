@@ -43,7 +43,6 @@ typedef struct conv_state {
     int group;      /* samples per lowered product */
     size_t slice;   /* scratch floats of one thread: group * (K + F) * P + work */
     size_t work;    /* floats of cn_im2col's work area, at the slice's end */
-    size_t grad;    /* floats of a thread's private dW and db */
     cn_param *W;    /* (F, C, k, k) */
     cn_param *b;    /* (F) or NULL */
 } conv_state;
@@ -96,8 +95,7 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     st->group = cn_conv_group((cn_build_batch(b) + parts - 1) / parts, per_sample);
     st->work = cn_im2col_work(g);
     st->slice = (size_t)st->group * per_sample + st->work;
-    st->grad = st->W->count + (st->b ? st->b->count : 0);
-    l->scratch = cn_split_scratch(parts, st->slice, st->grad);
+    l->scratch = cn_split_scratch(parts, st->slice, st->W, st->b);
     return CN_OK;
 }
 
@@ -154,9 +152,8 @@ static void backward_part(void *arg, int part, int parts)
     cn_layer *src = l->in[0];
     const float *X = src->out.data; /* (n, C, H, W) */
     float *dZ = l->dout.data;       /* (n, F, Ho, Wo): our dout, turned into dZ in place */
-    float *mine = cn_split_grad(l->scratch_buf, part, parts, st->slice, st->grad);
-    float *dW = mine ? mine : st->W->grad;
-    float *db = st->b ? (mine ? mine + (size_t)F * K : st->b->grad) : NULL;
+    float *dW, *db;
+    cn_split_targets(l->scratch_buf, part, parts, st->slice, st->W, st->b, &dW, &db);
     float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
     int lo, hi;
     cn_pool_range(t->n, part, parts, &lo, &hi);
@@ -188,11 +185,7 @@ static void backward_part(void *arg, int part, int parts)
 static void conv_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const conv_state *st = l->state;
-    cn_split_task t = {l, ctx->n};
-    cn_pool_run(ctx->pool, backward_part, &t);
-    size_t nW = st->W->count;
-    cn_split_reduce(l->scratch_buf, cn_pool_size(ctx->pool), st->slice, st->W->grad, nW,
-                    st->b ? st->b->grad : NULL, st->grad - nW);
+    cn_split_backward(l, ctx, backward_part, st->slice, st->W, st->b);
 }
 
 static void conv_destroy(cn_layer *l)

@@ -176,8 +176,9 @@ void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db)
         }
 }
 
-size_t cn_split_scratch(int parts, size_t slice, size_t grad)
+size_t cn_split_scratch(int parts, size_t slice, const cn_param *W, const cn_param *b)
 {
+    size_t grad = W->count + (b ? b->count : 0);
     return (size_t)parts * slice + (size_t)(parts - 1) * grad;
 }
 
@@ -186,22 +187,32 @@ float *cn_split_slice(float *scratch, int part, size_t slice)
     return scratch + (size_t)part * slice;
 }
 
-float *cn_split_grad(float *scratch, int part, int parts, size_t slice, size_t grad)
+void cn_split_targets(float *scratch, int part, int parts, size_t slice, const cn_param *W,
+                      const cn_param *b, float **dW, float **db)
 {
-    if (part == 0)
-        return NULL;
+    if (part == 0) {
+        *dW = W->grad, *db = b ? b->grad : NULL;
+        return;
+    }
+    size_t grad = W->count + (b ? b->count : 0);
     float *g = scratch + (size_t)parts * slice + (size_t)(part - 1) * grad;
     memset(g, 0, grad * sizeof *g);
-    return g;
+    *dW = g, *db = b ? g + W->count : NULL;
 }
 
-void cn_split_reduce(float *scratch, int parts, size_t slice, float *dW, size_t nW, float *db,
-                     size_t nb)
+void cn_split_backward(cn_layer *l, const cn_ctx *ctx, cn_pool_fn fn, size_t slice,
+                       const cn_param *W, const cn_param *b)
 {
-    const float *g = scratch + (size_t)parts * slice;
-    for (int t = 1; t < parts; t++, g += nW + nb) {
-        cn_axpy(nW, 1.0f, g, dW);
-        if (db)
-            cn_axpy(nb, 1.0f, g + nW, db);
+    cn_split_task t = {l, ctx->n};
+    cn_pool_run(ctx->pool, fn, &t);
+    int parts = cn_pool_size(ctx->pool);
+    const float *g = l->scratch_buf + (size_t)parts * slice;
+    for (int i = 1; i < parts; i++) {
+        cn_axpy(W->count, 1.0f, g, W->grad);
+        g += W->count;
+        if (b) {
+            cn_axpy(b->count, 1.0f, g, b->grad);
+            g += b->count;
+        }
     }
 }

@@ -42,19 +42,23 @@ void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db);
 
 /* The batch split over the net's threads (include/cnet/pool.h): each of
  * `parts` threads owns a slice of `slice` floats of the layer's scratch and,
- * every part but the first, a private copy of the parameter gradients
- * (`grad` floats: W's, then b's) that cn_split_reduce adds in part order. */
+ * every part but the first, a private copy of the gradients of W and b that
+ * cn_split_backward adds in part order. */
 typedef struct cn_split_task {
     cn_layer *l;
     int n; /* samples in the batch */
 } cn_split_task;
-size_t cn_split_scratch(int parts, size_t slice, size_t grad);
+/* Scratch floats of a split layer with parameters W and b (b may be NULL). */
+size_t cn_split_scratch(int parts, size_t slice, const cn_param *W, const cn_param *b);
 float *cn_split_slice(float *scratch, int part, size_t slice);
-/* Part `part`'s gradient, zeroed: W's and then b's, or NULL for part 0,
- * which accumulates straight into the parameters' gradients. */
-float *cn_split_grad(float *scratch, int part, int parts, size_t slice, size_t grad);
-/* dW (nW) += and db (nb, may be NULL) += the private gradients of parts 1.. */
-void cn_split_reduce(float *scratch, int parts, size_t slice, float *dW, size_t nW, float *db,
-                     size_t nb);
+/* Where part `part` accumulates the gradients of W and b (b may be NULL):
+ * part 0 straight into the parameters' gradients, every other part into
+ * its private copy, zeroed here (W's, then b's). */
+void cn_split_targets(float *scratch, int part, int parts, size_t slice, const cn_param *W,
+                      const cn_param *b, float **dW, float **db);
+/* Run a backward part function over the pool, then add the private
+ * gradients of parts 1.. into W's and b's in part order. */
+void cn_split_backward(cn_layer *l, const cn_ctx *ctx, cn_pool_fn fn, size_t slice,
+                       const cn_param *W, const cn_param *b);
 
 #endif
