@@ -208,26 +208,30 @@ static void input_grad_part(void *arg, int part, int parts)
                     st->W->value + k0, K, 1.0f, dX + k0, K);
 }
 
-/* The pool, or NULL when the layer's product is too small to split. */
-static cn_pool *pool_for(const cn_layer *l, const cn_ctx *ctx)
+/* The pool, or NULL (the caller, with OpenBLAS's threads) when the product
+ * is too small to split or has fewer slabs of `cols` columns than threads. */
+static cn_pool *pool_for(const cn_layer *l, const cn_ctx *ctx, int cols)
 {
     const dense_state *st = l->state;
+    if ((cols + 15) / 16 < cn_pool_size(ctx->pool))
+        return NULL;
     return cn_pool_if(ctx->pool, (size_t)ctx->n * st->out * st->in / 32);
 }
 
 static void dense_forward(cn_layer *l, const cn_ctx *ctx)
 {
+    const dense_state *st = l->state;
     task t = {l, ctx->n};
-    cn_pool_run(pool_for(l, ctx), forward_part, &t);
+    cn_pool_run(pool_for(l, ctx, st->out), forward_part, &t);
 }
 
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
+    const dense_state *st = l->state;
     task t = {l, ctx->n};
-    cn_pool *pool = pool_for(l, ctx);
-    cn_pool_run(pool, weight_grad_part, &t);
+    cn_pool_run(pool_for(l, ctx, st->out), weight_grad_part, &t);
     if (l->in[0]->needs_grad)
-        cn_pool_run(pool, input_grad_part, &t);
+        cn_pool_run(pool_for(l, ctx, st->in), input_grad_part, &t);
 }
 
 static void dense_destroy(cn_layer *l)

@@ -72,16 +72,16 @@ static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
                             memset(r, 0, (size_t)Wq * sizeof *r);
                         continue;
                     }
-                    float *xr = x + ((size_t)c * g->H + iy) * g->W + xo;
+                    float *xr = x + ((size_t)c * g->H + iy) * g->W; /* (W) */
                     if (add) {
                         for (int v = lo; v < hi; v++)
-                            xr[v * s] += r[v];
+                            xr[v * s + xo] += r[v];
                         continue;
                     }
                     for (int v = 0; v < lo; v++)
                         r[v] = 0.0f;
                     for (int v = lo; v < hi; v++)
-                        r[v] = xr[v * s];
+                        r[v] = xr[v * s + xo];
                     for (int v = hi; v < Wq; v++)
                         r[v] = 0.0f;
                 }

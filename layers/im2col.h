@@ -28,7 +28,7 @@ void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x,
 /* Floats of scratch that cn_im2col and cn_col2im_add need. */
 size_t cn_im2col_work(const cn_conv_geom *g);
 
-/* Samples per lowered product: as many as fit in about 4 MiB of scratch at
+/* Samples per lowered product: as many as fit in about 1 MiB of scratch at
  * `per_sample` floats each, at least 1 and at most `batch`. */
 int cn_conv_group(int batch, size_t per_sample);
 /* Gather m samples x (m, C, P) into channel-major y (C, m*P). */

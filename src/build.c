@@ -184,6 +184,16 @@ static cn_status check_size(const cn_net *net, const cn_layer *l, cn_sec *s, cn_
                          CN_MAX_NET_BYTES / 1073741824.0);
 }
 
+/* threads = 0: OpenBLAS's thread count (OPENBLAS_NUM_THREADS, or the cores)
+ * as it was before any network changed it, read at the first build. */
+static int default_threads(void)
+{
+    static int n;
+    if (!n)
+        n = openblas_get_num_threads();
+    return n;
+}
+
 static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
 {
     cn_cfg_section *sec = cn_cfg_find(cfg, "net");
@@ -199,8 +209,7 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
         cn_sec_int_min(&s, "epochs", 1, &net->epochs, err) ||
         cn_sec_str(&s, "name", &name, err) ||
         cn_sec_int_min(&s, "threads", 0, &net->threads, err) || cn_sec_finish(&s, err) ||
-        cn_pool_create(net->threads ? net->threads : openblas_get_num_threads(), &net->pool,
-                       err))
+        cn_pool_create(net->threads ? net->threads : default_threads(), &net->pool, err))
         return err ? err->code : CN_ERR_CFG;
     in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;
     if (nd == 2 || in->c < 1 || in->h < 1 || in->w < 1)

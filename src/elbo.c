@@ -92,6 +92,7 @@ double cn_elbo_log_ratio(const cn_elbo *e, int s)
 void cn_elbo_iw(cn_net *net, cn_elbo *e, cn_metric_acc *acc)
 {
     cn_ctx ctx = {.train = net->train, .sample = 1, .n = net->n, .rng = &net->rng,
+                  .pool = net->pool,
                   .labels = net->labels};
     for (int k = 0; k < e->iw; k++) {
         cn_net_forward(net);

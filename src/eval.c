@@ -351,7 +351,8 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
             goto done;
         cn_net_forward(net);
         total += cn_net_loss_forward(net) * b.n;
-        cn_ctx ctx = {.train = 0, .n = b.n, .rng = &net->rng, .labels = net->labels};
+        cn_ctx ctx = {.train = 0, .n = b.n, .rng = &net->rng, .labels = net->labels,
+                      .pool = net->pool};
         for (int i = 0; i < net->n_losses; i++) {
             cn_loss *loss = &net->losses[i];
             loss_sum[i] += loss->value * b.n;

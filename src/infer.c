@@ -49,7 +49,8 @@ static void inner_update(cn_net *net, const cn_ctx *ctx, int k)
 
 cn_status cn_net_infer(cn_net *net, cn_error *err)
 {
-    cn_ctx ctx = {.train = net->train, .n = net->n, .rng = &net->rng, .labels = net->labels};
+    cn_ctx ctx = {.train = net->train, .n = net->n, .rng = &net->rng, .labels = net->labels,
+                  .pool = net->pool};
     int steps = -1;
     float lr;
     for (int i = 1; i < net->n_layers; i++)

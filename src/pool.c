@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -102,17 +103,24 @@ cn_status cn_pool_create(int threads, cn_pool **out, cn_error *err)
     atomic_init(&p->pending, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
+    /* workers start with every signal blocked (they inherit the mask), so
+     * SIGINT/SIGTERM reach the thread that runs the trainer */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (int t = 1; t < threads; t++) {
         worker *w = &p->workers[t - 1];
         w->pool = p;
         w->part = t;
         if (pthread_create(&w->thread, NULL, work, w)) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             cn_pool_free(p);
             return cn_errorf(err, CN_ERR_NOMEM, "thread pool: cannot start thread %d of %d",
                              t + 1, threads);
         }
         p->size = t + 1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     *out = p;
     return CN_OK;
 }
@@ -145,9 +153,9 @@ void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg)
     atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
     bump(p);
     fn(arg, 0, p->size);
-    for (int i = 0; atomic_load_explicit(&p->pending, memory_order_acquire); i++)
+    for (int i = 0; atomic_load_explicit(&p->pending, memory_order_acquire);)
         if (i < SPIN)
-            CPU_RELAX();
+            CPU_RELAX(), i++;
         else
             sched_yield();
     openblas_set_num_threads(p->size);

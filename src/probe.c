@@ -4,9 +4,10 @@
  * 1. Features: LAYER's outputs in eval mode (noise off), F (n, D) with
  *    D = c*h*w, for the training part of the train split (data->train_idx)
  *    and for the test split; LAYER "input" takes the raw inputs. Each unit
- *    is z-scored with the training features' mean and standard deviation,
- *    so that codes and pixels of any offset and scale are probed alike
- *    (and the classifier is well conditioned in few epochs).
+ *    is z-scored with the mean and standard deviation of the features the
+ *    classifier trains on (step 3 holds a tenth out), so that codes and
+ *    pixels of any offset and scale are probed alike (and the classifier
+ *    is well conditioned in few epochs).
  * 2. A softmax classifier built and trained by cnet itself, from the cfg
  *      [net] batch=256 input=D  [optim] type=adam lr=0.001
  *      [dense] output=n_classes  [cce] target=label
@@ -24,7 +25,8 @@
  * 4. probe_accuracy: the kept weights' accuracy on the test features
  *    (cn_eval), probe_valid_accuracy and probe_epochs (the pass kept), and
  *    probe_train_accuracy on the features it was trained on.
- * Memory: the features of both splits (4 (n_train + n_test) D bytes).
+ * Memory: the features of both splits (4 (n_train + n_test) D bytes) and
+ * a copy of the classifier's weights (the best pass's).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -85,23 +87,25 @@ fail:
     return err->code;
 }
 
-/* z-score both feature sets with the training features' per-unit mean and
- * standard deviation (1 for a constant unit). */
-static cn_status standardize(cn_dataset *tr, cn_dataset *te, cn_error *err)
+/* z-score both feature sets with the per-unit mean and standard deviation
+ * (1 for a constant unit) of the training features fit[0..n_fit), the ones
+ * the classifier trains on. */
+static cn_status standardize(cn_dataset *tr, cn_dataset *te, const int *fit, int n_fit,
+                             cn_error *err)
 {
     size_t D = (size_t)tr->c;
     double *mean = calloc(2 * D, sizeof *mean), *sq = mean + D; /* (D) each */
     if (!mean)
         return cn_errorf(err, CN_ERR_NOMEM, "probe: out of memory");
-    for (size_t i = 0; i < (size_t)tr->n; i++)
+    for (int i = 0; i < n_fit; i++)
         for (size_t j = 0; j < D; j++) {
-            double v = tr->f32[i * D + j];
+            double v = tr->f32[(size_t)fit[i] * D + j];
             mean[j] += v;
             sq[j] += v * v;
         }
     for (size_t j = 0; j < D; j++) {
-        mean[j] /= tr->n;
-        double var = sq[j] / tr->n - mean[j] * mean[j];
+        mean[j] /= n_fit;
+        double var = sq[j] / n_fit - mean[j] * mean[j];
         sq[j] = var > 1e-12 ? 1.0 / sqrt(var) : 1.0; /* now 1 / std */
     }
     cn_dataset *sets[2] = {tr, te};
@@ -225,7 +229,7 @@ cn_status cn_eval_probe(cn_net *net, const cn_data *data, const char *layer, int
     split tr = {train, data->train_idx, data->n_train}, te = {test, all, test->n};
     cn_dataset *ftr = NULL, *fte = NULL;
     if (features(net, l, &tr, &ftr, err) || features(net, l, &te, &fte, err) ||
-        standardize(ftr, fte, err))
+        standardize(ftr, fte, mix, n_fit, err))
         goto done;
     tr = (split){ftr, mix, n_fit};
     split va = {ftr, mix + n_fit, ftr->n - n_fit};

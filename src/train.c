@@ -109,8 +109,6 @@ static cn_status setup(run *r, cn_error *err)
                          d->train->c, d->train->h, d->train->w);
     if (check_labels(net, d->train, err) || check_labels(net, d->test, err))
         return err->code;
-    if (net->threads > 0)
-        openblas_set_num_threads(net->threads);
     if (r->opts->run_dir)
         snprintf(r->dir, sizeof r->dir, "%s", r->opts->run_dir);
     else

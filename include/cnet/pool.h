@@ -1,13 +1,14 @@
 /* pool.h - the one threading model of cnet.
  *
  * A network owns a pool of P threads (the caller plus P - 1 workers, P =
- * [net] threads, or OpenBLAS's thread count when that is 0). Two kinds of
- * work share the cores and never spin against each other:
- *   - a large matrix product outside a pool task runs on OpenBLAS's own P
- *     threads (the dense layers);
- *   - a pool task (cn_pool_run) splits a batch into P parts, one per thread,
- *     and every BLAS call inside it runs single-threaded in the calling
- *     thread (im2col + GEMM of the convolution layers, pooling).
+ * [net] threads, or OpenBLAS's thread count at the first network built
+ * when that is 0). The layers, losses and optimizer split their work into
+ * P parts with cn_pool_run - the dense products by column slabs, the
+ * convolutions' im2col + GEMM and pooling by samples, element-wise losses
+ * and the update by elements - and every BLAS call inside a part runs
+ * single-threaded in its thread. OpenBLAS's own P threads serve only the
+ * products outside pool tasks (small layers, the contractive loss,
+ * k-means); they may spin for a while after such a call.
  * Part t of P always gets the same samples and partial sums are added in
  * part order, so the same seed and thread count give the same weights.
  */
