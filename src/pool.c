@@ -12,8 +12,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include <cblas.h>
-
 #include "cnet/pool.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -147,7 +145,6 @@ void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg)
         fn(arg, 0, 1);
         return;
     }
-    openblas_set_num_threads(1);
     p->fn = fn;
     p->arg = arg;
     atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
@@ -158,7 +155,6 @@ void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg)
             CPU_RELAX(), i++;
         else
             sched_yield();
-    openblas_set_num_threads(p->size);
 }
 
 void cn_pool_range(int n, int part, int parts, int *lo, int *hi)

@@ -5,10 +5,9 @@
  * when that is 0). The layers, losses and optimizer split their work into
  * P parts with cn_pool_run - the dense products by column slabs, the
  * convolutions' im2col + GEMM and pooling by samples, element-wise losses
- * and the update by elements - and every BLAS call inside a part runs
- * single-threaded in its thread. OpenBLAS's own P threads serve only the
- * products outside pool tasks (small layers, the contractive loss,
- * k-means); they may spin for a while after such a call.
+ * and the update by elements - and every BLAS call runs single-threaded in
+ * the thread that makes it: a running network keeps OpenBLAS at one thread
+ * (src/net.c), so no second thread pool ever spins against this one.
  * Part t of P always gets the same samples and partial sums are added in
  * part order, so the same seed and thread count give the same weights.
  */
@@ -33,7 +32,8 @@ void cn_pool_free(cn_pool *p);
 int cn_pool_size(const cn_pool *p);
 
 /* Run fn on every part and return when all are done; NULL runs part 0 of 1.
- * Inside, BLAS is single-threaded. Not reentrant. */
+ * BLAS calls inside should be single-threaded (a network keeps OpenBLAS at
+ * one thread). Not reentrant. */
 void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg);
 
 /* The half-open range [*lo, *hi) of n items that part `part` of `parts` owns. */
