@@ -28,8 +28,8 @@ const cn_key cn_net_keys[] = {
     {"seed", CN_KEY_INT, "1", NULL, "seed of the one RNG (init, shuffling, noise, sampling)"},
     {"epochs", CN_KEY_INT, "10", NULL, "training epochs (cnet train --epochs overrides)"},
     {"name", CN_KEY_STRING, "", NULL, "run name: runs/<name>/ (default: the cfg file's stem)"},
-    {"threads", CN_KEY_INT, "0", NULL, "threads for BLAS and for the layers' split of the batch "
-                                       "(0 = OpenBLAS's default: OPENBLAS_NUM_THREADS or the cores)"},
+    {"threads", CN_KEY_INT, "0", NULL, "threads of the network's pool, which splits every layer's "
+                                       "work (0 = OPENBLAS_NUM_THREADS, or the cores; at most 64)"},
     CN_KEY_END};
 
 /* Keys every layer section accepts, read here rather than in layers. */
