@@ -104,19 +104,18 @@ def main():
             c = cnet_epoch(name, cfg, metric)
             best_c = c if not best_c or c[0] > best_c[0] else best_c
             for threads, blas in PEER_SETTINGS:
-                p = peer_epoch(name, threads, blas) + (f"{threads}t/blas{blas}",)
+                p = peer_epoch(name, threads, blas) + (f"{threads}t/blas{blas}", (threads, blas))
                 best_p = p if not best_p or p[0] > best_p[0] else best_p
         peak = max(peak, ceiling(mnk))
         gflops = flops * best_c[0] / 1e9
-        rows.append((name, best_c, best_p, gflops, peak, PEER_SETTINGS[
-            [f"{t}t/blas{b}" for t, b in PEER_SETTINGS].index(best_p[3])]))
+        rows.append((name, best_c, best_p, gflops, peak))
         print(f"{name}: cnet {best_c[0]:.0f}/s, peer {best_p[0]:.0f}/s ({best_p[3]})",
               file=sys.stderr, flush=True)
     print("| net | cnet samples/s | peer samples/s (setting) | cnet/peer | cnet GFLOP/s | "
           "sgemm ceiling GFLOP/s | fraction | RSS cnet MiB | RSS peer MiB | RSS ratio | "
           "metric cnet | metric peer |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, c, p, gflops, peak, _ in rows:
+    for name, c, p, gflops, peak in rows:
         print(f"| {name} | {c[0]:.0f} | {p[0]:.0f} ({p[3]}) | {c[0] / p[0]:.2f} | {gflops:.1f} "
               f"| {peak:.1f} | {gflops / peak:.2f} | {c[1]:.0f} | {p[1]:.0f} | "
               f"{c[1] / p[1]:.2f} | {c[2]:.6g} | {p[2]:.6g} |")
@@ -135,8 +134,9 @@ def seed_table(rows, seeds):
     print("| net | cnet metric, seeds 1..N | cnet mean | cnet spread | peer metric, seeds 1..N | "
           "peer mean | peer spread |")
     print("|---|---|---|---|---|---|---|")
-    for name, *_, setting in rows:
+    for name, _, best_p, *_ in rows:
         cfg, metric, _ = NETS[name]
+        setting = best_p[4]  # the peer's faster (threads, blas)
         c = [cnet_epoch(name, cfg, metric, s)[2] for s in range(1, seeds + 1)]
         p = [peer_epoch(name, *setting, seed=s)[2] for s in range(1, seeds + 1)]
         print(f"| {name} | {spread(c)} | {spread(p)} |", flush=True)

@@ -102,7 +102,7 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 /* The samples [lo, hi) of one thread, in groups, into its own scratch. */
 static void forward_part(void *arg, int part, int parts)
 {
-    const cn_split_task *t = arg;
+    const cn_layer_task *t = arg;
     cn_layer *l = t->l;
     const conv_state *st = l->state;
     const cn_conv_geom *g = &st->g;
@@ -137,13 +137,12 @@ static void forward_part(void *arg, int part, int parts)
 
 static void conv_forward(cn_layer *l, const cn_ctx *ctx)
 {
-    cn_split_task t = {l, ctx->n};
-    cn_pool_run(ctx->pool, forward_part, &t);
+    cn_layer_run(l, ctx, ctx->pool, forward_part);
 }
 
 static void backward_part(void *arg, int part, int parts)
 {
-    const cn_split_task *t = arg;
+    const cn_layer_task *t = arg;
     cn_layer *l = t->l;
     const conv_state *st = l->state;
     const cn_conv_geom *g = &st->g;

@@ -124,11 +124,6 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
  *             summed over the rows in order) and the matching slab of dW;
  *             (2) the input-gradient columns [k0, k1) of dX.
  * Slabs are whole cache lines (16 floats). Small layers run in the caller. */
-typedef struct task {
-    cn_layer *l;
-    int n;
-} task;
-
 /* Columns [*c0, *c1) of `count` for this part. */
 static void slab(int count, int part, int parts, int *c0, int *c1)
 {
@@ -139,7 +134,7 @@ static void slab(int count, int part, int parts, int *c0, int *c1)
 
 static void forward_part(void *arg, int part, int parts)
 {
-    const task *t = arg;
+    const cn_layer_task *t = arg;
     const dense_state *st = t->l->state;
     const int n = t->n, K = st->in, N = st->out;
     const float *X = t->l->in[0]->out.data; /* (n, K) */
@@ -165,7 +160,7 @@ static void forward_part(void *arg, int part, int parts)
 
 static void weight_grad_part(void *arg, int part, int parts)
 {
-    const task *t = arg;
+    const cn_layer_task *t = arg;
     const dense_state *st = t->l->state;
     const int n = t->n, K = st->in, N = st->out;
     const float *X = t->l->in[0]->out.data; /* (n, K) */
@@ -191,7 +186,7 @@ static void weight_grad_part(void *arg, int part, int parts)
 
 static void input_grad_part(void *arg, int part, int parts)
 {
-    const task *t = arg;
+    const cn_layer_task *t = arg;
     const dense_state *st = t->l->state;
     const int n = t->n, K = st->in, N = st->out;
     const float *dZ = t->l->dout.data;   /* (n, N) */
@@ -221,17 +216,15 @@ static cn_pool *pool_for(const cn_layer *l, const cn_ctx *ctx, int cols)
 static void dense_forward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
-    task t = {l, ctx->n};
-    cn_pool_run(pool_for(l, ctx, st->out), forward_part, &t);
+    cn_layer_run(l, ctx, pool_for(l, ctx, st->out), forward_part);
 }
 
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
-    task t = {l, ctx->n};
-    cn_pool_run(pool_for(l, ctx, st->out), weight_grad_part, &t);
+    cn_layer_run(l, ctx, pool_for(l, ctx, st->out), weight_grad_part);
     if (l->in[0]->needs_grad)
-        cn_pool_run(pool_for(l, ctx, st->in), input_grad_part, &t);
+        cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
 }
 
 static void dense_destroy(cn_layer *l)

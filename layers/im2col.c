@@ -203,8 +203,7 @@ void cn_split_targets(float *scratch, int part, int parts, size_t slice, const c
 void cn_split_backward(cn_layer *l, const cn_ctx *ctx, cn_pool_fn fn, size_t slice,
                        const cn_param *W, const cn_param *b)
 {
-    cn_split_task t = {l, ctx->n};
-    cn_pool_run(ctx->pool, fn, &t);
+    cn_layer_run(l, ctx, ctx->pool, fn);
     int parts = cn_pool_size(ctx->pool);
     const float *g = l->scratch_buf + (size_t)parts * slice;
     for (int i = 1; i < parts; i++) {

@@ -44,10 +44,6 @@ void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db);
  * `parts` threads owns a slice of `slice` floats of the layer's scratch and,
  * every part but the first, a private copy of the gradients of W and b that
  * cn_split_backward adds in part order. */
-typedef struct cn_split_task {
-    cn_layer *l;
-    int n; /* samples in the batch */
-} cn_split_task;
 /* Scratch floats of a split layer with parameters W and b (b may be NULL). */
 size_t cn_split_scratch(int parts, size_t slice, const cn_param *W, const cn_param *b);
 float *cn_split_slice(float *scratch, int part, size_t slice);

@@ -135,14 +135,9 @@ static void avg_plane(const geom *g, float *x, float *y, int back)
 }
 
 /* Each thread takes the channel planes of its share of the samples. */
-typedef struct task {
-    cn_layer *l;
-    int n;
-} task;
-
 static void forward_part(void *arg, int part, int parts)
 {
-    const task *t = arg;
+    const cn_layer_task *t = arg;
     cn_layer *l = t->l;
     pool_state *st = l->state;
     const geom g = geom_of(l);
@@ -161,13 +156,12 @@ static void forward_part(void *arg, int part, int parts)
 
 static void pool_forward(cn_layer *l, const cn_ctx *ctx)
 {
-    task t = {l, ctx->n};
-    cn_pool_run(ctx->pool, forward_part, &t);
+    cn_layer_run(l, ctx, ctx->pool, forward_part);
 }
 
 static void backward_part(void *targ, int part, int parts)
 {
-    const task *t = targ;
+    const cn_layer_task *t = targ;
     cn_layer *l = t->l;
     const pool_state *st = l->state;
     cn_layer *in = l->in[0];
@@ -192,8 +186,7 @@ static void pool_backward(cn_layer *l, const cn_ctx *ctx)
 {
     if (!l->in[0]->needs_grad)
         return;
-    task t = {l, ctx->n};
-    cn_pool_run(ctx->pool, backward_part, &t);
+    cn_layer_run(l, ctx, ctx->pool, backward_part);
 }
 
 static void pool_destroy(cn_layer *l)

@@ -76,13 +76,6 @@ cn_status cn_ew_setup(cn_loss *loss, cn_sec *s, const cn_ew_kernel *k, float p, 
     return CN_OK;
 }
 
-/* The sample's class, or -1 when it has no usable label. */
-static int label_of(const cn_loss *loss, const cn_ctx *ctx, int s)
-{
-    int c = ctx->labels ? ctx->labels[s] : -1;
-    return c >= 0 && (size_t)c < sample_size(loss) ? c : -1;
-}
-
 /* Sum of f over the labelled samples (the one-hot row as target); *m gets
  * their count. With dy, add scale * df/dy into it instead. */
 static double label_pass(cn_loss *loss, const cn_ctx *ctx, int *m, float *dy, float scale)
@@ -92,7 +85,7 @@ static double label_pass(cn_loss *loss, const cn_ctx *ctx, int *m, float *dy, fl
     double sum = 0.0;
     *m = 0;
     for (int s = 0; s < ctx->n; s++) {
-        int c = label_of(loss, ctx, s);
+        int c = cn_loss_label(loss, ctx, s);
         if (c < 0)
             continue;
         const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
@@ -130,9 +123,7 @@ void cn_ew_backward(cn_loss *loss, const cn_ctx *ctx)
 {
     const ew_state *e = loss->state;
     if (e->onehot) {
-        int m = 0;
-        for (int s = 0; s < ctx->n; s++)
-            m += label_of(loss, ctx, s) >= 0;
+        int m = cn_loss_n_labelled(loss, ctx);
         if (m && loss->layer->needs_grad)
             label_pass(loss, ctx, &m, loss->layer->dout.data,
                        (float)(loss->weight * reduce_scale(loss, m)));
@@ -149,7 +140,7 @@ double cn_ew_nll(const cn_loss *loss, const cn_ctx *ctx, int s)
     const float *y = loss->layer->out.data + (size_t)s * D; /* (D) */
     if (!e->onehot)
         return e->k->sum(y, cn_loss_target(loss)->data + (size_t)s * D, D, e->p);
-    int c = label_of(loss, ctx, s);
+    int c = cn_loss_label(loss, ctx, s);
     if (c < 0)
         return 0.0;
     e->onehot[c] = 1.0f;

@@ -27,22 +27,16 @@ static size_t sample_size(const cn_loss *loss)
     return (size_t)loss->layer->c * loss->layer->h * loss->layer->w;
 }
 
-/* The sample's class, or -1 when it does not count (unlabelled). */
+/* The sample's class, or -1 when it does not count (unlabelled); every
+ * sample counts against a layer target. */
 static int label_of(const cn_loss *loss, const cn_ctx *ctx, int s)
 {
-    if (loss->target_kind != CN_TARGET_LABEL)
-        return 0;
-    if (!ctx->labels || ctx->labels[s] < 0 || (size_t)ctx->labels[s] >= sample_size(loss))
-        return -1;
-    return ctx->labels[s];
+    return loss->target_kind == CN_TARGET_LABEL ? cn_loss_label(loss, ctx, s) : 0;
 }
 
 static int counted(const cn_loss *loss, const cn_ctx *ctx)
 {
-    int m = 0;
-    for (int s = 0; s < ctx->n; s++)
-        m += label_of(loss, ctx, s) >= 0;
-    return m;
+    return loss->target_kind == CN_TARGET_LABEL ? cn_loss_n_labelled(loss, ctx) : ctx->n;
 }
 
 /* lse(y) over D logits with max-subtraction. */

@@ -36,6 +36,16 @@ void cn_softmax_rows(const float *x, float *y, int rows, int cols, float scale);
  * logf (float blocks of 256 added up in double). */
 double cn_bce_prob_sum(const float *y, const float *t, size_t n);
 
+/* ---- a layer's work split over the net's threads (src/net.c) ---- */
+/* What a layer's part function receives: the layer and the batch's samples. */
+typedef struct cn_layer_task {
+    cn_layer *l;
+    int n;
+} cn_layer_task;
+/* fn(&(cn_layer_task){l, ctx->n}, part, parts) on every part of `pool`
+ * (NULL: part 0 of 1 in the caller). */
+void cn_layer_run(cn_layer *l, const cn_ctx *ctx, cn_pool *pool, cn_pool_fn fn);
+
 /* ---- small vector helpers (src/vec.c) ---- */
 /* y[i] += a * x[i] */
 void cn_axpy(size_t n, float a, const float *x, float *y);

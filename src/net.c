@@ -51,6 +51,21 @@ const cn_tensor *cn_loss_target(const cn_loss *loss)
     return loss->target ? &loss->target->out : NULL;
 }
 
+int cn_loss_label(const cn_loss *loss, const cn_ctx *ctx, int s)
+{
+    const cn_layer *l = loss->layer;
+    int c = ctx->labels ? ctx->labels[s] : -1;
+    return c >= 0 && (size_t)c < (size_t)l->c * l->h * l->w ? c : -1;
+}
+
+int cn_loss_n_labelled(const cn_loss *loss, const cn_ctx *ctx)
+{
+    int m = 0;
+    for (int s = 0; s < ctx->n; s++)
+        m += cn_loss_label(loss, ctx, s) >= 0;
+    return m;
+}
+
 double cn_layer_flops(const cn_layer *l)
 {
     return l->ops->flops ? l->ops->flops(l) : 0.0;
@@ -64,6 +79,12 @@ double cn_layer_train_flops(const cn_layer *l)
     for (int i = 0; i < l->n_in; i++)
         input_grad |= l->in[i]->needs_grad;
     return cn_layer_flops(l) * (1 + (l->n_params > 0) + input_grad);
+}
+
+void cn_layer_run(cn_layer *l, const cn_ctx *ctx, cn_pool *pool, cn_pool_fn fn)
+{
+    cn_layer_task t = {l, ctx->n};
+    cn_pool_run(pool, fn, &t);
 }
 
 static cn_ctx make_ctx(cn_net *net)

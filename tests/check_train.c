@@ -143,45 +143,16 @@ START_TEST(test_no_allocation_in_steps)
 }
 END_TEST
 
-START_TEST(test_same_seed_same_checkpoint)
+/* Train two fresh fixtures from `open` for 2 epochs each; their last.ckpt
+ * files must be the same bytes. */
+static void assert_runs_identical(fixture (*open)(void))
 {
-    const char *dirs[2] = {tu_tmpdir(), tu_tmpdir()};
     char *files[2];
     long sizes[2];
-    cn_error err = {0};
-    for (int i = 0; i < 2; i++) {
-        fixture f = open_fixture("0.1");
-        ck_assert_int_eq(train(&f, dirs[i], 2, 0, NULL, NULL, &err), CN_OK);
-        char path[600];
-        snprintf(path, sizeof path, "%s/last.ckpt", dirs[i]);
-        files[i] = slurp(path, &sizes[i]);
-        tu_fixture_close(&f);
-    }
-    ck_assert_int_eq(sizes[0], sizes[1]);
-    ck_assert_int_eq(memcmp(files[0], files[1], (size_t)sizes[0]), 0);
-    free(files[0]);
-    free(files[1]);
-}
-END_TEST
-
-/* The same with 2 threads: the pool splits the conv, pooling and dense
- * layers (sized above cn_pool_if's threshold) and the Adam update by a fixed
- * rule, so two runs still give the same bytes. */
-START_TEST(test_same_seed_same_checkpoint_threads)
-{
-    char text[1024], *files[2];
-    long sizes[2];
-    snprintf(text, sizeof text,
-             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\nthreads=2\n"
-             "[data]\ndir=%s\nvalid_fraction=0.25\n[optim]\ntype=adam\nlr=0.01\n"
-             "[conv]\nfilters=8\npad=1\nactivation=relu\n[maxpool]\n"
-             "[dense]\noutput=300\nactivation=relu\n[dense]\noutput=4\n[cce]\ntarget=label\n",
-             tu_train_dataset());
     for (int i = 0; i < 2; i++) {
         const char *dir = tu_tmpdir();
         cn_error err = {0};
-        fixture f = tu_fixture_open("threads.cfg", text, NULL);
-        ck_assert_int_eq(cn_pool_size(f.net->pool), 2);
+        fixture f = open();
         ck_assert_int_eq(train(&f, dir, 2, 0, NULL, NULL, &err), CN_OK);
         char path[600];
         snprintf(path, sizeof path, "%s/last.ckpt", dir);
@@ -192,6 +163,39 @@ START_TEST(test_same_seed_same_checkpoint_threads)
     ck_assert_int_eq(memcmp(files[0], files[1], (size_t)sizes[0]), 0);
     free(files[0]);
     free(files[1]);
+}
+
+static fixture open_default(void)
+{
+    return open_fixture("0.1");
+}
+
+START_TEST(test_same_seed_same_checkpoint)
+{
+    assert_runs_identical(open_default);
+}
+END_TEST
+
+/* The same with 2 threads: the pool splits the conv, pooling and dense
+ * layers (sized above cn_pool_if's threshold) and the Adam update by a fixed
+ * rule, so two runs still give the same bytes. */
+static fixture open_threaded(void)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\nthreads=2\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n[optim]\ntype=adam\nlr=0.01\n"
+             "[conv]\nfilters=8\npad=1\nactivation=relu\n[maxpool]\n"
+             "[dense]\noutput=300\nactivation=relu\n[dense]\noutput=4\n[cce]\ntarget=label\n",
+             tu_train_dataset());
+    fixture f = tu_fixture_open("threads.cfg", text, NULL);
+    ck_assert_int_eq(cn_pool_size(f.net->pool), 2);
+    return f;
+}
+
+START_TEST(test_same_seed_same_checkpoint_threads)
+{
+    assert_runs_identical(open_threaded);
 }
 END_TEST
 

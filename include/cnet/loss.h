@@ -80,6 +80,12 @@ struct cn_loss_ops {
 
 /* The target tensor of a loss (input or layer output), or NULL. */
 const cn_tensor *cn_loss_target(const cn_loss *loss);
+/* Sample s's class for a target=label loss: its label when that is in
+ * [0, D), D the attached layer's values per sample; -1 when the sample is
+ * unlabelled (or the batch has no labels) and so does not count. */
+int cn_loss_label(const cn_loss *loss, const cn_ctx *ctx, int s);
+/* How many of the batch's ctx->n samples have a class (cn_loss_label >= 0). */
+int cn_loss_n_labelled(const cn_loss *loss, const cn_ctx *ctx);
 
 /* ---- registry (losses/registry.c) ---- */
 const cn_loss_ops *cn_loss_find(const char *type);
