@@ -69,7 +69,8 @@ static const struct {
               "  Train the network of CFG on its [data]. Per epoch: validation loss,\n"
               "  runs/<name>/log.csv, last.ckpt and best.ckpt (by validation loss, or the\n"
               "  training loss without a validation split). Ctrl-C saves a checkpoint that\n"
-              "  --resume continues exactly. --profile times data/forward/backward/update.\n"},
+              "  --resume continues exactly. --profile times data/forward/backward/update\n"
+              "  and names the OpenBLAS kernels (OPENBLAS_CORETYPE chooses them).\n"},
     {"eval", "cnet eval CFG [--weights FILE] [--split test|valid|train] [--json]\n"
              "          [--set section.key=value]... [--run-dir DIR] [--probe LAYER]\n"
              "          [--probe-epochs N] [--sparsity LAYER] [--jacobian LAYER] [--corrupt Q]\n"

@@ -1,5 +1,6 @@
 /* cli_train.c - `cnet train CFG`: progress bar on a terminal, one line per
  * epoch otherwise, Ctrl-C / SIGTERM save a resumable checkpoint and exit. */
+#include <cblas.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -69,9 +70,10 @@ static void progress(const cn_progress *p, void *user)
     if (v->profile) {
         double total = p->phase_s[0] + p->phase_s[1] + p->phase_s[2] + p->phase_s[3];
         printf("  profile: data %.2fs (%.0f%%) forward %.2fs (%.0f%%) backward %.2fs (%.0f%%) "
-               "update %.2fs (%.0f%%)\n", p->phase_s[0], 100 * p->phase_s[0] / total,
-               p->phase_s[1], 100 * p->phase_s[1] / total, p->phase_s[2],
-               100 * p->phase_s[2] / total, p->phase_s[3], 100 * p->phase_s[3] / total);
+               "update %.2fs (%.0f%%) | OpenBLAS %s kernels\n", p->phase_s[0],
+               100 * p->phase_s[0] / total, p->phase_s[1], 100 * p->phase_s[1] / total,
+               p->phase_s[2], 100 * p->phase_s[2] / total, p->phase_s[3],
+               100 * p->phase_s[3] / total, openblas_get_corename());
     }
     fflush(stdout);
 }

@@ -92,6 +92,22 @@ START_TEST(test_train_eval_round_trip)
 }
 END_TEST
 
+/* --profile names the OpenBLAS kernels, which OPENBLAS_CORETYPE chooses. */
+START_TEST(test_profile_names_kernels)
+{
+    const char *data = tu_idx_dataset(64, 16, 8, 8, 4, 3), *dir = tu_tmpdir();
+    char text[1024], cmd[2048], out[16384];
+    snprintf(text, sizeof text, "[net]\nbatch=16\ninput=1,8,8\nepochs=1\n[data]\ndir=%s\n"
+             "[dense]\noutput=4\n[cce]\ntarget=label\n", data);
+    const char *cfg = tu_write(dir, "k.cfg", text);
+    snprintf(cmd, sizeof cmd, "OPENBLAS_CORETYPE=Sandybridge ./cnet train %s --run-dir %s/run "
+             "--profile < /dev/null", cfg, dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "  profile: data ") &&
+                  strstr(out, "| OpenBLAS Sandybridge kernels\n"), "%s", out);
+}
+END_TEST
+
 /* A tiny VAE: `cnet eval --iw` reports the bound, `cnet sample` writes a
  * picture (its size is checked in check_vae.c), --out is required. */
 START_TEST(test_vae_commands)
@@ -158,6 +174,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, test_train_eval_round_trip);
     tcase_add_test(tc, test_vae_commands);
     tcase_add_test(tc, test_docs_current);
+    tcase_add_test(tc, test_profile_names_kernels);
     suite_add_tcase(s, tc);
     return s;
 }
