@@ -211,13 +211,13 @@ static void filters_bwd(void *arg, int part, int parts)
     filters_part(((const cn_layer_task *)arg)->l, part, parts, 1);
 }
 
-/* One GEMM per tile position: out_xi (R, T) = U_xi (R, S) in_xi (S, T). */
+/* One GEMM per tile position: out_xi (R, T) = U_xi (R, S) in_xi^T, in_xi (T, S). */
 static void wino_products(const float *U, int R, int S, const float *in, float *out, size_t T)
 {
     for (int xi = 0; xi < CN_WINO_XI; xi++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, (int)T, S, 1.0f,
-                    U + (size_t)xi * R * S, S, in + xi * S * T, (int)T, 0.0f,
-                    out + xi * R * T, (int)T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, (int)T, S, 1.0f,
+                    U + (size_t)xi * R * S, S, in + xi * T * S, S, 0.0f, out + xi * R * T,
+                    (int)T);
 }
 
 static void wino_forward_part(void *arg, int part, int parts)
@@ -320,10 +320,10 @@ static void wino_backward_part(void *arg, int part, int parts)
         const float *dz = dZ + (size_t)i0 * F * P;
         cn_wino_input(&st->fwd, src->out.data + i0 * in_size, m, V, T, work);
         cn_wino_out_tiles(&st->fwd, dz, F, m, D, T, work);
-        /* dU_xi (F, C) += D_xi (F, T) V_xi^T */
+        /* dU_xi (F, C) += D_xi (F, T) V_xi (T, C) */
         for (int xi = 0; xi < CN_WINO_XI; xi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F, C, (int)T, 1.0f,
-                        D + xi * F * T, (int)T, V + xi * C * T, (int)T, i0 == lo ? 0.0f : 1.0f,
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, C, (int)T, 1.0f,
+                        D + xi * F * T, (int)T, V + xi * T * C, C, i0 == lo ? 0.0f : 1.0f,
                         dU + (size_t)xi * F * C, C);
         if (!src->needs_grad)
             continue;

@@ -109,6 +109,29 @@ static void max_plane(const geom *g, const float *x, float *y, int *arg)
     }
 }
 
+/* max_plane for 2x2 windows at stride 2 without padding (the usual
+ * pooling), with the same first-of-equals rule, in straight-line code. */
+static void max_plane_2x2(const geom *g, const float *x, float *y, int *arg)
+{
+    const int W = g->W;
+    for (int oy = 0; oy < g->Ho; oy++) {
+        const int row = 2 * oy * W;
+        const float *r0 = x + row, *r1 = r0 + W;
+        float *yr = y + oy * g->Wo;
+        int *ar = arg + oy * g->Wo;
+        for (int ox = 0; ox < g->Wo; ox++) {
+            float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            int best = row + 2 * ox;
+            float m = a;
+            best = b > m ? row + 2 * ox + 1 : best, m = b > m ? b : m;
+            best = c > m ? row + W + 2 * ox : best, m = c > m ? c : m;
+            best = d > m ? row + W + 2 * ox + 1 : best, m = d > m ? d : m;
+            yr[ox] = m;
+            ar[ox] = best;
+        }
+    }
+}
+
 /* One channel: y (Ho, Wo) = window sums of x (H, W) / k^2; with `back`,
  * the adjoint dx (H, W) += dy / k^2 over each window instead. */
 static void avg_plane(const geom *g, float *x, float *y, int back)
@@ -147,7 +170,9 @@ static void forward_part(void *arg, int part, int parts)
     for (size_t pl = (size_t)lo * l->c; pl < (size_t)hi * l->c; pl++) {
         float *x = l->in[0]->out.data + pl * in_plane; /* (H, W) of one channel */
         float *y = l->out.data + pl * out_plane;       /* (Ho, Wo) */
-        if (st->argmax)
+        if (st->argmax && g.k == 2 && g.stride == 2 && g.pad == 0)
+            max_plane_2x2(&g, x, y, st->argmax + pl * out_plane);
+        else if (st->argmax)
             max_plane(&g, x, y, st->argmax + pl * out_plane);
         else
             avg_plane(&g, x, y, 0);

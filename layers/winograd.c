@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "winograd.h"
 
 #define TA 8  /* tile side */
@@ -18,16 +19,6 @@
 #define TR 5  /* filter side */
 #define CHUNK 128 /* filter pairs per pass */
 
-static const float BT[TA * TA] = {
-    -1, 0, 21.f / 4, 0, -21.f / 4, 0, 1, 0,
-    0, 1, 1, -17.f / 4, -17.f / 4, 1, 1, 0,
-    0, -1, 1, 17.f / 4, -17.f / 4, -1, 1, 0,
-    0, 0.5f, 0.25f, -2.5f, -1.25f, 2, 1, 0,
-    0, -0.5f, 0.25f, 2.5f, -1.25f, -2, 1, 0,
-    0, 2, 4, -2.5f, -5, 0.5f, 1, 0,
-    0, -2, 4, 2.5f, -5, -0.5f, 1, 0,
-    0, -1, 0, 21.f / 4, 0, -21.f / 4, 0, 1,
-};
 static const float G[TA * TR] = {
     -1, 0, 0, 0, 0,
     -2.f / 9, -2.f / 9, -2.f / 9, -2.f / 9, -2.f / 9,
@@ -38,15 +29,17 @@ static const float G[TA * TR] = {
     32.f / 45, -16.f / 45, 8.f / 45, -4.f / 45, 2.f / 45,
     0, 0, 0, 0, 1,
 };
-static const float AT[TM * TA] = {
-    1, 1, 1, 1, 1, 1, 1, 0,
-    0, 1, -1, 2, -2, 0.5f, -0.5f, 0,
-    0, 1, 1, 4, 4, 0.25f, 0.25f, 0,
-    0, 1, -1, 8, -8, 0.125f, -0.125f, 1,
+static const float GT[TR * TA] = {
+    -1, -2.f / 9, -2.f / 9, 1.f / 90, 1.f / 90, 32.f / 45, 32.f / 45, 0,
+    0, -2.f / 9, 2.f / 9, 1.f / 45, -1.f / 45, 16.f / 45, -16.f / 45, 0,
+    0, -2.f / 9, -2.f / 9, 2.f / 45, 2.f / 45, 8.f / 45, 8.f / 45, 0,
+    0, -2.f / 9, 2.f / 9, 4.f / 45, -4.f / 45, 4.f / 45, -4.f / 45, 0,
+    0, -2.f / 9, -2.f / 9, 8.f / 45, 8.f / 45, 2.f / 45, 2.f / 45, 1,
 };
 
 /* out row o = sum_i mat[o][i] * in row i, for o < no, i < ni; rows of n
- * floats, in rows `is` apart, out rows `os` apart. Zero taps are skipped. */
+ * floats, in rows `is` apart, out rows `os` apart. Zero taps are skipped.
+ * (The filter transforms, once per batch.) */
 static void rows(const float *mat, int no, int ni, const float *in, size_t is, float *out,
                  size_t os, size_t n)
 {
@@ -70,88 +63,166 @@ static void rows(const float *mat, int no, int ni, const float *in, size_t is, f
     }
 }
 
-/* out[io*no + jo] = sum_ij mat[io][i] in[i*ni + j] mat[jo][j]: the 2-D
- * transform of ni x ni values into no x no, each a row of n floats; in rows
- * `is` apart, out rows `os` apart; tmp holds ni*no*n floats. */
-static void tf2d(const float *mat, int no, int ni, const float *in, size_t is, float *out,
-                 size_t os, size_t n, float *tmp)
+/* A 1-D transform of rows: n values of each input row (rows xs apart) to
+ * each output row (rows ys apart). */
+typedef void (*tf1d)(const float *x, size_t xs, float *y, size_t ys, size_t n);
+
+static void g_rows(const float *x, size_t xs, float *y, size_t ys, size_t n)
+{
+    rows(G, TA, TR, x, xs, y, ys, n);
+}
+
+static void gt_rows(const float *x, size_t xs, float *y, size_t ys, size_t n)
+{
+    rows(GT, TR, TA, x, xs, y, ys, n);
+}
+
+/* B^T on 8 rows given by pointers; rows 1-2, 3-4 and 5-6 of B^T are sums
+ * and differences of shared terms. */
+static void bt8(const float *const x[TA], float *y, size_t ys, size_t n)
+{
+    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+    const float *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
+#pragma GCC ivdep
+    for (size_t t = 0; t < n; t++) {
+        float d0 = x0[t], d1 = x1[t], d2 = x2[t], d3 = x3[t];
+        float d4 = x4[t], d5 = x5[t], d6 = x6[t], d7 = x7[t];
+        float a = d2 - 4.25f * d4 + d6, b = d1 - 4.25f * d3 + d5;
+        float c = 0.25f * d2 - 1.25f * d4 + d6, e = 0.5f * d1 - 2.5f * d3 + 2.0f * d5;
+        float f = 4.0f * d2 - 5.0f * d4 + d6, h = 2.0f * d1 - 2.5f * d3 + 0.5f * d5;
+        y[0 * ys + t] = d6 - d0 + 5.25f * (d2 - d4);
+        y[1 * ys + t] = a + b;
+        y[2 * ys + t] = a - b;
+        y[3 * ys + t] = c + e;
+        y[4 * ys + t] = c - e;
+        y[5 * ys + t] = f + h;
+        y[6 * ys + t] = f - h;
+        y[7 * ys + t] = d7 - d1 + 5.25f * (d3 - d5);
+    }
+}
+
+/* A^T: 8 rows to 4. */
+static void at4(const float *x, size_t xs, float *y, size_t ys, size_t n)
+{
+#pragma GCC ivdep
+    for (size_t t = 0; t < n; t++) {
+        float m0 = x[t], m1 = x[xs + t], m2 = x[2 * xs + t], m3 = x[3 * xs + t];
+        float m4 = x[4 * xs + t], m5 = x[5 * xs + t], m6 = x[6 * xs + t], m7 = x[7 * xs + t];
+        float s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        float s56 = m5 + m6, d56 = m5 - m6;
+        y[t] = m0 + s12 + s34 + s56;
+        y[ys + t] = d12 + 2.0f * d34 + 0.5f * d56;
+        y[2 * ys + t] = s12 + 4.0f * s34 + 0.25f * s56;
+        y[3 * ys + t] = d12 + 8.0f * d34 + 0.125f * d56 + m7;
+    }
+}
+
+/* A = (A^T)^T: 4 rows to 8. */
+static void a8(const float *x, size_t xs, float *y, size_t ys, size_t n)
+{
+#pragma GCC ivdep
+    for (size_t t = 0; t < n; t++) {
+        float z0 = x[t], z1 = x[xs + t], z2 = x[2 * xs + t], z3 = x[3 * xs + t];
+        float e = z0 + z2, o = z1 + z3, e4 = z0 + 4.0f * z2, o4 = 2.0f * z1 + 8.0f * z3;
+        float eq = z0 + 0.25f * z2, oq = 0.5f * z1 + 0.125f * z3;
+        y[t] = z0;
+        y[ys + t] = e + o;
+        y[2 * ys + t] = e - o;
+        y[3 * ys + t] = e4 + o4;
+        y[4 * ys + t] = e4 - o4;
+        y[5 * ys + t] = eq + oq;
+        y[6 * ys + t] = eq - oq;
+        y[7 * ys + t] = z3;
+    }
+}
+
+/* out[io*no + jo] = the 1-D transform f (ni -> no values) applied along
+ * both axes of in[i*ni + j]; every value is a row of n floats, in rows `is`
+ * apart, out rows `os` apart; tmp holds ni*no*n floats. */
+static void tf2d(tf1d f, int no, int ni, const float *in, size_t is, float *out, size_t os,
+                 size_t n, float *tmp)
 {
     for (int i = 0; i < ni; i++) /* along rows: tmp[i][jo] */
-        rows(mat, no, ni, in + (size_t)i * ni * is, is, tmp + (size_t)i * no * n, n, n);
+        f(in + (size_t)i * ni * is, is, tmp + (size_t)i * no * n, n, n);
     for (int jo = 0; jo < no; jo++) /* along columns */
-        rows(mat, no, ni, tmp + (size_t)jo * n, (size_t)no * n, out + (size_t)jo * os,
-             (size_t)no * os, n);
+        f(tmp + (size_t)jo * n, (size_t)no * n, out + (size_t)jo * os, (size_t)no * os, n);
 }
 
 int cn_wino_plan_init(cn_wino_plan *p, int C, int H, int W, int pad)
 {
     *p = (cn_wino_plan){.C = C, .H = H, .W = W, .pad = pad};
     p->Ho = H + 2 * pad - (TR - 1), p->Wo = W + 2 * pad - (TR - 1);
-    int th = (p->Ho + TM - 1) / TM, tw = (p->Wo + TM - 1) / TM;
-    p->nt = th * tw;
-    p->in_idx = malloc(sizeof(int) * TA * TA * (size_t)p->nt);
+    p->th = (p->Ho + TM - 1) / TM, p->tw = (p->Wo + TM - 1) / TM;
+    p->nt = p->th * p->tw;
     p->out_idx = malloc(sizeof(int) * TM * TM * (size_t)p->nt);
-    if (!p->in_idx || !p->out_idx) {
-        cn_wino_plan_free(p);
+    if (!p->out_idx)
         return -1;
-    }
-    for (int ty = 0; ty < th; ty++)
-        for (int tx = 0; tx < tw; tx++) {
-            int t = ty * tw + tx;
-            for (int i = 0; i < TA; i++)
-                for (int j = 0; j < TA; j++) {
-                    int y = ty * TM - pad + i, x = tx * TM - pad + j;
-                    p->in_idx[(i * TA + j) * p->nt + t] =
-                        y >= 0 && y < H && x >= 0 && x < W ? y * W + x : -1;
-                }
+    for (int ty = 0; ty < p->th; ty++)
+        for (int tx = 0; tx < p->tw; tx++)
             for (int a = 0; a < TM; a++)
                 for (int b = 0; b < TM; b++) {
                     int y = ty * TM + a, x = tx * TM + b;
-                    p->out_idx[(a * TM + b) * p->nt + t] =
+                    p->out_idx[(a * TM + b) * p->nt + ty * p->tw + tx] =
                         y < p->Ho && x < p->Wo ? y * p->Wo + x : -1;
                 }
-        }
     return 0;
 }
 
 void cn_wino_plan_free(cn_wino_plan *p)
 {
-    free(p->in_idx);
     free(p->out_idx);
-    p->in_idx = p->out_idx = NULL;
+    p->out_idx = NULL;
+}
+
+/* A padded sample (Hp, Wp, C), channels last: each tile value of all C
+ * channels is one contiguous vector, the unit of the input transform. */
+static void padded_dims(const cn_wino_plan *p, int *Hp, int *Wp)
+{
+    *Hp = TM * p->th + TA - TM, *Wp = TM * p->tw + TA - TM;
 }
 
 size_t cn_wino_work(const cn_wino_plan *p, int m)
 {
-    size_t tiles = 2 * TA * TA * (size_t)m * p->nt, pairs = (TR * TR + TA * TR) * CHUNK;
-    return tiles > pairs ? tiles : pairs;
-}
-
-/* dst[k][i*nt + t] = plane_i[idx[k][t]] (0 where idx < 0), k < nk, for the
- * m planes plane_i = src + i*stride. */
-static void gather(const int *idx, int nk, int nt, const float *src, size_t stride, int m,
-                   float *dst)
-{
-    size_t T = (size_t)m * nt;
-    for (int i = 0; i < m; i++) {
-        const float *plane = src + (size_t)i * stride;
-        for (int k = 0; k < nk; k++) {
-            const int *ix = idx + (size_t)k * nt;
-            float *d = dst + k * T + (size_t)i * nt;
-            for (int t = 0; t < nt; t++)
-                d[t] = ix[t] >= 0 ? plane[ix[t]] : 0.0f;
-        }
-    }
+    int Hp, Wp;
+    padded_dims(p, &Hp, &Wp);
+    size_t input = ((size_t)Hp * Wp + TA * TA) * p->C;
+    size_t tiles = (TM * TM + TA * TM) * (size_t)m * p->nt, pairs = (TR * TR + TA * TR) * CHUNK;
+    return CN_MAX(input, CN_MAX(tiles, pairs));
 }
 
 void cn_wino_input(const cn_wino_plan *p, const float *x, int m, float *V, size_t ld,
                    float *work)
 {
-    size_t T = (size_t)m * p->nt, plane = (size_t)p->H * p->W;
-    float *d = work, *tmp = work + TA * TA * T;
-    for (int c = 0; c < p->C; c++) {
-        gather(p->in_idx, TA * TA, p->nt, x + c * plane, p->C * plane, m, d);
-        tf2d(BT, TA, TA, d, T, V + c * ld, p->C * ld, T, tmp);
+    int Hp, Wp;
+    padded_dims(p, &Hp, &Wp);
+    const int C = p->C;
+    const size_t plane = (size_t)p->H * p->W, xs = (size_t)TA * ld * C;
+    float *pp = work, *tmp = work + (size_t)Hp * Wp * C; /* tmp (8, 8, C) */
+    memset(pp, 0, (size_t)Hp * Wp * C * sizeof *pp); /* the padding stays zero */
+    for (int i = 0; i < m; i++) {
+        const float *src = x + (size_t)i * C * plane;
+        for (int c = 0; c < C; c++)
+            for (int y = 0; y < p->H; y++) {
+                float *d = pp + ((size_t)(y + p->pad) * Wp + p->pad) * C + c;
+                const float *s = src + c * plane + (size_t)y * p->W;
+                for (int u = 0; u < p->W; u++)
+                    d[(size_t)u * C] = s[u];
+            }
+        for (int ty = 0; ty < p->th; ty++)
+            for (int tx = 0; tx < p->tw; tx++) {
+                size_t t = (size_t)i * p->nt + (size_t)ty * p->tw + tx;
+                const float *r[TA];
+                for (int a = 0; a < TA; a++) { /* along the tile's rows: tmp[a][jo] */
+                    for (int j = 0; j < TA; j++)
+                        r[j] = pp + ((size_t)(TM * ty + a) * Wp + TM * tx + j) * C;
+                    bt8(r, tmp + (size_t)a * TA * C, (size_t)C, (size_t)C);
+                }
+                for (int jo = 0; jo < TA; jo++) { /* down its columns: V[io*8 + jo][t] */
+                    for (int a = 0; a < TA; a++)
+                        r[a] = tmp + ((size_t)a * TA + jo) * C;
+                    bt8(r, V + ((size_t)jo * ld + t) * C, xs, (size_t)C);
+                }
+            }
     }
 }
 
@@ -161,15 +232,21 @@ void cn_wino_output(const cn_wino_plan *p, const float *M, int F, int m, size_t 
     const size_t T = (size_t)m * p->nt, plane = (size_t)p->Ho * p->Wo;
     float *o = work, *tmp = work + TM * TM * T;
     for (int f = 0; f < F; f++) {
-        tf2d(AT, TM, TA, M + f * ld, F * ld, o, T, T, tmp);
+        tf2d(at4, TM, TA, M + f * ld, F * ld, o, T, T, tmp);
         for (int i = 0; i < m; i++) {
             float *yp = y + ((size_t)i * F + f) * plane;
             for (int k = 0; k < TM * TM; k++) {
                 const int *ix = p->out_idx + (size_t)k * p->nt;
                 const float *v = o + k * T + (size_t)i * p->nt;
-                for (int t = 0; t < p->nt; t++)
-                    if (ix[t] >= 0)
-                        yp[ix[t]] = add ? yp[ix[t]] + v[t] : v[t];
+                if (add) {
+                    for (int t = 0; t < p->nt; t++)
+                        if (ix[t] >= 0)
+                            yp[ix[t]] += v[t];
+                } else {
+                    for (int t = 0; t < p->nt; t++)
+                        if (ix[t] >= 0)
+                            yp[ix[t]] = v[t];
+                }
             }
         }
     }
@@ -180,13 +257,17 @@ void cn_wino_out_tiles(const cn_wino_plan *p, const float *dz, int F, int m, flo
 {
     const size_t T = (size_t)m * p->nt, plane = (size_t)p->Ho * p->Wo;
     float *z = work, *tmp = work + TM * TM * T;
-    float a[TA * TM]; /* A = AT transposed */
-    for (int i = 0; i < TA; i++)
-        for (int j = 0; j < TM; j++)
-            a[i * TM + j] = AT[j * TA + i];
     for (int f = 0; f < F; f++) {
-        gather(p->out_idx, TM * TM, p->nt, dz + f * plane, F * plane, m, z);
-        tf2d(a, TA, TM, z, T, D + f * ld, F * ld, T, tmp);
+        for (int i = 0; i < m; i++) {
+            const float *src = dz + ((size_t)i * F + f) * plane;
+            for (int k = 0; k < TM * TM; k++) {
+                const int *ix = p->out_idx + (size_t)k * p->nt;
+                float *d = z + k * T + (size_t)i * p->nt;
+                for (int t = 0; t < p->nt; t++)
+                    d[t] = ix[t] >= 0 ? src[ix[t]] : 0.0f;
+            }
+        }
+        tf2d(a8, TA, TM, z, T, D + f * ld, F * ld, T, tmp);
     }
 }
 
@@ -204,20 +285,17 @@ void cn_wino_filters(const float *W, int R, int S, int flip, float *U, size_t lo
             for (int k = 0; k < TR * TR; k++)
                 g[k * n + (q - q0)] = w[flip ? TR * TR - 1 - k : k];
         }
-        tf2d(G, TA, TR, g, n, U + q0, P, n, tmp);
+        tf2d(g_rows, TA, TR, g, n, U + q0, P, n, tmp);
     }
 }
 
 void cn_wino_filter_grad(const float *dU, int R, int S, float *dW, float *work)
 {
     const size_t P = (size_t)R * S;
-    float *w = work, *tmp = work + TR * TR * CHUNK, gt[TR * TA];
-    for (int i = 0; i < TR; i++)
-        for (int j = 0; j < TA; j++)
-            gt[i * TA + j] = G[j * TR + i];
+    float *w = work, *tmp = work + TR * TR * CHUNK;
     for (size_t q0 = 0; q0 < P; q0 += CHUNK) {
         size_t n = P - q0 < CHUNK ? P - q0 : CHUNK;
-        tf2d(gt, TR, TA, dU + q0, P, w, n, n, tmp);
+        tf2d(gt_rows, TR, TA, dU + q0, P, w, n, n, tmp);
         for (size_t q = q0; q < q0 + n; q++)
             for (int k = 0; k < TR * TR; k++)
                 dW[q * TR * TR + k] += w[k * n + (q - q0)];

@@ -4,7 +4,7 @@
  * A 4x4 block of outputs of a 5x5 filter g over an 8x8 input tile d is
  *   Y = A^T [(G g G^T) . (B^T d B)] A        (. = element-wise)
  * so over C channels and F filters each of the 64 tile positions xi is one
- * matrix product M_xi (F, tiles) = U_xi (F, C) V_xi (C, tiles): 64 products
+ * matrix product M_xi (F, tiles) = U_xi (F, C) V_xi^T, V_xi (tiles, C): 64 products
  * of F*C*tiles multiply-adds where the direct convolution needs 25*16 per
  * output block, 400 against 64 (6.25x fewer; the tile transforms are
  * element-wise). The input gradient is the same kind of convolution of the
@@ -23,8 +23,8 @@
 typedef struct cn_wino_plan {
     int C, H, W, pad;
     int Ho, Wo;
-    int nt;       /* tiles per plane: ceil(Ho / 4) * ceil(Wo / 4) */
-    int *in_idx;  /* (64, nt): where in an input plane each tile value is, -1 = padding */
+    int th, tw;   /* tile rows and columns: ceil(Ho / 4), ceil(Wo / 4) */
+    int nt;       /* tiles per plane: th * tw, row by row */
     int *out_idx; /* (16, nt): where in an output plane each tile output goes, -1 = past it */
 } cn_wino_plan;
 
@@ -40,8 +40,8 @@ size_t cn_wino_work(const cn_wino_plan *p, int m);
  *             (pair q = s*R + r), the filters of the input gradient. */
 void cn_wino_filters(const float *W, int R, int S, int flip, float *U, size_t lo, size_t hi,
                      float *work);
-/* V (64, C, ld): the input tiles of m samples x (m, C, H, W), sample i's
- * tiles in columns i*nt .. i*nt + nt - 1. */
+/* V (64, ld, C): the input tiles of m samples x (m, C, H, W), tile t of
+ * sample i in row i*nt + t of each V_xi, its C channels contiguous. */
 void cn_wino_input(const cn_wino_plan *p, const float *x, int m, float *V, size_t ld,
                    float *work);
 /* y (m, F, Ho, Wo) = A^T M A, or += with add, from M (64, F, ld). */
