@@ -377,7 +377,7 @@ const cn_layer_ops cn_layer_conv = {
     .type = "conv",
     .keys = keys,
     .doc = "2-D convolution Y = f(W * X + b) (PyTorch's Conv2d), im2col + one GEMM per "
-           "group of samples",
+           "group of samples, or Winograd F(4x4,5x5) for 5x5 stride-1 kernels",
     .n_inputs_min = 1,
     .n_inputs_max = 1,
     .setup = conv_setup,
