@@ -366,6 +366,12 @@ static int conv_activation(const cn_layer *l, float *param)
     return (int)st->act;
 }
 
+static const char *conv_algo(const cn_layer *l)
+{
+    const conv_state *st = l->state;
+    return st->wino ? "Winograd F(4x4,5x5)" : NULL;
+}
+
 static double conv_flops(const cn_layer *l)
 {
     const conv_state *st = l->state;
@@ -386,4 +392,5 @@ const cn_layer_ops cn_layer_conv = {
     .destroy = conv_destroy,
     .flops = conv_flops,
     .activation = conv_activation,
+    .algo = conv_algo,
 };

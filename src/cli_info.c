@@ -49,6 +49,13 @@ int cli_summary(int argc, char **argv)
     }
     printf("total: %zu parameters, %.0f forward FLOPs/sample, %.0f training FLOPs/sample "
            "(forward, weight and input gradients)\n", total_params, total_flops, train_flops);
+    for (int i = 0; i < cn_net_n_layers(net); i++) {
+        const cn_layer *l = cn_net_layer(net, i);
+        const char *algo = l->ops->algo ? l->ops->algo(l) : NULL;
+        if (algo)
+            printf("%s runs as %s (its FLOPs above are the direct convolution's)\n", l->name,
+                   algo);
+    }
     cn_net_free(net);
     cn_cfg_free(cfg);
     return 0;

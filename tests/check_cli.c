@@ -92,6 +92,20 @@ START_TEST(test_train_eval_round_trip)
 }
 END_TEST
 
+/* summary names the layers that run as Winograd: lenet's 32 -> 64 5x5
+ * convolution, not its first (one input channel). */
+START_TEST(test_summary_algo)
+{
+    char out[8192];
+    ck_assert_int_eq(tu_run("./cnet summary cfg/lenet.cfg", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "\nconv3 runs as Winograd F(4x4,5x5) (its FLOPs above are the "
+                              "direct convolution's)\n") && !strstr(out, "conv1 runs as"),
+                  "%s", out);
+    ck_assert_int_eq(tu_run("./cnet summary cfg/conv_ae.cfg", out, sizeof out), 0);
+    ck_assert_msg(!strstr(out, "runs as"), "%s", out);
+}
+END_TEST
+
 /* --profile names the OpenBLAS kernels, which OPENBLAS_CORETYPE chooses. */
 START_TEST(test_profile_names_kernels)
 {
@@ -175,6 +189,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, test_vae_commands);
     tcase_add_test(tc, test_docs_current);
     tcase_add_test(tc, test_profile_names_kernels);
+    tcase_add_test(tc, test_summary_algo);
     suite_add_tcase(s, tc);
     return s;
 }

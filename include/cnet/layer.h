@@ -94,6 +94,9 @@ struct cn_layer_ops {
      * see cn_net_infer): the inner gradient steps to run on them in this
      * mode and their step size *lr; < 0 when they are unused in this mode. */
     int (*inner_steps)(const cn_layer *l, const cn_ctx *ctx, float *lr);
+    /* Optional: the algorithm the layer chose when it has a choice (NULL =
+     * its usual one), for `cnet summary`. */
+    const char *(*algo)(const cn_layer *l);
     /* Optional: start a batch's inner params (called after a forward pass). */
     void (*inner_init)(cn_layer *l, const cn_ctx *ctx);
 };
