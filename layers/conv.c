@@ -85,6 +85,9 @@ static cn_status wino_setup(cn_layer *l, conv_state *st, int batch, int parts, c
         return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
     size_t nt = (size_t)st->fwd.nt, nt2 = (size_t)st->bwd.nt;
     size_t a = CN_MAX(C * nt, F * nt2), b = CN_MAX(F * nt, C * nt2);
+    /* a quarter of the per-sample floats against im2col's budget: the 64
+     * products are thin (inner size C), so groups of 4x the samples keep
+     * them at >= 128 tiles (lenet: 8 samples of 16 tiles) */
     st->group = cn_conv_group((batch + parts - 1) / parts, CN_WINO_XI * (a + b) / 4);
     st->regA = CN_WINO_XI * a * st->group, st->regB = CN_WINO_XI * b * st->group;
     st->work = CN_MAX(cn_wino_work(&st->fwd, st->group), cn_wino_work(&st->bwd, st->group));
@@ -142,6 +145,30 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     return CN_OK;
 }
 
+/* A thread's work area, at the end of its slice. */
+static float *slice_work(const cn_layer *l, int part)
+{
+    const conv_state *st = l->state;
+    return cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+}
+
+/* The start of every backward part: this thread's samples [*lo, *hi), where
+ * its dW, db go, and dZ = dY * f'(Y) with its bias gradient over them. */
+static void backward_begin(const cn_layer_task *t, int part, int parts, float **dW, float **db,
+                           int *lo, int *hi)
+{
+    cn_layer *l = t->l;
+    const conv_state *st = l->state;
+    const size_t FP = (size_t)st->F * st->g.Ho * st->g.Wo;
+    float *dZ = l->dout.data; /* our dout, turned into dZ in place */
+    cn_split_targets(l->scratch_buf, part, parts, st->slice, st->W, st->b, dW, db);
+    cn_pool_range(t->n, part, parts, lo, hi);
+    size_t off = (size_t)*lo * FP;
+    cn_act_backward(st->act, st->param, l->out.data + off, dZ + off, (size_t)(*hi - *lo) * FP);
+    if (*db)
+        cn_bias_grad(dZ + off, *hi - *lo, st->F, (size_t)st->g.Ho * st->g.Wo, *db);
+}
+
 /* The samples [lo, hi) of one thread, in groups, into its own scratch. */
 static void forward_part(void *arg, int part, int parts)
 {
@@ -153,7 +180,7 @@ static void forward_part(void *arg, int part, int parts)
     const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     const float *X = l->in[0]->out.data; /* (n, C, H, W) */
     float *Y = l->out.data;              /* (n, F, Ho, Wo) */
-    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    float *work = slice_work(l, part);
     int lo, hi;
     cn_pool_range(t->n, part, parts, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
@@ -185,12 +212,6 @@ static float *wino_U(const cn_layer *l, int parts)
     return l->scratch_buf + cn_split_scratch(parts, st->slice, st->W, st->b);
 }
 
-static float *wino_work(const cn_layer *l, int part)
-{
-    const conv_state *st = l->state;
-    return cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
-}
-
 /* U (64, F, C), or turned for the input gradient U' (64, C, F): pairs split. */
 static void filters_part(cn_layer *l, int part, int parts, int flip)
 {
@@ -198,7 +219,7 @@ static void filters_part(cn_layer *l, int part, int parts, int flip)
     int lo, hi;
     cn_pool_range(st->F * st->g.C, part, parts, &lo, &hi);
     cn_wino_filters(st->W->value, st->F, st->g.C, flip, wino_U(l, parts), (size_t)lo,
-                    (size_t)hi, wino_work(l, part));
+                    (size_t)hi, slice_work(l, part));
 }
 
 static void filters_fwd(void *arg, int part, int parts)
@@ -228,7 +249,7 @@ static void wino_forward_part(void *arg, int part, int parts)
     const int F = st->F, C = st->g.C;
     const size_t P = (size_t)st->g.Ho * st->g.Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     float *V = cn_split_slice(l->scratch_buf, part, st->slice), *M = V + st->regA;
-    float *work = wino_work(l, part);
+    float *work = slice_work(l, part);
     const float *U = wino_U(l, parts);
     int lo, hi;
     cn_pool_range(t->n, part, parts, &lo, &hi);
@@ -264,16 +285,10 @@ static void backward_part(void *arg, int part, int parts)
     const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     cn_layer *src = l->in[0];
     const float *X = src->out.data; /* (n, C, H, W) */
-    float *dZ = l->dout.data;       /* (n, F, Ho, Wo): our dout, turned into dZ in place */
-    float *dW, *db;
-    cn_split_targets(l->scratch_buf, part, parts, st->slice, st->W, st->b, &dW, &db);
-    float *work = cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
+    const float *dZ = l->dout.data; /* (n, F, Ho, Wo) */
+    float *dW, *db, *work = slice_work(l, part);
     int lo, hi;
-    cn_pool_range(t->n, part, parts, &lo, &hi);
-    size_t off = (size_t)lo * F * P;
-    cn_act_backward(st->act, st->param, l->out.data + off, dZ + off, (size_t)(hi - lo) * F * P);
-    if (db)
-        cn_bias_grad(dZ + off, hi - lo, F, P, db);
+    backward_begin(t, part, parts, &dW, &db, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
         int m = CN_MIN(st->group, hi - i0);
         size_t ld = (size_t)m * P;
@@ -303,17 +318,11 @@ static void wino_backward_part(void *arg, int part, int parts)
     const int F = st->F, C = st->g.C;
     const size_t P = (size_t)st->g.Ho * st->g.Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     cn_layer *src = l->in[0];
-    float *dZ = l->dout.data; /* turned into dZ in place */
-    float *dW, *db;
-    cn_split_targets(l->scratch_buf, part, parts, st->slice, st->W, st->b, &dW, &db);
+    const float *dZ = l->dout.data; /* (n, F, Ho, Wo) */
     float *V = cn_split_slice(l->scratch_buf, part, st->slice), *D = V + st->regA;
-    float *dU = D + st->regB, *work = wino_work(l, part);
+    float *dU = D + st->regB, *work = slice_work(l, part), *dW, *db;
     int lo, hi;
-    cn_pool_range(t->n, part, parts, &lo, &hi);
-    size_t off = (size_t)lo * F * P;
-    cn_act_backward(st->act, st->param, l->out.data + off, dZ + off, (size_t)(hi - lo) * F * P);
-    if (db)
-        cn_bias_grad(dZ + off, hi - lo, F, P, db);
+    backward_begin(t, part, parts, &dW, &db, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
         int m = CN_MIN(st->group, hi - i0);
         size_t T = (size_t)m * st->fwd.nt, T2 = (size_t)m * st->bwd.nt;

@@ -4,9 +4,11 @@
  * The matrices come from Toom-Cook interpolation at 0, 1, -1, 2, -2, 1/2,
  * -1/2 and infinity, the points that keep float32 error near 1e-5 of the
  * output's scale. Every 2-D transform X -> T X T^T runs as two passes of
- * 1-D transforms over rows of n values (one per tile, or per filter pair),
- * so the inner loops are long, contiguous and vectorised; the tile values
- * are gathered through index tables built once per layer.
+ * 1-D transforms over rows of n values, so the inner loops are contiguous
+ * and vectorised: n is the C channels of a tile for the input transform
+ * (over a channels-last padded copy of the sample), and the group's tiles
+ * or a chunk of filter pairs for the others; output blocks are placed
+ * through an index table built once per layer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,7 @@ static const float G[TA * TR] = {
     32.f / 45, -16.f / 45, 8.f / 45, -4.f / 45, 2.f / 45,
     0, 0, 0, 0, 1,
 };
-static const float GT[TR * TA] = {
+static const float GT[TR * TA] = { /* G transposed */
     -1, -2.f / 9, -2.f / 9, 1.f / 90, 1.f / 90, 32.f / 45, 32.f / 45, 0,
     0, -2.f / 9, 2.f / 9, 1.f / 45, -1.f / 45, 16.f / 45, -16.f / 45, 0,
     0, -2.f / 9, -2.f / 9, 2.f / 45, 2.f / 45, 8.f / 45, 8.f / 45, 0,

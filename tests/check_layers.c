@@ -463,7 +463,7 @@ static const conv_case wino_cases[] = {
     {3, 2, 7, 6, 3, 5, 1, 2, 0},
     {5, 3, 9, 11, 4, 5, 1, 0, 0},
     {2, 4, 5, 5, 3, 5, 1, 4, 0},
-    {13, 8, 30, 30, 8, 5, 1, 2, 0}, /* 64 * 1024 floats a sample: groups of 4, and 1 */
+    {13, 16, 40, 40, 16, 5, 1, 2, 0}, /* 64 * 3200 / 4 floats a sample: groups of 5 */
 };
 
 static void fill(float *v, size_t n, float lo, float hi, cn_rng *rng)
