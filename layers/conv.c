@@ -51,7 +51,7 @@ typedef struct conv_state {
     cn_conv_geom g; /* over the input: C x H x W -> Ho x Wo positions */
     int F;          /* filters */
     int group;      /* samples per lowered product */
-    size_t slice;   /* scratch floats of one thread: group * (K + F) * P + work */
+    size_t slice;   /* scratch floats of one thread: (K + F) rows of cn_col_ld + work */
     size_t work;    /* floats of cn_im2col's work area, at the slice's end */
     cn_param *W;    /* (F, C, k, k) */
     cn_param *b;    /* (F) or NULL */
@@ -136,11 +136,11 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     if (st->wino)
         return wino_setup(l, st, cn_build_batch(b), cn_build_threads(b), err);
     /* scratch per sample: its columns (K, P) and its product (F, P) */
-    size_t per_sample = ((size_t)K + st->F) * g->Ho * g->Wo;
+    size_t P = (size_t)g->Ho * g->Wo, per_sample = ((size_t)K + st->F) * P;
     int parts = cn_build_threads(b);
     st->group = cn_conv_group((cn_build_batch(b) + parts - 1) / parts, per_sample);
     st->work = cn_im2col_work(g);
-    st->slice = (size_t)st->group * per_sample + st->work;
+    st->slice = ((size_t)K + st->F) * cn_col_ld(st->group, P) + st->work;
     l->scratch = cn_split_scratch(parts, st->slice, st->W, st->b);
     return CN_OK;
 }
@@ -184,14 +184,14 @@ static void forward_part(void *arg, int part, int parts)
     int lo, hi;
     cn_pool_range(t->n, part, parts, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t ld = (size_t)m * P;
+        int m = CN_MIN(st->group, hi - i0), N = m * (int)P;
+        size_t ld = cn_col_ld(m, P);
         float *col = cn_split_slice(l->scratch_buf, part, st->slice); /* (K, m*P) */
         float *prod = col + (size_t)K * ld;                           /* (F, m*P) */
         for (int i = 0; i < m; i++)
             cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld, work);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int)ld, K, 1.0f,
-                    st->W->value, K, col, (int)ld, 0.0f, prod, (int)ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, N, K, 1.0f, st->W->value, K,
+                    col, (int)ld, 0.0f, prod, (int)ld);
         /* back to NCHW, adding the bias and applying f while the row is hot */
         for (int i = 0; i < m; i++)
             for (int f = 0; f < F; f++) {
@@ -290,21 +290,21 @@ static void backward_part(void *arg, int part, int parts)
     int lo, hi;
     backward_begin(t, part, parts, &dW, &db, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t ld = (size_t)m * P;
+        int m = CN_MIN(st->group, hi - i0), N = m * (int)P;
+        size_t ld = cn_col_ld(m, P);
         float *col = cn_split_slice(l->scratch_buf, part, st->slice); /* (K, m*P) */
         float *dz = col + (size_t)K * ld;                             /* (F, m*P) */
-        cn_pack_channels(dZ + i0 * (size_t)F * P, m, F, P, dz);
+        cn_pack_channels(dZ + i0 * (size_t)F * P, m, F, P, dz, ld);
         for (int i = 0; i < m; i++)
             cn_im2col(g, X + (i0 + i) * in_size, col + i * P, ld, work);
         /* dW (F, K) += dz (F, m*P) col^T (m*P, K) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int)ld, 1.0f, dz, (int)ld,
-                    col, (int)ld, 1.0f, dW, K);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, F, K, N, 1.0f, dz, (int)ld, col,
+                    (int)ld, 1.0f, dW, K);
         if (!src->needs_grad)
             continue;
         /* dcol (K, m*P) = W^T dz, written over the columns, then back to pixels */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)ld, F, 1.0f, st->W->value,
-                    K, dz, (int)ld, 0.0f, col, (int)ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, F, 1.0f, st->W->value, K, dz,
+                    (int)ld, 0.0f, col, (int)ld);
         for (int i = 0; i < m; i++)
             cn_col2im_add(g, col + i * P, ld, src->dout.data + (i0 + i) * in_size, work);
     }

@@ -156,11 +156,11 @@ static cn_status deconv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
     if (!st->W || (bias && !st->b))
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     /* scratch per sample: the input channel-major (C, P) and its columns (F*k*k, P) */
-    size_t per_sample = ((size_t)st->C + FKK) * g->Ho * g->Wo;
+    size_t P = (size_t)g->Ho * g->Wo, per_sample = ((size_t)st->C + FKK) * P;
     int parts = cn_build_threads(b);
     st->group = cn_conv_group((cn_build_batch(b) + parts - 1) / parts, per_sample);
     st->work = cn_im2col_work(g);
-    st->slice = (size_t)st->group * per_sample + st->work;
+    st->slice = ((size_t)st->C + FKK) * cn_col_ld(st->group, P) + st->work;
     l->scratch = cn_split_scratch(parts, st->slice, st->W, st->b);
     return CN_OK;
 }
@@ -181,13 +181,13 @@ static void forward_part(void *arg, int part, int parts)
     cn_pool_range(t->n, part, parts, &lo, &hi);
     memset(Y + lo * out_size, 0, (size_t)(hi - lo) * out_size * sizeof *Y);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t ld = (size_t)m * P;
+        int m = CN_MIN(st->group, hi - i0), N = m * (int)P;
+        size_t ld = cn_col_ld(m, P);
         float *rows = cn_split_slice(l->scratch_buf, part, st->slice); /* (C, m*P) */
         float *col = rows + (size_t)C * ld;                            /* (F*k*k, m*P) */
-        cn_pack_channels(X + i0 * (size_t)C * P, m, C, P, rows);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, FKK, (int)ld, C, 1.0f,
-                    st->W->value, FKK, rows, (int)ld, 0.0f, col, (int)ld);
+        cn_pack_channels(X + i0 * (size_t)C * P, m, C, P, rows, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, FKK, N, C, 1.0f, st->W->value, FKK,
+                    rows, (int)ld, 0.0f, col, (int)ld);
         for (int i = 0; i < m; i++)
             cn_col2im_add(g, col + i * P, ld, Y + (i0 + i) * out_size, work);
     }
@@ -220,22 +220,22 @@ static void backward_part(void *arg, int part, int parts)
     if (db)
         cn_bias_grad(dZ + lo * out_size, hi - lo, g->C, (size_t)g->H * g->W, db);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t ld = (size_t)m * P;
+        int m = CN_MIN(st->group, hi - i0), N = m * (int)P;
+        size_t ld = cn_col_ld(m, P);
         float *rows = cn_split_slice(l->scratch_buf, part, st->slice); /* (C, m*P) */
         float *col = rows + (size_t)C * ld;                            /* (F*k*k, m*P) */
         for (int i = 0; i < m; i++)
             cn_im2col(g, dZ + (i0 + i) * out_size, col + i * P, ld, work);
-        cn_pack_channels(src->out.data + i0 * (size_t)C * P, m, C, P, rows);
+        cn_pack_channels(src->out.data + i0 * (size_t)C * P, m, C, P, rows, ld);
         /* dW (C, F*k*k) += X (C, m*P) col^T (m*P, F*k*k) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, FKK, (int)ld, 1.0f, rows,
-                    (int)ld, col, (int)ld, 1.0f, dW, FKK);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, FKK, N, 1.0f, rows, (int)ld, col,
+                    (int)ld, 1.0f, dW, FKK);
         if (!src->needs_grad)
             continue;
         /* dX (C, m*P) = W col, written over the packed input, then back to NCHW */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, (int)ld, FKK, 1.0f,
-                    st->W->value, FKK, col, (int)ld, 0.0f, rows, (int)ld);
-        cn_unpack_channels_add(rows, m, C, P, src->dout.data + i0 * (size_t)C * P);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, N, FKK, 1.0f, st->W->value,
+                    FKK, col, (int)ld, 0.0f, rows, (int)ld);
+        cn_unpack_channels_add(rows, ld, m, C, P, src->dout.data + i0 * (size_t)C * P);
     }
 }
 

@@ -13,9 +13,50 @@
  * samples sit side by side as (C*k*k, m*P), which turns m small products
  * into one wide one.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "im2col.h"
+
+/* Rows of a tap block are short (Wo = 7 or 14 in conv_ae), so a memcpy call
+ * or a scalar loop per row costs more than the copy itself. Rows are moved
+ * in 8-float vectors instead (fixed-size memcpy, a vector load or store),
+ * the last one reaching up to 7 floats past the row: the column matrix has
+ * CN_COL_SLACK floats after each row (cn_col_ld) and the work area 8 floats
+ * after its end. Vectors stay local (no vector argument or return value,
+ * whose ABI depends on the -march of the build). */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* d[0, w) = s[0, w), full < w <= full + 8, and d[w, full + 8) = s[w, full + 8):
+ * the extra lanes land where the next row or image goes, and are written
+ * over with the right values when it is (a blend would read them back right
+ * after the previous row's store, which stalls the load). */
+static inline void copy_row(float *d, const float *s, int full)
+{
+    for (int x = 0; x <= full; x += 8)
+        memcpy(d + x, s + x, sizeof(v8f));
+}
+
+/* d[0, w) += s[0, w), the lanes past w adding +0; tail[i] = -1 for the lanes
+ * of the last vector inside the row, else 0. */
+static inline void add_row(float *d, const float *s, int full, const int32_t *tail)
+{
+    v8f a, b;
+    v8i m;
+    int x = 0;
+    for (; x < full; x += 8) {
+        memcpy(&a, d + x, sizeof a);
+        memcpy(&b, s + x, sizeof b);
+        a += b;
+        memcpy(d + x, &a, sizeof a);
+    }
+    memcpy(&a, d + x, sizeof a);
+    memcpy(&b, s + x, sizeof b);
+    memcpy(&m, tail, sizeof m);
+    a += (v8f)((v8i)b & m);
+    memcpy(d + x, &a, sizeof a);
+}
 
 /* Scratch budget of one lowered product per thread, in floats (1 MiB, a
  * core's L2: the columns stay in cache between im2col and the GEMM; 4 MiB
@@ -39,7 +80,12 @@ size_t cn_im2col_work(const cn_conv_geom *g)
 {
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
-    return (size_t)g->C * g->stride * g->stride * Hq * Wq;
+    return (size_t)g->C * g->stride * g->stride * Hq * Wq + 8;
+}
+
+size_t cn_col_ld(int m, size_t P)
+{
+    return (size_t)m * P + CN_COL_SLACK;
 }
 
 /* The phase positions v in [*lo, *hi) that hold an image pixel:
@@ -52,10 +98,12 @@ static void span(int off, int s, int size, int n, int *lo, int *hi)
     *hi = CN_MAX(CN_MIN(b, n), *lo);
 }
 
-/* ph = the phases of x (add = 0), or x += the in-image part of ph (add = 1). */
-static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
+/* ph = the phases of x (add = 0), or x += the in-image part of ph (add = 1),
+ * for stride s (inlined with s a constant for the common strides, so that
+ * the strided loops vectorise). */
+static inline __attribute__((always_inline)) void phases_s(const cn_conv_geom *g, float *x,
+                                                           float *ph, int add, const int s)
 {
-    const int s = g->stride;
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
     for (int c = 0; c < g->C; c++)
@@ -88,11 +136,22 @@ static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
             }
 }
 
-/* The (Hq, Wq) phase row block that tap (c, i, j) reads from. */
-static size_t tap_offset(const cn_conv_geom *g, int c, int i, int j, int Hq, int Wq)
+static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
+{
+    if (g->stride == 1)
+        phases_s(g, x, ph, add, 1);
+    else if (g->stride == 2)
+        phases_s(g, x, ph, add, 2);
+    else
+        phases_s(g, x, ph, add, g->stride);
+}
+
+/* The (Hq, Wq) phase row block that tap (i, j) of channel 0 reads from; the
+ * channels' phases are s*s*Hq*Wq floats apart. */
+static size_t tap_offset(const cn_conv_geom *g, int i, int j, int Hq, int Wq)
 {
     const int s = g->stride;
-    return ((((size_t)c * s + i % s) * s + j % s) * Hq + i / s) * Wq + j / s;
+    return (((size_t)(i % s) * s + j % s) * Hq + i / s) * Wq + j / s;
 }
 
 void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, float *work)
@@ -100,14 +159,16 @@ void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, flo
     const int k = g->k, Ho = g->Ho, Wo = g->Wo;
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
+    const int full = (Wo - 1) / 8 * 8;
+    const size_t chan = (size_t)g->stride * g->stride * Hq * Wq;
     phases(g, (float *)x, work, 0);
-    for (int c = 0; c < g->C; c++)
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) {
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+            for (int c = 0; c < g->C; c++) {
                 float *row = col + ((size_t)(c * k + i) * k + j) * ld; /* (P) */
-                const float *q = work + tap_offset(g, c, i, j, Hq, Wq);
+                const float *q = work + c * chan + tap_offset(g, i, j, Hq, Wq);
                 for (int oy = 0; oy < Ho; oy++)
-                    memcpy(row + (size_t)oy * Wo, q + (size_t)oy * Wq, (size_t)Wo * sizeof *row);
+                    copy_row(row + (size_t)oy * Wo, q + (size_t)oy * Wq, full);
             }
 }
 
@@ -116,18 +177,24 @@ void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x,
     const int k = g->k, Ho = g->Ho, Wo = g->Wo;
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
+    const int full = (Wo - 1) / 8 * 8;
+    int32_t tail[8];
+    for (int i = 0; i < 8; i++)
+        tail[i] = i < Wo - full ? -1 : 0;
+    const size_t chan = (size_t)g->stride * g->stride * Hq * Wq;
     memset(work, 0, cn_im2col_work(g) * sizeof *work);
-    for (int c = 0; c < g->C; c++)
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) {
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+            for (int c = 0; c < g->C; c++) {
                 const float *row = col + ((size_t)(c * k + i) * k + j) * ld; /* (P) */
-                float *q = work + tap_offset(g, c, i, j, Hq, Wq);
-                for (int oy = 0; oy < Ho; oy++) {
-                    const float *r = row + (size_t)oy * Wo;
-                    float *d = q + (size_t)oy * Wq;
-                    for (int ox = 0; ox < Wo; ox++)
-                        d[ox] += r[ox];
-                }
+                float *q = work + c * chan + tap_offset(g, i, j, Hq, Wq);
+                /* even rows, then odd: the vector past one row's end may
+                 * overlap the next row, and reading that back right after
+                 * its store would stall */
+                for (int oy = 0; oy < Ho; oy += 2)
+                    add_row(q + (size_t)oy * Wq, row + (size_t)oy * Wo, full, tail);
+                for (int oy = 1; oy < Ho; oy += 2)
+                    add_row(q + (size_t)oy * Wq, row + (size_t)oy * Wo, full, tail);
             }
     phases(g, x, work, 1);
 }
@@ -138,18 +205,18 @@ int cn_conv_group(int batch, size_t per_sample)
     return m < 1 ? 1 : m > (size_t)batch ? batch : (int)m;
 }
 
-void cn_pack_channels(const float *x, int m, int C, size_t P, float *y)
+void cn_pack_channels(const float *x, int m, int C, size_t P, float *y, size_t ld)
 {
     for (int i = 0; i < m; i++)
         for (int c = 0; c < C; c++)
-            memcpy(y + ((size_t)c * m + i) * P, x + ((size_t)i * C + c) * P, P * sizeof *y);
+            memcpy(y + (size_t)c * ld + i * P, x + ((size_t)i * C + c) * P, P * sizeof *y);
 }
 
-void cn_unpack_channels_add(const float *x, int m, int C, size_t P, float *y)
+void cn_unpack_channels_add(const float *x, size_t ld, int m, int C, size_t P, float *y)
 {
     for (int i = 0; i < m; i++)
         for (int c = 0; c < C; c++)
-            cn_axpy(P, 1.0f, x + ((size_t)c * m + i) * P, y + ((size_t)i * C + c) * P);
+            cn_axpy(P, 1.0f, x + (size_t)c * ld + i * P, y + ((size_t)i * C + c) * P);
 }
 
 void cn_bias_act(float *y, int n, int C, size_t P, const float *b, cn_act act, float param)

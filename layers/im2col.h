@@ -17,10 +17,19 @@ typedef struct cn_conv_geom {
     int Ho, Wo;
 } cn_conv_geom;
 
+/* Floats after the m*P columns of each row of a group's column matrix:
+ * cn_im2col and cn_col2im_add move rows in 8-float vectors, and the last
+ * vector of a row may reach up to 7 floats past it (read, and for cn_im2col
+ * written back unchanged). */
+#define CN_COL_SLACK 8
+/* The row stride of the column matrix of m samples of P positions each. */
+size_t cn_col_ld(int m, size_t P);
+
 /* Write the column matrix of one image x (C, H, W) into col:
  * row (c*k + i)*k + j, column oy*Wo + ox holds
  * x[c][oy*stride - pad + i][ox*stride - pad + j] (0 outside the image).
- * Rows are `ld` floats apart, so several images' columns can sit side by side.
+ * Rows are `ld` floats apart, so several images' columns can sit side by
+ * side; the last image's row is followed by CN_COL_SLACK floats (cn_col_ld).
  * `work` holds cn_im2col_work(g) floats of scratch. */
 void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, float *work);
 /* The adjoint of cn_im2col: x (C, H, W) += each column entry at its pixel. */
@@ -31,10 +40,10 @@ size_t cn_im2col_work(const cn_conv_geom *g);
 /* Samples per lowered product: as many as fit in about 1 MiB of scratch at
  * `per_sample` floats each, at least 1 and at most `batch`. */
 int cn_conv_group(int batch, size_t per_sample);
-/* Gather m samples x (m, C, P) into channel-major y (C, m*P). */
-void cn_pack_channels(const float *x, int m, int C, size_t P, float *y);
-/* Scatter channel-major x (C, m*P) back, adding: y (m, C, P) += x. */
-void cn_unpack_channels_add(const float *x, int m, int C, size_t P, float *y);
+/* Gather m samples x (m, C, P) into channel-major y (C, m*P), rows ld apart. */
+void cn_pack_channels(const float *x, int m, int C, size_t P, float *y, size_t ld);
+/* Scatter channel-major x (C, m*P), rows ld apart, back, adding: y (m, C, P) += x. */
+void cn_unpack_channels_add(const float *x, size_t ld, int m, int C, size_t P, float *y);
 /* Bias and activation over n samples y (n, C, P) in place: y = f(y + b[c]). */
 void cn_bias_act(float *y, int n, int C, size_t P, const float *b, cn_act act, float param);
 /* db (C) += the sums of dz (n, C, P) over samples and positions. */

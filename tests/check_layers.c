@@ -451,11 +451,17 @@ static const conv_case conv_cases[] = {
     {3, 2, 7, 6, 3, 3, 2, 1, 0},
     {2, 3, 5, 5, 2, 4, 3, 2, 0},
     {13, 1, 61, 61, 5, 5, 1, 2, 0}, /* (25 + 5) * 3721 floats a sample: groups of 2, and 1 */
+    /* rows of 8, 16 and 14 output pixels: whole vectors, and conv_ae's shape */
+    {3, 2, 10, 9, 2, 2, 1, 0, 0},
+    {5, 2, 17, 16, 3, 3, 1, 1, 0},
+    {4, 3, 28, 28, 4, 3, 2, 1, 0},
 };
 static const conv_case deconv_cases[] = {
     {3, 2, 3, 4, 3, 3, 2, 1, 1},
     {2, 3, 4, 4, 2, 4, 3, 2, 2},
     {7, 8, 20, 20, 4, 5, 2, 1, 1}, /* (8 + 100) * 400 floats a sample: groups of 6, and 1 */
+    {3, 2, 9, 17, 3, 3, 2, 1, 1}, /* input rows of 17: two vectors and one lane */
+    {4, 4, 7, 7, 3, 3, 2, 1, 1},  /* conv_ae's dec2 */
 };
 
 /* Winograd F(4x4, 5x5): partial tiles, pad 0 to 4, several groups. */
