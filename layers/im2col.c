@@ -76,64 +76,105 @@ static void phase_dims(const cn_conv_geom *g, int *Hq, int *Wq)
     *Wq = (g->W + 2 * g->pad + g->stride - 1) / g->stride;
 }
 
-size_t cn_im2col_work(const cn_conv_geom *g)
-{
-    int Hq, Wq;
-    phase_dims(g, &Hq, &Wq);
-    return (size_t)g->C * g->stride * g->stride * Hq * Wq + 8;
-}
+
 
 size_t cn_col_ld(int m, size_t P)
 {
     return (size_t)m * P + CN_COL_SLACK;
 }
 
-/* The phase positions v in [*lo, *hi) that hold an image pixel:
- * 0 <= v*s + off < size, off = b - pad. */
-static void span(int off, int s, int size, int n, int *lo, int *hi)
+/* Floats of the phase images; the work area holds them, 8 floats of slack
+ * and a padded row of s*Wq + 16 floats. */
+static size_t phase_floats(const cn_conv_geom *g, int Hq, int Wq)
 {
-    int a = off >= 0 ? 0 : (-off + s - 1) / s;
-    int b = size - 1 - off < 0 ? 0 : (size - 1 - off) / s + 1;
-    *lo = CN_MIN(a, n);
-    *hi = CN_MAX(CN_MIN(b, n), *lo);
+    return (size_t)g->C * g->stride * g->stride * Hq * Wq;
+}
+
+/* Phase rows r_b[v] = row[v*s + b], b < s, v < Wq, the rows r_b Hq*Wq floats
+ * apart; for s = 2 in vectors of 8 (the even and odd lanes of 16 floats). */
+static inline __attribute__((always_inline)) void split_row(const float *row, float *r, int s,
+                                                            int Wq, size_t apart)
+{
+    int v = 0;
+    if (s == 2)
+        for (; v + 8 <= Wq; v += 8) {
+            v8f lo, hi;
+            memcpy(&lo, row + 2 * v, sizeof lo);
+            memcpy(&hi, row + 2 * v + 8, sizeof hi);
+            v8f even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+            v8f odd = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+            memcpy(r + v, &even, sizeof even);
+            memcpy(r + apart + v, &odd, sizeof odd);
+        }
+    for (; v < Wq; v++)
+        for (int b = 0; b < s; b++)
+            r[b * apart + v] = row[v * s + b];
+}
+
+/* The inverse of split_row: row[v*s + b] = r_b[v]. */
+static inline __attribute__((always_inline)) void merge_row(const float *r, float *row, int s,
+                                                            int Wq, size_t apart)
+{
+    int v = 0;
+    if (s == 2)
+        for (; v + 8 <= Wq; v += 8) {
+            v8f even, odd;
+            memcpy(&even, r + v, sizeof even);
+            memcpy(&odd, r + apart + v, sizeof odd);
+            v8f lo = __builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11);
+            v8f hi = __builtin_shufflevector(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
+            memcpy(row + 2 * v, &lo, sizeof lo);
+            memcpy(row + 2 * v + 8, &hi, sizeof hi);
+        }
+    for (; v < Wq; v++)
+        for (int b = 0; b < s; b++)
+            row[v * s + b] = r[b * apart + v];
 }
 
 /* ph = the phases of x (add = 0), or x += the in-image part of ph (add = 1),
- * for stride s (inlined with s a constant for the common strides, so that
- * the strided loops vectorise). */
+ * for stride s (inlined with s a constant for the common strides). Each
+ * image row goes through a zero-padded copy (the work area's row buffer),
+ * so that cutting it into phases has no edges to test. */
 static inline __attribute__((always_inline)) void phases_s(const cn_conv_geom *g, float *x,
                                                            float *ph, int add, const int s)
 {
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
+    const int W = g->W, pad = g->pad, Wp = s * Wq; /* Wp >= W + 2 pad */
+    const size_t apart = (size_t)Hq * Wq;          /* phase images of one row a */
+    float *buf = ph + phase_floats(g, Hq, Wq) + 8;
     for (int c = 0; c < g->C; c++)
         for (int a = 0; a < s; a++)
-            for (int b = 0; b < s; b++) {
-                float *q = ph + (((size_t)c * s + a) * s + b) * Hq * Wq; /* (Hq, Wq) */
-                int xo = b - g->pad, lo, hi;
-                span(xo, s, g->W, Wq, &lo, &hi);
-                for (int u = 0; u < Hq; u++) {
-                    float *r = q + (size_t)u * Wq;
-                    int iy = u * s + a - g->pad;
-                    if (iy < 0 || iy >= g->H) {
-                        if (!add)
-                            memset(r, 0, (size_t)Wq * sizeof *r);
-                        continue;
-                    }
-                    float *xr = x + ((size_t)c * g->H + iy) * g->W; /* (W) */
-                    if (add) {
-                        for (int v = lo; v < hi; v++)
-                            xr[v * s + xo] += r[v];
-                        continue;
-                    }
-                    for (int v = 0; v < lo; v++)
-                        r[v] = 0.0f;
-                    for (int v = lo; v < hi; v++)
-                        r[v] = xr[v * s + xo];
-                    for (int v = hi; v < Wq; v++)
-                        r[v] = 0.0f;
+            for (int u = 0; u < Hq; u++) {
+                float *r = ph + ((size_t)c * s + a) * s * apart + (size_t)u * Wq; /* b = 0 */
+                int iy = u * s + a - pad;
+                if (iy < 0 || iy >= g->H) {
+                    for (int b = 0; b < s && !add; b++)
+                        memset(r + b * apart, 0, (size_t)Wq * sizeof *r);
+                    continue;
                 }
+                float *xr = x + ((size_t)c * g->H + iy) * W; /* (W) */
+                float *row = s == 1 ? r : buf;               /* the padded row (Wp) */
+                if (add) {
+                    if (s != 1)
+                        merge_row(r, buf, s, Wq, apart);
+                    for (int t = 0; t < W; t++)
+                        xr[t] += row[pad + t];
+                    continue;
+                }
+                memset(row, 0, (size_t)pad * sizeof *row);
+                memcpy(row + pad, xr, (size_t)W * sizeof *row);
+                memset(row + pad + W, 0, (size_t)(Wp - pad - W) * sizeof *row);
+                if (s != 1)
+                    split_row(buf, r, s, Wq, apart);
             }
+}
+
+size_t cn_im2col_work(const cn_conv_geom *g)
+{
+    int Hq, Wq;
+    phase_dims(g, &Hq, &Wq);
+    return phase_floats(g, Hq, Wq) + 8 + (size_t)g->stride * Wq + 16;
 }
 
 static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
@@ -182,7 +223,7 @@ void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x,
     for (int i = 0; i < 8; i++)
         tail[i] = i < Wo - full ? -1 : 0;
     const size_t chan = (size_t)g->stride * g->stride * Hq * Wq;
-    memset(work, 0, cn_im2col_work(g) * sizeof *work);
+    memset(work, 0, (phase_floats(g, Hq, Wq) + 8) * sizeof *work);
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++)
             for (int c = 0; c < g->C; c++) {
@@ -235,9 +276,19 @@ void cn_bias_grad(const float *dz, int n, int C, size_t P, float *db)
 {
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++) {
+            /* 8 running sums (a strict float sum does not vectorise), then
+             * the lanes and the tail in a fixed order */
             const float *r = dz + ((size_t)i * C + c) * P;
+            v8f acc = {0}, v;
+            size_t q = 0;
+            for (; q + 8 <= P; q += 8) {
+                memcpy(&v, r + q, sizeof v);
+                acc += v;
+            }
             float sum = 0.0f;
-            for (size_t q = 0; q < P; q++)
+            for (int lane = 0; lane < 8; lane++)
+                sum += acc[lane];
+            for (; q < P; q++)
                 sum += r[q];
             db[c] += sum;
         }
