@@ -30,6 +30,8 @@ size_t cn_col_ld(int m, size_t P);
  * x[c][oy*stride - pad + i][ox*stride - pad + j] (0 outside the image).
  * Rows are `ld` floats apart, so several images' columns can sit side by
  * side; the last image's row is followed by CN_COL_SLACK floats (cn_col_ld).
+ * Each row is written up to 7 floats past its P columns, where the next
+ * image's columns go: write a group's images in order, first to last.
  * `work` holds cn_im2col_work(g) floats of scratch. */
 void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, float *work);
 /* The adjoint of cn_im2col: x (C, H, W) += each column entry at its pixel. */
