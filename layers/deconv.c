@@ -49,7 +49,7 @@ typedef struct deconv_state {
     cn_conv_geom g; /* the adjoint conv: F x Ho x Wo image, H x W positions */
     int C;          /* input channels */
     int group;      /* samples per lowered product */
-    size_t slice;   /* scratch floats of one thread: group * (C + F*k*k) * P + work */
+    size_t slice;   /* scratch floats of one thread: (C + F*k*k) rows of cn_col_ld + work */
     size_t work;    /* floats of cn_im2col's work area, at the slice's end */
     cn_param *W;    /* (C, F, k, k): own, or the tied conv's */
     cn_param *b;    /* (F) or NULL */

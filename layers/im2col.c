@@ -22,9 +22,9 @@
  * or a scalar loop per row costs more than the copy itself. Rows are moved
  * in 8-float vectors instead (fixed-size memcpy, a vector load or store),
  * the last one reaching up to 7 floats past the row: the column matrix has
- * CN_COL_SLACK floats after each row (cn_col_ld) and the work area 8 floats
- * after its end. Vectors stay local (no vector argument or return value,
- * whose ABI depends on the -march of the build). */
+ * CN_COL_SLACK floats after each row (cn_col_ld) and the phase images 8
+ * floats after their end (phase_floats). Vectors stay local (no vector
+ * argument or return value, whose ABI depends on the -march of the build). */
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
@@ -76,18 +76,22 @@ static void phase_dims(const cn_conv_geom *g, int *Hq, int *Wq)
     *Wq = (g->W + 2 * g->pad + g->stride - 1) / g->stride;
 }
 
-
-
 size_t cn_col_ld(int m, size_t P)
 {
     return (size_t)m * P + CN_COL_SLACK;
 }
 
-/* Floats of the phase images; the work area holds them, 8 floats of slack
- * and a padded row of s*Wq + 16 floats. */
+/* Floats of one channel's s*s phase images. */
+static size_t phase_chan(const cn_conv_geom *g, int Hq, int Wq)
+{
+    return (size_t)g->stride * g->stride * Hq * Wq;
+}
+
+/* Floats of all phase images and the 8 after them that a row's last vector
+ * may read; the work area holds them, then a padded row of s*Wq floats. */
 static size_t phase_floats(const cn_conv_geom *g, int Hq, int Wq)
 {
-    return (size_t)g->C * g->stride * g->stride * Hq * Wq;
+    return g->C * phase_chan(g, Hq, Wq) + 8;
 }
 
 /* Phase rows r_b[v] = row[v*s + b], b < s, v < Wq, the rows r_b Hq*Wq floats
@@ -142,15 +146,17 @@ static inline __attribute__((always_inline)) void phases_s(const cn_conv_geom *g
     phase_dims(g, &Hq, &Wq);
     const int W = g->W, pad = g->pad, Wp = s * Wq; /* Wp >= W + 2 pad */
     const size_t apart = (size_t)Hq * Wq;          /* phase images of one row a */
-    float *buf = ph + phase_floats(g, Hq, Wq) + 8;
+    const size_t chan = phase_chan(g, Hq, Wq);
+    float *buf = ph + phase_floats(g, Hq, Wq);
     for (int c = 0; c < g->C; c++)
         for (int a = 0; a < s; a++)
             for (int u = 0; u < Hq; u++) {
-                float *r = ph + ((size_t)c * s + a) * s * apart + (size_t)u * Wq; /* b = 0 */
+                float *r = ph + c * chan + ((size_t)a * s * Hq + u) * Wq; /* b = 0 */
                 int iy = u * s + a - pad;
                 if (iy < 0 || iy >= g->H) {
-                    for (int b = 0; b < s && !add; b++)
-                        memset(r + b * apart, 0, (size_t)Wq * sizeof *r);
+                    if (!add)
+                        for (int b = 0; b < s; b++)
+                            memset(r + b * apart, 0, (size_t)Wq * sizeof *r);
                     continue;
                 }
                 float *xr = x + ((size_t)c * g->H + iy) * W; /* (W) */
@@ -174,7 +180,7 @@ size_t cn_im2col_work(const cn_conv_geom *g)
 {
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
-    return phase_floats(g, Hq, Wq) + 8 + (size_t)g->stride * Wq + 16;
+    return phase_floats(g, Hq, Wq) + (size_t)g->stride * Wq;
 }
 
 static void phases(const cn_conv_geom *g, float *x, float *ph, int add)
@@ -201,7 +207,7 @@ void cn_im2col(const cn_conv_geom *g, const float *x, float *col, size_t ld, flo
     int Hq, Wq;
     phase_dims(g, &Hq, &Wq);
     const int full = (Wo - 1) / 8 * 8;
-    const size_t chan = (size_t)g->stride * g->stride * Hq * Wq;
+    const size_t chan = phase_chan(g, Hq, Wq);
     phases(g, (float *)x, work, 0);
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++)
@@ -222,8 +228,8 @@ void cn_col2im_add(const cn_conv_geom *g, const float *col, size_t ld, float *x,
     int32_t tail[8];
     for (int i = 0; i < 8; i++)
         tail[i] = i < Wo - full ? -1 : 0;
-    const size_t chan = (size_t)g->stride * g->stride * Hq * Wq;
-    memset(work, 0, (phase_floats(g, Hq, Wq) + 8) * sizeof *work);
+    const size_t chan = phase_chan(g, Hq, Wq);
+    memset(work, 0, phase_floats(g, Hq, Wq) * sizeof *work);
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++)
             for (int c = 0; c < g->C; c++) {
