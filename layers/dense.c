@@ -15,6 +15,7 @@
  * and its gradient accumulates the contributions of both uses.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <cblas.h>
 
@@ -122,7 +123,9 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
  *             then bias and f on those columns;
  *   backward  (1) columns [c0, c1) of dZ: f', the bias gradient (each column
  *             summed over the rows in order) and the matching slab of dW;
- *             (2) the input-gradient columns [k0, k1) of dX.
+ *             (2) the input-gradient columns [k0, k1) of dX;
+ *             (3) in a training step, the optimizer's update of the rows
+ *             [c0, c1) of the layer's own W and b, gradients still in cache.
  * Slabs are whole cache lines (16 floats). Small layers run in the caller. */
 /* Columns [*c0, *c1) of `count` for this part. */
 static void slab(int count, int part, int parts, int *c0, int *c1)
@@ -143,19 +146,22 @@ static void forward_part(void *arg, int part, int parts)
     slab(N, part, parts, &c0, &c1);
     if (c1 <= c0)
         return;
+    /* the bias goes in first and the product adds to it (beta 1): one pass
+     * over Y fewer than zeroing it (beta 0) and adding the bias after */
+    if (st->b)
+        for (int r = 0; r < n; r++)
+            memcpy(Y + (size_t)r * N + c0, st->b->value + c0, (size_t)(c1 - c0) * sizeof(float));
+    const float beta = st->b ? 1.0f : 0.0f;
     /* own W (N, K): Y[:, c] = X W[c, :]^T; tied W (K, N): Y[:, c] = X W[:, c] */
     if (st->tied)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c1 - c0, K, 1.0f, X, K,
-                    st->W->value + c0, N, 0.0f, Y + c0, N);
+                    st->W->value + c0, N, beta, Y + c0, N);
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, c1 - c0, K, 1.0f, X, K,
-                    st->W->value + (size_t)c0 * K, K, 0.0f, Y + c0, N);
-    for (int r = 0; r < n; r++) {
-        float *y = Y + (size_t)r * N + c0; /* row r, columns [c0, c1) */
-        if (st->b)
-            cn_axpy((size_t)(c1 - c0), 1.0f, st->b->value + c0, y);
-        cn_act_forward(st->act, st->param, y, (size_t)(c1 - c0));
-    }
+                    st->W->value + (size_t)c0 * K, K, beta, Y + c0, N);
+    if (st->act != CN_ACT_LINEAR)
+        for (int r = 0; r < n; r++)
+            cn_act_forward(st->act, st->param, Y + (size_t)r * N + c0, (size_t)(c1 - c0));
 }
 
 static void weight_grad_part(void *arg, int part, int parts)
@@ -219,12 +225,42 @@ static void dense_forward(cn_layer *l, const cn_ctx *ctx)
     cn_layer_run(l, ctx, pool_for(l, ctx, st->out), forward_part);
 }
 
+/* In a training step, the update of this layer's own params (a tied W is
+ * the encoder's, whose gradient is not complete yet), by the same column
+ * slabs as weight_grad_part, so each thread finds its gradient slab in cache. */
+typedef struct update_task {
+    const cn_layer *l;
+    cn_optim *o;
+    int iW, ib; /* claimed param indices, or -1 */
+} update_task;
+
+static void update_part(void *arg, int part, int parts)
+{
+    const update_task *t = arg;
+    const dense_state *st = t->l->state;
+    int c0, c1;
+    slab(st->out, part, parts, &c0, &c1);
+    if (c1 <= c0)
+        return;
+    if (t->iW >= 0) /* own W (N, K): rows [c0, c1) */
+        cn_optim_update(t->o, t->iW, (size_t)c0 * st->in, (size_t)c1 * st->in);
+    if (t->ib >= 0)
+        cn_optim_update(t->o, t->ib, (size_t)c0, (size_t)c1);
+}
+
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
-    cn_layer_run(l, ctx, pool_for(l, ctx, st->out), weight_grad_part);
+    cn_pool *pool = pool_for(l, ctx, st->out);
+    cn_layer_run(l, ctx, pool, weight_grad_part);
     if (l->in[0]->needs_grad)
         cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
+    if (!ctx->optim)
+        return;
+    update_task t = {l, ctx->optim, st->tied ? -1 : cn_optim_claim(ctx->optim, st->W),
+                     st->b ? cn_optim_claim(ctx->optim, st->b) : -1};
+    if (t.iW >= 0 || t.ib >= 0)
+        cn_pool_run(pool, update_part, &t);
 }
 
 static void dense_destroy(cn_layer *l)

@@ -60,9 +60,7 @@ static cn_status setup(cn_optim *o, cn_sec *s, int decoupled, cn_error *err)
     st->beta2 = b2;
     st->eps = eps;
     st->decoupled = decoupled;
-    for (int i = 0; i < o->n_params; i++)
-        if (!o->params[i]->inner && !o->params[i]->buffer)
-            st->n += o->params[i]->count;
+    st->n = o->n_state;
     if (st->n && !(st->mv = calloc(2 * st->n, sizeof *st->mv)))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %zu %s moment values",
                          2 * st->n, o->ops->type);
@@ -79,41 +77,31 @@ static cn_status adamw_setup(cn_optim *o, cn_sec *s, cn_error *err)
     return setup(o, s, 1, err);
 }
 
-static void adam_step(cn_optim *o, float lr, int part, int parts)
+static void adam_update(cn_optim *o, int i, float lr, size_t lo, size_t hi)
 {
     adam_state *st = o->state;
-    if (!st->n)
-        return; /* nothing trainable: mv is NULL, and NULL + 0 is undefined */
+    const cn_param *p = o->params[i];
     const float b1 = st->beta1, b2 = st->beta2, eps = st->eps;
     const double t = (double)(o->t + 1); /* o->t steps are done; this is step t */
     const double bc1 = 1.0 - pow(b1, t);  /* bias corrections, in double as PyTorch */
     const float v_scale = (float)sqrt(1.0 - pow(b2, t)); /* sqrt of the v correction */
-    float *m = st->mv, *v = st->mv + st->n; /* walk the moments of each param in turn */
-    for (int i = 0; i < o->n_params; i++) {
-        cn_param *p = o->params[i];
-        if (p->inner || p->buffer)
-            continue;
-        const float lr_p = lr * p->lr_mult;
-        const float wd_p = o->weight_decay * p->decay_mult;
-        const float step_size = (float)(lr_p / bc1); /* lr_p scaled by the m correction */
-        const float shrink = 1.0f - lr_p * wd_p;     /* AdamW's decoupled decay factor */
-        float *w = p->value;
-        const float *grad = p->grad;
-        size_t lo, hi;
-        cn_optim_share(p->count, part, parts, &lo, &hi);
-        for (size_t j = lo; j < hi; j++) {
-            float g = grad[j];
-            if (st->decoupled)
-                w[j] *= shrink; /* w -= lr_p * wd_p * w */
-            else
-                g += wd_p * w[j]; /* coupled L2 decay */
-            m[j] = b1 * m[j] + (1.0f - b1) * g;        /* first moment */
-            v[j] = b2 * v[j] + (1.0f - b2) * g * g;    /* second moment */
-            float denom = sqrtf(v[j]) / v_scale + eps; /* corrected RMS, plus eps */
-            w[j] -= step_size * m[j] / denom;          /* corrected mean over RMS */
-        }
-        m += p->count;
-        v += p->count;
+    const float lr_p = lr * p->lr_mult;
+    const float wd_p = o->weight_decay * p->decay_mult;
+    const float step_size = (float)(lr_p / bc1); /* lr_p scaled by the m correction */
+    const float shrink = 1.0f - lr_p * wd_p;     /* AdamW's decoupled decay factor */
+    float *w = p->value, *grad = p->grad;
+    float *m = st->mv + o->offset[i], *v = st->mv + st->n + o->offset[i];
+    for (size_t j = lo; j < hi; j++) {
+        float g = grad[j];
+        grad[j] = 0.0f; /* consumed */
+        if (st->decoupled)
+            w[j] *= shrink; /* w -= lr_p * wd_p * w */
+        else
+            g += wd_p * w[j]; /* coupled L2 decay */
+        m[j] = b1 * m[j] + (1.0f - b1) * g;        /* first moment */
+        v[j] = b2 * v[j] + (1.0f - b2) * g * g;    /* second moment */
+        float denom = sqrtf(v[j]) / v_scale + eps; /* corrected RMS, plus eps */
+        w[j] -= step_size * m[j] / denom;          /* corrected mean over RMS */
     }
 }
 
@@ -143,7 +131,7 @@ const cn_optim_ops cn_optim_adam = {
     .keys = adam_keys,
     .doc = "Adam with coupled L2 weight decay, as torch.optim.Adam",
     .setup = adam_setup,
-    .step = adam_step,
+    .update = adam_update,
     .state_floats = adam_state_floats,
     .state_data = adam_state_data,
     .destroy = adam_destroy,
@@ -154,7 +142,7 @@ const cn_optim_ops cn_optim_adamw = {
     .keys = adam_keys,
     .doc = "Adam with decoupled weight decay, as torch.optim.AdamW",
     .setup = adamw_setup,
-    .step = adam_step,
+    .update = adam_update,
     .state_floats = adam_state_floats,
     .state_data = adam_state_data,
     .destroy = adam_destroy,

@@ -119,6 +119,17 @@ cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn
     o->ops = optim_types[type];
     o->params = params;
     o->n_params = n_params;
+    o->offset = calloc((size_t)n_params + 1, sizeof *o->offset);
+    o->claimed = calloc((size_t)n_params + 1, 1);
+    if (!o->offset || !o->claimed) {
+        st = cn_errorf(err, CN_ERR_NOMEM, "out of memory for the optimizer");
+        goto fail;
+    }
+    for (int i = 0; i < n_params; i++) {
+        o->offset[i] = o->n_state;
+        if (!params[i]->inner && !params[i]->buffer)
+            o->n_state += params[i]->count;
+    }
     cn_sec s = cn_sec_make(cfg, sec, cn_optim_common_keys, o->ops->keys, NULL);
     if ((st = read_common(o, &s, err)) || (st = o->ops->setup(o, &s, err)) ||
         (st = cn_sec_finish(&s, err)))
@@ -135,17 +146,48 @@ typedef struct step_task {
     float lr;
 } step_task;
 
+static int trainable(const cn_param *p) { return !p->inner && !p->buffer; }
+
+/* Part `part` of every unclaimed param, last param first: the first layers'
+ * weights, which the next forward reads first, are then the ones in cache. */
 static void step_part(void *arg, int part, int parts)
 {
     step_task *t = arg;
-    t->o->ops->step(t->o, t->lr, part, parts);
+    cn_optim *o = t->o;
+    for (int i = o->n_params - 1; i >= 0; i--) {
+        cn_param *p = o->params[i];
+        size_t lo, hi;
+        cn_optim_share(p->count, part, parts, &lo, &hi);
+        if (!trainable(p)) /* consumed all the same */
+            memset(p->grad + lo, 0, (hi - lo) * sizeof *p->grad);
+        else if (!o->claimed[i])
+            o->ops->update(o, i, t->lr, lo, hi);
+    }
 }
 
 void cn_optim_step(cn_optim *o)
 {
     step_task t = {o, cn_schedule_lr(&o->sched, o->t)};
     cn_pool_run(o->pool, step_part, &t);
+    memset(o->claimed, 0, (size_t)o->n_params);
     o->t++;
+}
+
+int cn_optim_claim(cn_optim *o, const cn_param *p)
+{
+    for (int i = 0; o && i < o->n_params; i++)
+        if (o->params[i] == p) {
+            if (!trainable(p))
+                return -1;
+            o->claimed[i] = 1;
+            return i;
+        }
+    return -1;
+}
+
+void cn_optim_update(cn_optim *o, int i, size_t lo, size_t hi)
+{
+    o->ops->update(o, i, cn_schedule_lr(&o->sched, o->t), lo, hi);
 }
 
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi)
@@ -159,5 +201,7 @@ void cn_optim_free(cn_optim *o)
         return;
     if (o->ops && o->ops->destroy)
         o->ops->destroy(o);
+    free(o->offset);
+    free(o->claimed);
     free(o);
 }

@@ -47,39 +47,29 @@ static cn_status sgd_setup(cn_optim *o, cn_sec *s, cn_error *err)
     st->nesterov = nesterov;
     if (mu == 0.0f)
         return CN_OK;
-    for (int i = 0; i < o->n_params; i++)
-        if (!o->params[i]->inner && !o->params[i]->buffer)
-            st->n += o->params[i]->count;
+    st->n = o->n_state;
     if (st->n && !(st->v = calloc(st->n, sizeof *st->v)))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %zu SGD momentum values", st->n);
     return CN_OK;
 }
 
-static void sgd_step(cn_optim *o, float lr, int part, int parts)
+static void sgd_update(cn_optim *o, int i, float lr, size_t lo, size_t hi)
 {
     sgd_state *st = o->state;
+    const cn_param *p = o->params[i];
     const float mu = st->momentum;
-    float *v = st->v; /* walks the velocity of each param in turn */
-    for (int i = 0; i < o->n_params; i++) {
-        cn_param *p = o->params[i];
-        if (p->inner || p->buffer)
-            continue;
-        const float lr_p = lr * p->lr_mult;
-        const float wd_p = o->weight_decay * p->decay_mult;
-        float *w = p->value;
-        const float *grad = p->grad;
-        size_t lo, hi;
-        cn_optim_share(p->count, part, parts, &lo, &hi);
-        for (size_t j = lo; j < hi; j++) {
-            float g = grad[j] + wd_p * w[j]; /* coupled L2 decay */
-            if (v) {
-                v[j] = mu * v[j] + g;                   /* momentum buffer */
-                g = st->nesterov ? g + mu * v[j] : v[j]; /* Nesterov look-ahead or heavy ball */
-            }
-            w[j] -= lr_p * g; /* descend */
+    const float lr_p = lr * p->lr_mult;
+    const float wd_p = o->weight_decay * p->decay_mult;
+    float *w = p->value, *grad = p->grad;
+    float *v = st->v ? st->v + o->offset[i] : NULL;
+    for (size_t j = lo; j < hi; j++) {
+        float g = grad[j] + wd_p * w[j]; /* coupled L2 decay */
+        grad[j] = 0.0f;                  /* consumed */
+        if (v) {
+            v[j] = mu * v[j] + g;                   /* momentum buffer */
+            g = st->nesterov ? g + mu * v[j] : v[j]; /* Nesterov look-ahead or heavy ball */
         }
-        if (v)
-            v += p->count;
+        w[j] -= lr_p * g; /* descend */
     }
 }
 
@@ -109,7 +99,7 @@ const cn_optim_ops cn_optim_sgd = {
     .keys = sgd_keys,
     .doc = "stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD",
     .setup = sgd_setup,
-    .step = sgd_step,
+    .update = sgd_update,
     .state_floats = sgd_state_floats,
     .state_data = sgd_state_data,
     .destroy = sgd_destroy,

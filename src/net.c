@@ -134,21 +134,54 @@ double cn_net_loss_forward(cn_net *net)
     return total;
 }
 
-void cn_net_zero_grad(cn_net *net)
+/* Part of both gradient arenas, in whole cache lines. */
+static void zero_part(void *arg, int part, int parts)
 {
-    memset(net->grad_arena, 0, net->n_param_floats * sizeof(float));
-    memset(net->dact_arena, 0, net->n_act_floats * sizeof(float));
+    cn_net *net = arg;
+    size_t lo, hi;
+    if (!net->grads_zero) {
+        cn_pool_share(net->n_param_floats, 16, part, parts, &lo, &hi);
+        memset(net->grad_arena + lo, 0, (hi - lo) * sizeof(float));
+    }
+    cn_pool_share(net->n_act_floats, 16, part, parts, &lo, &hi);
+    memset(net->dact_arena + lo, 0, (hi - lo) * sizeof(float));
 }
 
-void cn_net_backward(cn_net *net)
+void cn_net_zero_grad(cn_net *net)
+{
+    /* split over the pool: one core alone clears deep_ae's 14 MB in about
+     * a millisecond; after an update only the layer gradients are left */
+    size_t floats = net->n_act_floats + (net->grads_zero ? 0 : net->n_param_floats);
+    cn_pool_run(cn_pool_if(net->pool, floats), zero_part, net);
+}
+
+static void backward(cn_net *net, cn_optim *optim)
 {
     cn_ctx ctx = make_ctx(net);
+    ctx.optim = optim;
+    net->grads_zero = 0;
     for (int i = 0; i < net->n_losses; i++)
         if (!net->losses[i].combined)
             net->losses[i].ops->backward(&net->losses[i], &ctx);
     for (int i = net->n_layers - 1; i >= 1; i--)
         if (net->layers[i].ops->backward)
             net->layers[i].ops->backward(&net->layers[i], &ctx);
+}
+
+void cn_net_backward(cn_net *net)
+{
+    backward(net, NULL);
+}
+
+void cn_net_backward_step(cn_net *net)
+{
+    backward(net, net->optim);
+}
+
+void cn_net_update(cn_net *net)
+{
+    cn_optim_step(net->optim);
+    net->grads_zero = 1;
 }
 
 cn_status cn_net_check_finite(cn_net *net, cn_error *err)
@@ -184,7 +217,7 @@ cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err)
     *loss = cn_net_loss_forward(net);
     if (!isfinite(*loss))
         return cn_net_check_finite(net, err);
-    cn_net_backward(net);
-    cn_optim_step(net->optim);
+    cn_net_backward_step(net);
+    cn_net_update(net);
     return CN_OK;
 }

@@ -28,6 +28,7 @@ struct cn_net {
 
     float *param_arena;     /* (n_param_floats) values of every parameter */
     float *grad_arena;      /* (n_param_floats) their gradients */
+    int grads_zero;         /* the grad arena is zero: an update consumed it */
     size_t n_param_floats;
     float *act_arena;       /* (batch * sum of layer sizes) layer outputs */
     float *dact_arena;      /* same shape: layer output gradients */

@@ -169,9 +169,9 @@ static cn_status step(run *r, const cn_batch *b, double *loss, double *ph, cn_er
     double t1 = now();
     if (!isfinite(*loss))
         return cn_net_check_finite(net, err);
-    cn_net_backward(net);
+    cn_net_backward_step(net); /* dense layers update their params in it */
     double t2 = now();
-    cn_optim_step(net->optim);
+    cn_net_update(net);
     double t3 = now();
     ph[PH_FORWARD] += t1 - t0, ph[PH_BACKWARD] += t2 - t1, ph[PH_UPDATE] += t3 - t2;
     return CN_OK;

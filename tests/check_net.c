@@ -216,6 +216,68 @@ START_TEST(test_threads_agree)
 }
 END_TEST
 
+/* A training step in which the dense layers update their own params inside
+ * the backward pass (cn_net_train_step) gives the same weights, bit for bit,
+ * as the plain backward followed by the optimizer's step, with a tied
+ * decoder, SGD with momentum and decay, Adam and AdamW; and it leaves every
+ * gradient at zero, while a later plain backward's gradients are cleared
+ * again by cn_net_zero_grad. */
+START_TEST(test_update_in_backward)
+{
+    static const char *const optims[] = {"[optim]\nlr=0.05\nmomentum=0.9\nweight_decay=0.01\n",
+                                         "[optim]\ntype=adam\nlr=0.01\n",
+                                         "[optim]\ntype=adamw\nlr=0.01\nweight_decay=0.1\n"};
+    for (int k = 0; k < 3; k++) {
+        char cfg[768];
+        snprintf(cfg, sizeof cfg,
+                 "[net]\nbatch=67\nseed=3\nthreads=2\ninput=301\n[dense]\nname=enc\n"
+                 "output=203\nactivation=tanh\n[dense]\nname=mid\noutput=203\nactivation=relu\n"
+                 "bias=0\n[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n[mse]\ntarget=input\n%s",
+                 optims[k]);
+        cn_net *fused = tu_net(cfg), *plain = tu_net(cfg);
+        size_t in = cn_net_input_size(fused);
+        float *x = malloc(67 * in * sizeof *x);
+        ck_assert_ptr_nonnull(x);
+        cn_rng rng;
+        cn_rng_seed(&rng, 11);
+        cn_error err = {0};
+        for (int step = 0; step < 3; step++) {
+            for (size_t i = 0; i < 67 * in; i++)
+                x[i] = cn_rng_uniform(&rng);
+            double loss;
+            cn_net_set_batch(fused, x, NULL, 67);
+            ck_assert_int_eq(cn_net_train_step(fused, &loss, &err), CN_OK);
+            cn_net_set_batch(plain, x, NULL, 67);
+            cn_net_zero_grad(plain);
+            cn_net_forward(plain);
+            cn_net_loss_forward(plain);
+            cn_net_backward(plain);
+            cn_optim_step(cn_net_optim(plain));
+        }
+        cn_param **pf = cn_net_params(fused), **pp = cn_net_params(plain);
+        for (int i = 0; i < cn_net_n_params(fused); i++) {
+            ck_assert_msg(!memcmp(pf[i]->value, pp[i]->value, pf[i]->count * sizeof(float)),
+                          "%s: %s differs from the plain step's", optims[k], pf[i]->name);
+            for (size_t j = 0; j < pf[i]->count; j++)
+                ck_assert_msg(pf[i]->grad[j] == 0.0f, "%s: %s grad[%zu] = %g after the step",
+                              optims[k], pf[i]->name, j, (double)pf[i]->grad[j]);
+        }
+        cn_net_forward(fused);
+        cn_net_loss_forward(fused);
+        cn_net_backward(fused);
+        ck_assert(pf[0]->grad[0] != 0.0f);
+        cn_net_zero_grad(fused);
+        for (int i = 0; i < cn_net_n_params(fused); i++)
+            for (size_t j = 0; j < pf[i]->count; j++)
+                ck_assert_msg(pf[i]->grad[j] == 0.0f, "%s grad[%zu] left by zero_grad",
+                              pf[i]->name, j);
+        free(x);
+        cn_net_free(fused);
+        cn_net_free(plain);
+    }
+}
+END_TEST
+
 START_TEST(test_absurd_sizes)
 {
     expect_error(NET_HEAD "[dense]\nname=wide\noutput=1000000000\n", CN_ERR_CFG,
@@ -245,6 +307,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_nan_names_loss);
     tcase_add_test(tc, test_absurd_sizes);
     tcase_add_test(tc, test_threads_agree);
+    tcase_add_test(tc, test_update_in_backward);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -258,8 +258,10 @@ START_TEST(schedule_drives_step)
                        "warmup = 2\n", list, 1);
     ck_assert(o->sched.kind == CN_SCHED_STEP && o->sched.step_size == 1);
     for (int k = 0; k < 5; k++) {
+        g = 1.0f;
         cn_optim_step(o);
         ck_assert_float_eq_tol(w, want[k], 1e-7f);
+        ck_assert(g == 0.0f); /* the step consumes the gradient */
     }
     ck_assert_int_eq(o->t, 5);
     cn_optim_free(o);
@@ -309,7 +311,7 @@ START_TEST(registry)
     for (; types[n]; n++) {
         const cn_optim_ops *ops = types[n];
         ck_assert_ptr_eq(cn_optim_find(ops->type), ops);
-        ck_assert(ops->doc && ops->keys && ops->setup && ops->step && ops->state_floats &&
+        ck_assert(ops->doc && ops->keys && ops->setup && ops->update && ops->state_floats &&
                   ops->state_data && ops->destroy);
         for (const cn_key *k = ops->keys; k->name; k++)
             ck_assert_msg(k->doc && k->def, "%s key %s lacks a doc or default", ops->type,
@@ -400,7 +402,7 @@ START_TEST(split_over_threads)
     enum { NP = 3, MAXC = 301 };
     static const size_t counts[NP] = {301, 5, 37};
     for (int k = 0; k < 3; k++) {
-        float w[2][NP][MAXC], g[NP][MAXC];
+        float w[2][NP][MAXC], g[2][NP][MAXC]; /* a step consumes its gradients */
         cn_param p[2][NP], *list[2][NP];
         cn_optim *o[2];
         cn_pool *pool = NULL;
@@ -411,7 +413,7 @@ START_TEST(split_over_threads)
         for (int r = 0; r < 2; r++) {
             for (int i = 0; i < NP; i++) {
                 memset(&p[r][i], 0, sizeof p[r][i]);
-                p[r][i].count = counts[i], p[r][i].value = w[r][i], p[r][i].grad = g[i];
+                p[r][i].count = counts[i], p[r][i].value = w[r][i], p[r][i].grad = g[r][i];
                 p[r][i].lr_mult = p[r][i].decay_mult = 1.0f;
                 list[r][i] = &p[r][i];
                 for (size_t j = 0; j < counts[i]; j++)
@@ -423,7 +425,7 @@ START_TEST(split_over_threads)
         for (int step = 0; step < 4; step++) {
             for (int i = 0; i < NP; i++)
                 for (size_t j = 0; j < counts[i]; j++)
-                    g[i][j] = cn_rng_uniform(&rng) - 0.5f;
+                    g[0][i][j] = g[1][i][j] = cn_rng_uniform(&rng) - 0.5f;
             cn_optim_step(o[0]);
             cn_optim_step(o[1]);
         }

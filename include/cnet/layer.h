@@ -55,6 +55,8 @@ typedef struct cn_ctx {
     cn_rng *rng;       /* the net's RNG */
     const int *labels; /* (n) class indices, -1 = unlabelled; NULL when none */
     cn_pool *pool;     /* the net's threads, for splitting the batch */
+    struct cn_optim *optim; /* in a training step's backward: a layer may update its
+                               own params there (cn_optim_claim); NULL otherwise */
 } cn_ctx;
 
 struct cn_layer {

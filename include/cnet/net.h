@@ -60,10 +60,18 @@ void cn_net_forward(cn_net *net);
 void cn_net_forward_from(cn_net *net, int first);
 /* Each loss's forward; returns sum of weight * value. */
 double cn_net_loss_forward(cn_net *net);
-/* Zero every parameter gradient and layer dout (one memset each). */
+/* Zero every parameter gradient and layer dout (the parameter gradients
+ * only when something wrote them since the last cn_net_update). */
 void cn_net_zero_grad(cn_net *net);
 /* Loss backward, then layer backward in reverse order (accumulating). */
 void cn_net_backward(cn_net *net);
+/* The backward of a training step: as cn_net_backward, but a layer may
+ * update its own params with the optimizer as soon as their gradients are
+ * complete, while they are in cache. cn_net_update must follow. */
+void cn_net_backward_step(cn_net *net);
+/* The optimizer's step for every param not updated in the backward; it
+ * leaves every parameter gradient at zero. */
+void cn_net_update(cn_net *net);
 /* CN_ERR_NUMERIC naming the first non-finite loss, layer output or
  * parameter gradient; CN_OK otherwise. */
 cn_status cn_net_check_finite(cn_net *net, cn_error *err);

@@ -5,6 +5,12 @@
  * never layers. Its state is flat arrays allocated at setup, saved in the
  * checkpoint so a resumed run continues exactly. Params flagged `inner` (the
  * trainer optimises them per batch) or `buffer` (running statistics) are skipped.
+ *
+ * A step consumes the gradients: every param's gradient is zero after it.
+ * During a training step's backward a layer may update its own params as
+ * soon as their gradients are complete (cn_optim_claim, then
+ * cn_optim_update on its slabs), while they are still in cache; the step
+ * then updates only the params nobody claimed.
  */
 #ifndef CNET_OPTIM_H
 #define CNET_OPTIM_H
@@ -43,6 +49,9 @@ struct cn_optim {
     long t;              /* steps taken */
     void *state;
     cn_pool *pool;       /* the net's threads: each updates a share of every param */
+    size_t *offset;      /* (n_params) where each trainable param's state starts */
+    size_t n_state;      /* trainable floats: the params' counts, inner and buffers left out */
+    unsigned char *claimed; /* (n_params) updated during this step's backward */
 };
 
 struct cn_optim_ops {
@@ -51,10 +60,11 @@ struct cn_optim_ops {
     const char *doc;
     /* Read keys, allocate state for the params. */
     cn_status (*setup)(cn_optim *o, cn_sec *s, cn_error *err);
-    /* One update with learning rate lr of part `part` of `parts` of every
-     * non-inner param: the elements cn_optim_share gives (the same result
-     * for any split, element by element). */
-    void (*step)(cn_optim *o, float lr, int part, int parts);
+    /* Update elements [lo, hi) of trainable param i (neither inner nor a
+     * buffer) with learning rate lr at step o->t, element by element (so any
+     * split gives the same result), and zero their gradient. The state of
+     * param i starts at o->offset[i] in each of the type's arrays. */
+    void (*update)(cn_optim *o, int i, float lr, size_t lo, size_t hi);
     /* Serialised state: a flat float array of state_floats() values. */
     size_t (*state_floats)(const cn_optim *o);
     float *(*state_data)(cn_optim *o);
@@ -67,8 +77,16 @@ extern const cn_key cn_optim_common_keys[];
 /* Build an optimizer from the cfg's [optim] section (defaults if absent). */
 cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn_optim **out,
                           cn_error *err);
-/* One step: lr from the schedule at o->t, then o->t++. */
+/* One step: lr from the schedule at o->t, every unclaimed param updated,
+ * every gradient left at zero, then o->t++. */
 void cn_optim_step(cn_optim *o);
+/* Before this step's cn_optim_step: the index of trainable param p, now
+ * marked as updated by the caller, or -1 (not trainable, or o NULL). Call it
+ * in one thread, once p's gradient is complete and nothing in the rest of
+ * the backward pass reads p. */
+int cn_optim_claim(cn_optim *o, const cn_param *p);
+/* Elements [lo, hi) of claimed param i, at this step's learning rate. */
+void cn_optim_update(cn_optim *o, int i, size_t lo, size_t hi);
 /* The elements [*lo, *hi) of a param of `count` that part `part` updates. */
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi);
 void cn_optim_free(cn_optim *o);
