@@ -164,30 +164,55 @@ static void forward_part(void *arg, int part, int parts)
             cn_act_forward(st->act, st->param, Y + (size_t)r * N + c0, (size_t)(c1 - c0));
 }
 
-static void weight_grad_part(void *arg, int part, int parts)
+/* Columns [c0, c1) of dZ = dY * f'(Y), in place in dout, and their bias
+ * gradient (each column summed over the rows in order). */
+static void dz_slab(const cn_layer *l, int n, int c0, int c1)
 {
-    const cn_layer_task *t = arg;
-    const dense_state *st = t->l->state;
-    const int n = t->n, K = st->in, N = st->out;
-    const float *X = t->l->in[0]->out.data; /* (n, K) */
-    float *dZ = t->l->dout.data;            /* (n, N): dout, turned into dZ in place */
-    int c0, c1;
-    slab(N, part, parts, &c0, &c1);
-    if (c1 <= c0)
-        return;
+    const dense_state *st = l->state;
+    const int N = st->out;
+    float *dZ = l->dout.data;
     for (int r = 0; r < n; r++) {
         float *dz = dZ + (size_t)r * N + c0; /* row r, columns [c0, c1) */
-        cn_act_backward(st->act, st->param, t->l->out.data + (size_t)r * N + c0, dz,
+        cn_act_backward(st->act, st->param, l->out.data + (size_t)r * N + c0, dz,
                         (size_t)(c1 - c0));
         if (st->b)
             cn_axpy((size_t)(c1 - c0), 1.0f, dz, st->b->grad + c0);
     }
+}
+
+/* The slab of dW for the columns [c0, c1) of dZ. */
+static void dw_slab(const cn_layer *l, int n, int c0, int c1)
+{
+    const dense_state *st = l->state;
+    const int K = st->in, N = st->out;
+    const float *X = l->in[0]->out.data; /* (n, K) */
+    const float *dZ = l->dout.data;      /* (n, N) */
     if (st->tied) /* dW[:, c] (K, N) += X^T dZ[:, c] */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, c1 - c0, n, 1.0f, X, K, dZ + c0,
                     N, 1.0f, st->W->grad + c0, N);
     else /* dW[c, :] (N, K) += dZ[:, c]^T X */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c1 - c0, K, n, 1.0f, dZ + c0, N, X,
                     K, 1.0f, st->W->grad + (size_t)c0 * K, K);
+}
+
+static void dz_part(void *arg, int part, int parts)
+{
+    const cn_layer_task *t = arg;
+    int c0, c1;
+    slab(((const dense_state *)t->l->state)->out, part, parts, &c0, &c1);
+    if (c1 > c0)
+        dz_slab(t->l, t->n, c0, c1);
+}
+
+static void weight_grad_part(void *arg, int part, int parts)
+{
+    const cn_layer_task *t = arg;
+    int c0, c1;
+    slab(((const dense_state *)t->l->state)->out, part, parts, &c0, &c1);
+    if (c1 <= c0)
+        return;
+    dz_slab(t->l, t->n, c0, c1);
+    dw_slab(t->l, t->n, c0, c1);
 }
 
 static void input_grad_part(void *arg, int part, int parts)
@@ -225,11 +250,12 @@ static void dense_forward(cn_layer *l, const cn_ctx *ctx)
     cn_layer_run(l, ctx, pool_for(l, ctx, st->out), forward_part);
 }
 
-/* In a training step, the update of this layer's own params (a tied W is
- * the encoder's, whose gradient is not complete yet), by the same column
- * slabs as weight_grad_part, so each thread finds its gradient slab in cache. */
+/* In a training step, the slab of dW and at once the optimizer's update of
+ * the same rows of the layer's own W and b, the gradient still in cache (a
+ * tied W is the encoder's, whose gradient is not complete yet). */
 typedef struct update_task {
     const cn_layer *l;
+    int n;
     cn_optim *o;
     int iW, ib; /* claimed param indices, or -1 */
 } update_task;
@@ -242,6 +268,7 @@ static void update_part(void *arg, int part, int parts)
     slab(st->out, part, parts, &c0, &c1);
     if (c1 <= c0)
         return;
+    dw_slab(t->l, t->n, c0, c1);
     if (t->iW >= 0) /* own W (N, K): rows [c0, c1) */
         cn_optim_update(t->o, t->iW, (size_t)c0 * st->in, (size_t)c1 * st->in);
     if (t->ib >= 0)
@@ -252,15 +279,20 @@ static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
     cn_pool *pool = pool_for(l, ctx, st->out);
-    cn_layer_run(l, ctx, pool, weight_grad_part);
+    if (!ctx->optim) {
+        cn_layer_run(l, ctx, pool, weight_grad_part);
+        if (l->in[0]->needs_grad)
+            cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
+        return;
+    }
+    /* dX first, as it reads W before the update */
+    cn_layer_run(l, ctx, pool, dz_part);
     if (l->in[0]->needs_grad)
         cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
-    if (!ctx->optim)
-        return;
-    update_task t = {l, ctx->optim, st->tied ? -1 : cn_optim_claim(ctx->optim, st->W),
+    update_task t = {l, ctx->n, ctx->optim,
+                     st->tied ? -1 : cn_optim_claim(ctx->optim, st->W),
                      st->b ? cn_optim_claim(ctx->optim, st->b) : -1};
-    if (t.iW >= 0 || t.ib >= 0)
-        cn_pool_run(pool, update_part, &t);
+    cn_pool_run(pool, update_part, &t);
 }
 
 static void dense_destroy(cn_layer *l)
