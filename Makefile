@@ -2,7 +2,7 @@
 #   make            build ./cnet
 #   make check      install missing packages, build, run the Check suite
 #   make demo       install missing packages, build, train and evaluate cfg/entropy_ae.cfg
-#   make bench      throughput beside the PyTorch peer, best of ROUNDS=3 alternating
+#   make bench      throughput beside the PyTorch peer, best of ROUNDS=5 alternating
 #                   rounds for each side (SEEDS=3: metric spread over seeds)
 #   make DEBUG=1    -O0 -g with AddressSanitizer and UBSan
 #   make sanitize   the suite built with ASan+UBSan in build-san/  (docs/reliability.md)
@@ -77,7 +77,7 @@ build/sgemm_peak: bench/sgemm_peak.c
 bench:
 	@$(MAKE) --no-print-directory deps DEV=1
 	@$(MAKE) --no-print-directory cnet build/sgemm_peak
-	/usr/bin/python3 bench/run.py --rounds $(or $(ROUNDS),3) $(if $(SEEDS),--seeds $(SEEDS))
+	/usr/bin/python3 bench/run.py --rounds $(or $(ROUNDS),5) $(if $(SEEDS),--seeds $(SEEDS))
 
 # ---- reliability: sanitizers, fuzzing, valgrind (docs/reliability.md) ----
 # $(call variant,DIR,OPT): the library, cnet and the suite under DIR/, compiled with OPT.

@@ -2,7 +2,7 @@
 """make bench: cnet beside the PyTorch peer on the five benchmark networks.
 
 For each network, in one go and alternating so that machine drift hits both
-alike, for --rounds rounds (make bench: 3) keeping each side's fastest: cnet
+alike, for --rounds rounds (make bench: 5) keeping each side's fastest: cnet
 trains one epoch (`./cnet train CFG --epochs 1`), then the peer
 (../shared/bench/peer_torch.py) in both thread settings its header names:
 1 torch thread with OPENBLAS_NUM_THREADS=2, and 2 torch threads with

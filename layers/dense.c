@@ -123,9 +123,10 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
  *             then bias and f on those columns;
  *   backward  (1) columns [c0, c1) of dZ: f', the bias gradient (each column
  *             summed over the rows in order) and the matching slab of dW;
- *             (2) the input-gradient columns [k0, k1) of dX;
- *             (3) in a training step, the optimizer's update of the rows
- *             [c0, c1) of the layer's own W and b, gradients still in cache.
+ *             (2) the input-gradient columns [k0, k1) of dX.
+ *             In a training step the slab of dW waits for (3), after dX has
+ *             read W: the slab of dW, then at once the optimizer's update of
+ *             the same rows [c0, c1) of the layer's own W and b.
  * Slabs are whole cache lines (16 floats). Small layers run in the caller. */
 /* Columns [*c0, *c1) of `count` for this part. */
 static void slab(int count, int part, int parts, int *c0, int *c1)
