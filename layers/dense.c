@@ -280,16 +280,12 @@ static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
     cn_pool *pool = pool_for(l, ctx, st->out);
-    if (!ctx->optim) {
-        cn_layer_run(l, ctx, pool, weight_grad_part);
-        if (l->in[0]->needs_grad)
-            cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
-        return;
-    }
-    /* dX first, as it reads W before the update */
-    cn_layer_run(l, ctx, pool, dz_part);
+    /* in a training step dW waits for the update, after dX has read W */
+    cn_layer_run(l, ctx, pool, ctx->optim ? dz_part : weight_grad_part);
     if (l->in[0]->needs_grad)
         cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
+    if (!ctx->optim)
+        return;
     update_task t = {l, ctx->n, ctx->optim,
                      st->tied ? -1 : cn_optim_claim(ctx->optim, st->W),
                      st->b ? cn_optim_claim(ctx->optim, st->b) : -1};

@@ -98,6 +98,8 @@ static cn_status optim_section(const cn_cfg *cfg, cn_cfg_section **out, cn_error
     return CN_OK;
 }
 
+static int trainable(const cn_param *p) { return !p->inner && !p->buffer; }
+
 cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn_optim **out,
                           cn_error *err)
 {
@@ -127,7 +129,7 @@ cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn
     }
     for (int i = 0; i < n_params; i++) {
         o->offset[i] = o->n_state;
-        if (!params[i]->inner && !params[i]->buffer)
+        if (trainable(params[i]))
             o->n_state += params[i]->count;
     }
     cn_sec s = cn_sec_make(cfg, sec, cn_optim_common_keys, o->ops->keys, NULL);
@@ -145,8 +147,6 @@ typedef struct step_task {
     cn_optim *o;
     float lr;
 } step_task;
-
-static int trainable(const cn_param *p) { return !p->inner && !p->buffer; }
 
 /* Part `part` of every unclaimed param, last param first: the first layers'
  * weights, which the next forward reads first, are then the ones in cache. */

@@ -70,7 +70,8 @@ static void progress(const cn_progress *p, void *user)
     if (v->profile) {
         double total = p->phase_s[0] + p->phase_s[1] + p->phase_s[2] + p->phase_s[3];
         printf("  profile: data %.2fs (%.0f%%) forward %.2fs (%.0f%%) backward %.2fs (%.0f%%) "
-               "update %.2fs (%.0f%%; dense layers update in backward) | OpenBLAS %s kernels\n", p->phase_s[0],
+               "update %.2fs (%.0f%%; dense layers update in backward) | OpenBLAS %s kernels\n",
+               p->phase_s[0],
                100 * p->phase_s[0] / total, p->phase_s[1], 100 * p->phase_s[1] / total,
                p->phase_s[2], 100 * p->phase_s[2] / total, p->phase_s[3],
                100 * p->phase_s[3] / total, openblas_get_corename());
