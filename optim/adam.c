@@ -8,8 +8,8 @@
  *   m = b1 * m + (1 - b1) * g             first moment
  *   v = b2 * v + (1 - b2) * g^2           second moment
  *   w = w - lr_p * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
- * The last line is evaluated in PyTorch's order:
- *   w -= (lr_p / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ * The last line is evaluated as
+ *   w -= (lr_p / (1 - b1^t)) * m / (sqrt(v) * (1 / sqrt(1 - b2^t)) + eps).
  * State: m then v, each the non-inner params' values back to back.
  */
 #include <math.h>
@@ -84,24 +84,28 @@ static void adam_update(cn_optim *o, int i, float lr, size_t lo, size_t hi)
     const float b1 = st->beta1, b2 = st->beta2, eps = st->eps;
     const double t = (double)(o->t + 1); /* o->t steps are done; this is step t */
     const double bc1 = 1.0 - pow(b1, t);  /* bias corrections, in double as PyTorch */
-    const float v_scale = (float)sqrt(1.0 - pow(b2, t)); /* sqrt of the v correction */
+    /* 1 / sqrt of the v correction: a product in the loop where PyTorch
+     * divides (the same value to within an ulp; a division costs as much as
+     * the square root, and the two bound this loop) */
+    const float inv_v_scale = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
     const float lr_p = lr * p->lr_mult;
     const float wd_p = o->weight_decay * p->decay_mult;
     const float step_size = (float)(lr_p / bc1); /* lr_p scaled by the m correction */
-    const float shrink = 1.0f - lr_p * wd_p;     /* AdamW's decoupled decay factor */
+    /* AdamW scales w by 1 - lr_p * wd_p; Adam adds wd_p * w to g */
+    const float shrink = st->decoupled ? 1.0f - lr_p * wd_p : 1.0f;
+    const float wd_g = st->decoupled ? 0.0f : wd_p;
     float *w = p->value, *grad = p->grad;
     float *m = st->mv + o->offset[i], *v = st->mv + st->n + o->offset[i];
     for (size_t j = lo; j < hi; j++) {
-        float g = grad[j];
+        /* in locals: the stores below may not alias the loads for the compiler */
+        const float g = grad[j] + wd_g * w[j];
+        const float wj = w[j] * shrink;
+        const float mj = b1 * m[j] + (1.0f - b1) * g;     /* first moment */
+        const float vj = b2 * v[j] + (1.0f - b2) * g * g; /* second moment */
         grad[j] = 0.0f; /* consumed */
-        if (st->decoupled)
-            w[j] *= shrink; /* w -= lr_p * wd_p * w */
-        else
-            g += wd_p * w[j]; /* coupled L2 decay */
-        m[j] = b1 * m[j] + (1.0f - b1) * g;        /* first moment */
-        v[j] = b2 * v[j] + (1.0f - b2) * g * g;    /* second moment */
-        float denom = sqrtf(v[j]) / v_scale + eps; /* corrected RMS, plus eps */
-        w[j] -= step_size * m[j] / denom;          /* corrected mean over RMS */
+        m[j] = mj;
+        v[j] = vj;
+        w[j] = wj - step_size * mj / (sqrtf(vj) * inv_v_scale + eps); /* mean over RMS */
     }
 }
 

@@ -168,7 +168,11 @@ static void step_part(void *arg, int part, int parts)
 void cn_optim_step(cn_optim *o)
 {
     step_task t = {o, cn_schedule_lr(&o->sched, o->t)};
-    cn_pool_run(o->pool, step_part, &t);
+    int all_claimed = 1; /* then there is nothing to wake the pool for */
+    for (int i = 0; i < o->n_params && all_claimed; i++)
+        all_claimed = o->claimed[i];
+    if (!all_claimed)
+        cn_pool_run(o->pool, step_part, &t);
     memset(o->claimed, 0, (size_t)o->n_params);
     o->t++;
 }

@@ -165,9 +165,11 @@ void cn_pool_range(int n, int part, int parts, int *lo, int *hi)
 
 void cn_pool_share(size_t count, size_t align, int part, int parts, size_t *lo, size_t *hi)
 {
+    /* a remainder block goes to the lowest parts: part 0 is the caller, which
+     * starts first, while a worker may still be waking up */
     size_t blocks = (count + align - 1) / align;
-    *lo = blocks * part / parts * align;
-    *hi = blocks * (part + 1) / parts * align;
+    *lo = (blocks - blocks * (size_t)(parts - part) / parts) * align;
+    *hi = (blocks - blocks * (size_t)(parts - part - 1) / parts) * align;
     *lo = *lo < count ? *lo : count;
     *hi = *hi < count ? *hi : count;
 }

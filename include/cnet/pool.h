@@ -39,7 +39,8 @@ void cn_pool_run(cn_pool *p, cn_pool_fn fn, void *arg);
 /* The half-open range [*lo, *hi) of n items that part `part` of `parts` owns. */
 void cn_pool_range(int n, int part, int parts, int *lo, int *hi);
 /* The same over `count` elements in whole blocks of `align` (a cache line or
- * a kernel's block), so that no two parts write one line. */
+ * a kernel's block), so that no two parts write one line; the lower parts
+ * take the remainder blocks. */
 void cn_pool_share(size_t count, size_t align, int part, int parts, size_t *lo, size_t *hi);
 
 /* p when `elements` of element-wise work are worth waking threads for,
