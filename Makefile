@@ -17,7 +17,8 @@ ifeq ($(DEBUG),1)
 OPT      = -O0 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 else
 # 256-bit vectors even where the CPU has AVX-512: on Zen 4 a 512-bit divide
-# or square root costs twice a 256-bit one, and Adam's loop is bound by them
+# or square root costs twice a 256-bit one, and Adam's loop on data in cache
+# is bound by them
 OPT      = -O3 -march=native -mprefer-vector-width=256 -g
 endif
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
