@@ -167,9 +167,10 @@ void cn_pool_share(size_t count, size_t align, int part, int parts, size_t *lo, 
 {
     /* a remainder block goes to the lowest parts: part 0 is the caller, which
      * starts first, while a worker may still be waking up */
-    size_t blocks = (count + align - 1) / align;
-    *lo = (blocks - blocks * (size_t)(parts - part) / parts) * align;
-    *hi = (blocks - blocks * (size_t)(parts - part - 1) / parts) * align;
+    size_t blocks = (count + align - 1) / align, base = blocks / (size_t)parts;
+    size_t extra = blocks % (size_t)parts, p = (size_t)part;
+    *lo = (p * base + (p < extra ? p : extra)) * align;
+    *hi = *lo + (base + (p < extra)) * align;
     *lo = *lo < count ? *lo : count;
     *hi = *hi < count ? *hi : count;
 }

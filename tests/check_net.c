@@ -292,6 +292,40 @@ START_TEST(test_absurd_sizes)
 }
 END_TEST
 
+/* The pool's shares: whole blocks, contiguous, covering the count, sizes
+ * within one block of each other, the remainder on the lowest parts (the
+ * caller is part 0 and starts first). */
+START_TEST(test_pool_share)
+{
+    static const size_t counts[] = {0, 1, 15, 16, 17, 500, 784, 1000, 1001};
+    static const size_t aligns[] = {1, 16};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
+        for (size_t a = 0; a < 2; a++)
+            for (int parts = 1; parts <= 4; parts++) {
+                size_t count = counts[c], align = aligns[a], end = 0, prev = (size_t)-1;
+                for (int part = 0; part < parts; part++) {
+                    size_t lo, hi;
+                    cn_pool_share(count, align, part, parts, &lo, &hi);
+                    ck_assert_msg(lo == end && hi >= lo && hi <= count,
+                                  "count %zu align %zu part %d/%d: [%zu, %zu) after %zu", count,
+                                  align, part, parts, lo, hi, end);
+                    ck_assert(lo % align == 0 || lo == count); /* a block edge or the end */
+                    size_t blocks = (hi - lo + align - 1) / align;
+                    ck_assert_msg(prev == (size_t)-1 || blocks <= prev,
+                                  "count %zu part %d/%d: %zu blocks after %zu", count, part,
+                                  parts, blocks, prev);
+                    ck_assert(prev == (size_t)-1 || blocks + 1 >= prev);
+                    prev = blocks;
+                    end = hi;
+                }
+                ck_assert_uint_eq(end, count);
+            }
+    size_t lo, hi; /* 784 floats in 49 lines over 2 parts: 25 to the caller */
+    cn_pool_share(784, 16, 0, 2, &lo, &hi);
+    ck_assert(lo == 0 && hi == 400);
+}
+END_TEST
+
 Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -308,6 +342,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_absurd_sizes);
     tcase_add_test(tc, test_threads_agree);
     tcase_add_test(tc, test_update_in_backward);
+    tcase_add_test(tc, test_pool_share);
     suite_add_tcase(s, tc);
     return s;
 }
