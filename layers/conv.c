@@ -20,14 +20,14 @@
  * stride-1 one with algo=winograd, runs as Winograd's F(4x4, 5x5) instead
  * (winograd.h): 64 products (F, C) x (C, tiles) per group of samples, each
  * thread with its own filter-gradient accumulator dU, turned into dW once.
+ * The Winograd path lives in conv_wino.c.
  * Init (PyTorch's default): W, b ~ U(-1/sqrt(K), 1/sqrt(K)) with fan_in = K.
  */
 #include <stdlib.h>
 
 #include <cblas.h>
 
-#include "im2col.h"
-#include "winograd.h"
+#include "conv.h"
 
 static const cn_key keys[] = {
     {"filters", CN_KEY_INT, NULL, NULL, "output channels F (>= 1)"},
@@ -45,21 +45,6 @@ static const cn_key keys[] = {
 
 enum { ALGO_AUTO, ALGO_IM2COL, ALGO_WINOGRAD };
 
-typedef struct conv_state {
-    cn_act act;
-    float param;    /* sigmoid gain or leaky slope */
-    cn_conv_geom g; /* over the input: C x H x W -> Ho x Wo positions */
-    int F;          /* filters */
-    int group;      /* samples per lowered product */
-    size_t slice;   /* scratch floats of one thread: (K + F) rows of cn_col_ld + work */
-    size_t work;    /* floats of cn_im2col's work area, at the slice's end */
-    cn_param *W;    /* (F, C, k, k) */
-    cn_param *b;    /* (F) or NULL */
-    int wino;       /* Winograd instead of im2col */
-    cn_wino_plan fwd, bwd; /* X -> Y, and dY -> dX with the turned filters */
-    size_t regA, regB;     /* Winograd slice: (V | V') (M | D | M') dU work */
-} conv_state;
-
 static cn_status read_keys(cn_sec *s, conv_state *st, int *bias, int *algo, cn_error *err)
 {
     cn_conv_geom *g = &st->g;
@@ -70,30 +55,6 @@ static cn_status read_keys(cn_sec *s, conv_state *st, int *bias, int *algo, cn_e
         cn_sec_int_min(s, "pad", 0, &g->pad, err) || cn_sec_bool(s, "bias", bias, err) ||
         cn_sec_enum(s, "algo", algo, err))
         return err->code;
-    return CN_OK;
-}
-
-/* Winograd's plans and its per-thread slice for groups of st->group samples:
- * V or V' (64, C or F, tiles), then M, D or M' (64, F or C, tiles), then dU
- * (64, F, C) and the transforms' work area. */
-static cn_status wino_setup(cn_layer *l, conv_state *st, int batch, int parts, cn_error *err)
-{
-    const cn_conv_geom *g = &st->g;
-    const int C = g->C, F = st->F;
-    if (cn_wino_plan_init(&st->fwd, C, g->H, g->W, g->pad) ||
-        cn_wino_plan_init(&st->bwd, F, g->Ho, g->Wo, g->k - 1 - g->pad))
-        return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
-    size_t nt = (size_t)st->fwd.nt, nt2 = (size_t)st->bwd.nt;
-    size_t a = CN_MAX(C * nt, F * nt2), b = CN_MAX(F * nt, C * nt2);
-    /* a quarter of the per-sample floats against im2col's budget: the 64
-     * products are thin (inner size C), so groups of 4x the samples keep
-     * them at >= 128 tiles (lenet: 8 samples of 16 tiles) */
-    st->group = cn_conv_group((batch + parts - 1) / parts, CN_WINO_XI * (a + b) / 4);
-    st->regA = CN_WINO_XI * a * st->group, st->regB = CN_WINO_XI * b * st->group;
-    st->work = CN_MAX(cn_wino_work(&st->fwd, st->group), cn_wino_work(&st->bwd, st->group));
-    st->slice = st->regA + st->regB + (size_t)CN_WINO_XI * F * C + st->work;
-    /* after the slices and private gradients: U (64, F, C) or U' (64, C, F) */
-    l->scratch = cn_split_scratch(parts, st->slice, st->W, st->b) + (size_t)CN_WINO_XI * F * C;
     return CN_OK;
 }
 
@@ -134,7 +95,7 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
                           g->k, g->stride, g->pad);
     st->wino = algo == ALGO_WINOGRAD || (algo == ALGO_AUTO && fits && g->C >= 8 && st->F >= 8);
     if (st->wino)
-        return wino_setup(l, st, cn_build_batch(b), cn_build_threads(b), err);
+        return cn_conv_wino_setup(l, st, cn_build_batch(b), cn_build_threads(b), err);
     /* scratch per sample: its columns (K, P) and its product (F, P) */
     size_t P = (size_t)g->Ho * g->Wo, per_sample = ((size_t)K + st->F) * P;
     int parts = cn_build_threads(b);
@@ -145,17 +106,14 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     return CN_OK;
 }
 
-/* A thread's work area, at the end of its slice. */
-static float *slice_work(const cn_layer *l, int part)
+float *cn_conv_slice_work(const cn_layer *l, int part)
 {
     const conv_state *st = l->state;
     return cn_split_slice(l->scratch_buf, part, st->slice) + st->slice - st->work;
 }
 
-/* The start of every backward part: this thread's samples [*lo, *hi), where
- * its dW, db go, and dZ = dY * f'(Y) with its bias gradient over them. */
-static void backward_begin(const cn_layer_task *t, int part, int parts, float **dW, float **db,
-                           int *lo, int *hi)
+void cn_conv_backward_begin(const cn_layer_task *t, int part, int parts, float **dW, float **db,
+                            int *lo, int *hi)
 {
     cn_layer *l = t->l;
     const conv_state *st = l->state;
@@ -180,7 +138,7 @@ static void forward_part(void *arg, int part, int parts)
     const size_t P = (size_t)g->Ho * g->Wo, in_size = cn_tensor_sample(&l->in[0]->out);
     const float *X = l->in[0]->out.data; /* (n, C, H, W) */
     float *Y = l->out.data;              /* (n, F, Ho, Wo) */
-    float *work = slice_work(l, part);
+    float *work = cn_conv_slice_work(l, part);
     int lo, hi;
     cn_pool_range(t->n, part, parts, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
@@ -205,74 +163,13 @@ static void forward_part(void *arg, int part, int parts)
     }
 }
 
-/* The shared filter transforms, after the slices and private gradients. */
-static float *wino_U(const cn_layer *l, int parts)
-{
-    const conv_state *st = l->state;
-    return l->scratch_buf + cn_split_scratch(parts, st->slice, st->W, st->b);
-}
-
-/* U (64, F, C), or turned for the input gradient U' (64, C, F): pairs split. */
-static void filters_part(cn_layer *l, int part, int parts, int flip)
-{
-    const conv_state *st = l->state;
-    int lo, hi;
-    cn_pool_range(st->F * st->g.C, part, parts, &lo, &hi);
-    cn_wino_filters(st->W->value, st->F, st->g.C, flip, wino_U(l, parts), (size_t)lo,
-                    (size_t)hi, slice_work(l, part));
-}
-
-static void filters_fwd(void *arg, int part, int parts)
-{
-    filters_part(((const cn_layer_task *)arg)->l, part, parts, 0);
-}
-
-static void filters_bwd(void *arg, int part, int parts)
-{
-    filters_part(((const cn_layer_task *)arg)->l, part, parts, 1);
-}
-
-/* One GEMM per tile position: out_xi (R, T) = U_xi (R, S) in_xi^T, in_xi (T, S). */
-static void wino_products(const float *U, int R, int S, const float *in, float *out, size_t T)
-{
-    for (int xi = 0; xi < CN_WINO_XI; xi++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, (int)T, S, 1.0f,
-                    U + (size_t)xi * R * S, S, in + xi * T * S, S, 0.0f, out + xi * R * T,
-                    (int)T);
-}
-
-static void wino_forward_part(void *arg, int part, int parts)
-{
-    const cn_layer_task *t = arg;
-    cn_layer *l = t->l;
-    const conv_state *st = l->state;
-    const int F = st->F, C = st->g.C;
-    const size_t P = (size_t)st->g.Ho * st->g.Wo, in_size = cn_tensor_sample(&l->in[0]->out);
-    float *V = cn_split_slice(l->scratch_buf, part, st->slice), *M = V + st->regA;
-    float *work = slice_work(l, part);
-    const float *U = wino_U(l, parts);
-    int lo, hi;
-    cn_pool_range(t->n, part, parts, &lo, &hi);
-    for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t T = (size_t)m * st->fwd.nt;
-        float *y = l->out.data + (size_t)i0 * F * P;
-        cn_wino_input(&st->fwd, l->in[0]->out.data + i0 * in_size, m, V, T, work);
-        wino_products(U, F, C, V, M, T);
-        cn_wino_output(&st->fwd, M, F, m, T, y, 0, work);
-        cn_bias_act(y, m, F, P, st->b ? st->b->value : NULL, st->act, st->param);
-    }
-}
-
 static void conv_forward(cn_layer *l, const cn_ctx *ctx)
 {
     const conv_state *st = l->state;
-    if (st->wino) {
-        cn_layer_run(l, ctx, ctx->pool, filters_fwd);
-        cn_layer_run(l, ctx, ctx->pool, wino_forward_part);
-        return;
-    }
-    cn_layer_run(l, ctx, ctx->pool, forward_part);
+    if (st->wino)
+        cn_conv_wino_forward(l, ctx);
+    else
+        cn_layer_run(l, ctx, ctx->pool, forward_part);
 }
 
 static void backward_part(void *arg, int part, int parts)
@@ -286,9 +183,9 @@ static void backward_part(void *arg, int part, int parts)
     cn_layer *src = l->in[0];
     const float *X = src->out.data; /* (n, C, H, W) */
     const float *dZ = l->dout.data; /* (n, F, Ho, Wo) */
-    float *dW, *db, *work = slice_work(l, part);
+    float *dW, *db, *work = cn_conv_slice_work(l, part);
     int lo, hi;
-    backward_begin(t, part, parts, &dW, &db, &lo, &hi);
+    cn_conv_backward_begin(t, part, parts, &dW, &db, &lo, &hi);
     for (int i0 = lo; i0 < hi; i0 += st->group) {
         int m = CN_MIN(st->group, hi - i0), N = m * (int)P;
         size_t ld = cn_col_ld(m, P);
@@ -310,51 +207,13 @@ static void backward_part(void *arg, int part, int parts)
     }
 }
 
-static void wino_backward_part(void *arg, int part, int parts)
-{
-    const cn_layer_task *t = arg;
-    cn_layer *l = t->l;
-    const conv_state *st = l->state;
-    const int F = st->F, C = st->g.C;
-    const size_t P = (size_t)st->g.Ho * st->g.Wo, in_size = cn_tensor_sample(&l->in[0]->out);
-    cn_layer *src = l->in[0];
-    const float *dZ = l->dout.data; /* (n, F, Ho, Wo) */
-    float *V = cn_split_slice(l->scratch_buf, part, st->slice), *D = V + st->regA;
-    float *dU = D + st->regB, *work = slice_work(l, part), *dW, *db;
-    int lo, hi;
-    backward_begin(t, part, parts, &dW, &db, &lo, &hi);
-    for (int i0 = lo; i0 < hi; i0 += st->group) {
-        int m = CN_MIN(st->group, hi - i0);
-        size_t T = (size_t)m * st->fwd.nt, T2 = (size_t)m * st->bwd.nt;
-        const float *dz = dZ + (size_t)i0 * F * P;
-        cn_wino_input(&st->fwd, src->out.data + i0 * in_size, m, V, T, work);
-        cn_wino_out_tiles(&st->fwd, dz, F, m, D, T, work);
-        /* dU_xi (F, C) += D_xi (F, T) V_xi (T, C) */
-        for (int xi = 0; xi < CN_WINO_XI; xi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, F, C, (int)T, 1.0f,
-                        D + xi * F * T, (int)T, V + xi * T * C, C, i0 == lo ? 0.0f : 1.0f,
-                        dU + (size_t)xi * F * C, C);
-        if (!src->needs_grad)
-            continue;
-        /* dX += the convolution of dZ with the turned filters, V' and M' over V and D */
-        cn_wino_input(&st->bwd, dz, m, V, T2, work);
-        wino_products(wino_U(l, parts), C, F, V, D, T2);
-        cn_wino_output(&st->bwd, D, C, m, T2, src->dout.data + i0 * in_size, 1, work);
-    }
-    if (hi > lo)
-        cn_wino_filter_grad(dU, F, C, dW, work);
-}
-
 static void conv_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const conv_state *st = l->state;
-    if (st->wino) {
-        if (l->in[0]->needs_grad)
-            cn_layer_run(l, ctx, ctx->pool, filters_bwd);
-        cn_split_backward(l, ctx, wino_backward_part, st->slice, st->W, st->b);
-        return;
-    }
-    cn_split_backward(l, ctx, backward_part, st->slice, st->W, st->b);
+    if (st->wino)
+        cn_conv_wino_backward(l, ctx);
+    else
+        cn_split_backward(l, ctx, backward_part, st->slice, st->W, st->b);
 }
 
 static void conv_destroy(cn_layer *l)
