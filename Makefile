@@ -26,11 +26,13 @@ CFLAGS   = -std=c11 $(OPT) -fno-math-errno $(FASTMATH) $(WARN) $(EXTRA_CFLAGS) $
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC  = $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c)) $(wildcard layers/*.c losses/*.c optim/*.c data/*.c)
+# src/ is the core; src/eval, src/vis and the plug-in folders make the library,
+# src/cli the command line (docs/architecture.md).
+LIB_SRC  = $(wildcard src/*.c src/eval/*.c src/vis/*.c layers/*.c losses/*.c optim/*.c data/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=build/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_OBJ = $(TEST_SRC:%.c=build/%.o)
-HEADERS  = $(wildcard include/cnet/*.h src/*.h layers/*.h losses/*.h data/*.h tests/*.h)
+HEADERS  = $(wildcard include/cnet/*.h src/*.h src/*/*.h layers/*.h losses/*.h data/*.h tests/*.h)
 
 all: cnet
 
@@ -46,7 +48,7 @@ build/libcnet.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-CLI_OBJ  = $(patsubst %.c,build/%.o,src/main.c $(wildcard src/cli_*.c))
+CLI_OBJ  = $(patsubst %.c,build/%.o,$(wildcard src/cli/*.c))
 
 cnet: $(CLI_OBJ) build/libcnet.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

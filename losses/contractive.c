@@ -22,7 +22,7 @@
  */
 #include <stdlib.h>
 
-#include "codestat.h"
+#include "jacobian.h"
 
 typedef struct contractive_state {
     cn_jacobian jac;

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codestat.h"
+#include "jacobian.h"
 
 #define RHO_EPS 1e-6
 

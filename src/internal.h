@@ -61,22 +61,6 @@ void cn_corrupt_gaussian(float *x, size_t n, float sigma, cn_rng *rng);
 /* Salt-and-pepper: with probability q a value becomes 0 or 1 (even odds). */
 void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep);
 
-/* ---- clustering (src/cluster.c) ---- */
-/* Minimum-cost assignment of an n x n cost matrix (Hungarian method):
- * assign[row] = column. */
-void cn_hungarian(const double *cost, int n, int *assign);
-/* Clustering accuracy: best one-to-one map of predicted to true classes
- * (Hungarian), labels in [0, k). pred values in [0, k_pred). */
-double cn_cluster_acc(const int *pred, int k_pred, const int *labels, int k, int n);
-/* Normalised mutual information (arithmetic-mean normalisation). */
-double cn_cluster_nmi(const int *pred, int k_pred, const int *labels, int k, int n);
-/* Adjusted Rand index. */
-double cn_cluster_ari(const int *pred, int k_pred, const int *labels, int k, int n);
-/* k-means (k-means++ seeding from rng, Lloyd iterations with BLAS distances)
- * on x (n, d); assign (n) and centers (k, d) are written. */
-cn_status cn_kmeans(const float *x, int n, int d, int k, int iters, cn_rng *rng, int *assign,
-                    float *centers, cn_error *err);
-
 /* ---- file system (src/fs.c) ---- */
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);

@@ -12,7 +12,7 @@
 
 #include <check.h>
 
-#include "internal.h"
+#include "eval/cluster.h"
 
 /* Total cost of an assignment; -1 marks a row with an invalid column. */
 static double assign_cost(const double *cost, int n, const int *assign)

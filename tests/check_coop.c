@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "confusion.h"
+#include "eval/confusion.h"
 #include "util.h"
 
 /* W (2 x 3) of a dense layer: l1 = sum |W| = 3.5, l2 = 1/2 sum W^2 = 2.625. */

@@ -15,7 +15,7 @@
 
 #include <stb/stb_image.h>
 
-#include "elbo.h"
+#include "eval/elbo.h"
 #include "util.h"
 
 /* mu = the input, logvar = the input too (through [linear]). */

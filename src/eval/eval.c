@@ -29,6 +29,7 @@
 #include "codestat.h"
 #include "confusion.h"
 #include "elbo.h"
+#include "cluster.h"
 
 struct cn_metric_acc {
     int n;

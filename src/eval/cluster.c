@@ -28,7 +28,7 @@
 
 #include <cblas.h>
 
-#include "internal.h"
+#include "cluster.h"
 
 /* Hungarian with caller-provided work space: u, v, minv (n+1 doubles each),
  * p, way, used (n+1 ints each). Index 0 is the virtual row/column. */

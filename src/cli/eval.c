@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "internal.h"
+#include "eval/cluster.h"
 
 /* The dataset and index list of the chosen split. */
 static cn_status pick_split(const cn_data *d, const char *split, const cn_dataset **ds,
