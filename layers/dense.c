@@ -125,8 +125,9 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
  *             summed over the rows in order) and the matching slab of dW;
  *             (2) the input-gradient columns [k0, k1) of dX.
  *             In a training step the slab of dW waits for (3), after dX has
- *             read W: the slab of dW, then at once the optimizer's update of
- *             the same rows [c0, c1) of the layer's own W and b.
+ *             read W: the slab of dW, then at once the net's gradient-ready
+ *             hook for the same rows [c0, c1) of the layer's own W and b
+ *             (the trainer's handler updates them while they are in cache).
  * Slabs are whole cache lines (16 floats). Small layers run in the caller. */
 /* Columns [*c0, *c1) of `count` for this part. */
 static void slab(int count, int part, int parts, int *c0, int *c1)
@@ -251,45 +252,42 @@ static void dense_forward(cn_layer *l, const cn_ctx *ctx)
     cn_layer_run(l, ctx, pool_for(l, ctx, st->out), forward_part);
 }
 
-/* In a training step, the slab of dW and at once the optimizer's update of
- * the same rows of the layer's own W and b, the gradient still in cache (a
- * tied W is the encoder's, whose gradient is not complete yet). */
-typedef struct update_task {
+/* In a training step, the slab of dW and at once the gradient-ready hook
+ * for the same rows of the layer's own W and b, the gradient still in cache
+ * (a tied W is the encoder's, whose gradient is not complete yet). */
+typedef struct ready_task {
     const cn_layer *l;
-    int n;
-    cn_optim *o;
-    int iW, ib; /* claimed param indices, or -1 */
-} update_task;
+    const cn_ctx *ctx;
+    int hW, hb; /* claim handles, or -1 */
+} ready_task;
 
-static void update_part(void *arg, int part, int parts)
+static void ready_part(void *arg, int part, int parts)
 {
-    const update_task *t = arg;
+    const ready_task *t = arg;
     const dense_state *st = t->l->state;
     int c0, c1;
     slab(st->out, part, parts, &c0, &c1);
     if (c1 <= c0)
         return;
-    dw_slab(t->l, t->n, c0, c1);
-    if (t->iW >= 0) /* own W (N, K): rows [c0, c1) */
-        cn_optim_update(t->o, t->iW, (size_t)c0 * st->in, (size_t)c1 * st->in);
-    if (t->ib >= 0)
-        cn_optim_update(t->o, t->ib, (size_t)c0, (size_t)c1);
+    dw_slab(t->l, t->ctx->n, c0, c1);
+    /* own W (N, K): rows [c0, c1) */
+    cn_grad_ready(t->ctx, t->hW, (size_t)c0 * st->in, (size_t)c1 * st->in);
+    cn_grad_ready(t->ctx, t->hb, (size_t)c0, (size_t)c1);
 }
 
 static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
     cn_pool *pool = pool_for(l, ctx, st->out);
-    /* in a training step dW waits for the update, after dX has read W */
-    cn_layer_run(l, ctx, pool, ctx->optim ? dz_part : weight_grad_part);
+    ready_task t = {l, ctx, st->tied ? -1 : cn_grad_claim(ctx, st->W),
+                    st->b ? cn_grad_claim(ctx, st->b) : -1};
+    int early = t.hW >= 0 || t.hb >= 0;
+    /* when the hook listens, dW waits until dX has read W */
+    cn_layer_run(l, ctx, pool, early ? dz_part : weight_grad_part);
     if (l->in[0]->needs_grad)
         cn_layer_run(l, ctx, pool_for(l, ctx, st->in), input_grad_part);
-    if (!ctx->optim)
-        return;
-    update_task t = {l, ctx->n, ctx->optim,
-                     st->tied ? -1 : cn_optim_claim(ctx->optim, st->W),
-                     st->b ? cn_optim_claim(ctx->optim, st->b) : -1};
-    cn_pool_run(pool, update_part, &t);
+    if (early)
+        cn_pool_run(pool, ready_part, &t);
 }
 
 static void dense_destroy(cn_layer *l)

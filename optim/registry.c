@@ -194,6 +194,21 @@ void cn_optim_update(cn_optim *o, int i, size_t lo, size_t hi)
     o->ops->update(o, i, cn_schedule_lr(&o->sched, o->t), lo, hi);
 }
 
+static int hook_claim(void *o, const cn_param *p)
+{
+    return cn_optim_claim(o, p);
+}
+
+static void hook_ready(void *o, int i, size_t lo, size_t hi)
+{
+    cn_optim_update(o, i, lo, hi);
+}
+
+cn_grad_hook cn_optim_grad_hook(cn_optim *o)
+{
+    return (cn_grad_hook){hook_claim, hook_ready, o};
+}
+
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi)
 {
     cn_pool_share(count, 16, part, parts, lo, hi); /* 16 floats: one cache line */

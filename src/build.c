@@ -525,6 +525,9 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
     if (cn_optim_create(cfg, net->params, net->n_params, &net->optim, err))
         return err->code;
     net->optim->pool = net->pool;
+    /* the trainer's default: update each param as soon as its gradient is final */
+    net->optim_hook = cn_optim_grad_hook(net->optim);
+    net->grad_hook = &net->optim_hook;
     return CN_OK;
 }
 

@@ -11,7 +11,8 @@
  *
  *     forward, calling inner_init of each active layer once its inputs are done
  *     for k < K = max K_l:
- *         zero_grad; forward; E; finiteness check; backward
+ *         the step of kind CN_STEP_INNER (src/step.c): zero_grad; forward; E;
+ *         finiteness check; backward; then this file's update:
  *         for every active layer with k < K_l, each inner param p:
  *             p -= lr_l * dE/dp
  *
@@ -33,13 +34,23 @@ static int steps_of(const cn_layer *l, const cn_ctx *ctx, float *lr)
     return l->ops->inner_steps ? l->ops->inner_steps(l, ctx, lr) : -1;
 }
 
-/* p -= lr * grad on the inner params of every layer still stepping at k. */
-static void inner_update(cn_net *net, const cn_ctx *ctx, int k)
+int cn_net_has_inner(const cn_net *net)
 {
+    for (int i = 0; i < net->n_params; i++)
+        if (net->params[i]->inner)
+            return 1;
+    return 0;
+}
+
+/* p -= lr * grad on the inner params of every layer still stepping at k. */
+void cn_net_inner_update(cn_net *net, int k)
+{
+    cn_ctx ctx = {.train = net->train, .n = net->n, .rng = &net->rng, .labels = net->labels,
+                  .pool = net->pool};
     for (int i = 1; i < net->n_layers; i++) {
         cn_layer *l = &net->layers[i];
         float lr;
-        if (k >= steps_of(l, ctx, &lr))
+        if (k >= steps_of(l, &ctx, &lr))
             continue;
         for (int j = 0; j < l->n_params; j++)
             if (l->params[j]->inner)
@@ -53,6 +64,9 @@ cn_status cn_net_infer(cn_net *net, cn_error *err)
                   .pool = net->pool};
     int steps = -1;
     float lr;
+    cn_error local;
+    if (!err)
+        err = &local;
     for (int i = 1; i < net->n_layers; i++)
         steps = CN_MAX(steps, steps_of(&net->layers[i], &ctx, &lr));
     if (steps < 0)
@@ -70,19 +84,10 @@ cn_status cn_net_infer(cn_net *net, cn_error *err)
     }
     for (int k = 0; k < steps; k++) {
         net->rng = start;
-        cn_net_zero_grad(net);
-        cn_net_forward(net);
-        if (!isfinite(cn_net_loss_forward(net))) {
-            cn_error local;
-            cn_status st = cn_net_check_finite(net, err ? err : &local);
-            if (!st) /* every loss finite but their weighted sum overflowed */
-                st = cn_errorf(err, CN_ERR_NUMERIC, "the total loss is not finite");
-            if (err)
-                cn_error_prefix(err, "inner inference step %d of %d: ", k + 1, steps);
-            return st;
-        }
-        cn_net_backward(net);
-        inner_update(net, &ctx, k);
+        cn_step_opts inner = {.kind = CN_STEP_INNER, .inner_k = k};
+        double total;
+        if (cn_net_step(net, &inner, &total, err))
+            return cn_error_prefix(err, "inner inference step %d of %d: ", k + 1, steps);
     }
     net->rng = start;
     return CN_OK;

@@ -155,10 +155,10 @@ void cn_net_zero_grad(cn_net *net)
     cn_pool_run(cn_pool_if(net->pool, floats), zero_part, net);
 }
 
-static void backward(cn_net *net, cn_optim *optim)
+void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook)
 {
     cn_ctx ctx = make_ctx(net);
-    ctx.optim = optim;
+    ctx.grad = hook;
     net->grads_zero = 0;
     for (int i = 0; i < net->n_losses; i++)
         if (!net->losses[i].combined)
@@ -170,12 +170,7 @@ static void backward(cn_net *net, cn_optim *optim)
 
 void cn_net_backward(cn_net *net)
 {
-    backward(net, NULL);
-}
-
-void cn_net_backward_step(cn_net *net)
-{
-    backward(net, net->optim);
+    cn_net_backward_with(net, NULL);
 }
 
 void cn_net_update(cn_net *net)
@@ -184,7 +179,23 @@ void cn_net_update(cn_net *net)
     net->grads_zero = 1;
 }
 
-cn_status cn_net_check_finite(cn_net *net, cn_error *err)
+void cn_net_set_grad_hook(cn_net *net, const cn_grad_hook *hook)
+{
+    net->grad_hook = hook;
+}
+
+int cn_grad_claim(const cn_ctx *ctx, const cn_param *p)
+{
+    return ctx->grad ? ctx->grad->claim(ctx->grad->user, p) : -1;
+}
+
+void cn_grad_ready(const cn_ctx *ctx, int handle, size_t lo, size_t hi)
+{
+    if (handle >= 0)
+        ctx->grad->ready(ctx->grad->user, handle, lo, hi);
+}
+
+cn_status cn_net_check_finite(cn_net *net, double total, cn_error *err)
 {
     for (int i = 0; i < net->n_losses; i++)
         if (!isfinite(net->losses[i].value)) {
@@ -200,24 +211,12 @@ cn_status cn_net_check_finite(cn_net *net, cn_error *err)
             return cn_errorf(err, CN_ERR_NUMERIC, "loss '%s' (line %d, on layer '%s') is %g",
                              loss->name, loss->cfg_line, loss->layer->name, loss->value);
         }
+    if (!isfinite(total)) /* every term finite, but their weighted sum overflowed */
+        return cn_errorf(err, CN_ERR_NUMERIC, "the total loss is %g, though every loss is "
+                         "finite: their weighted sum overflowed (check the weights)", total);
     for (int i = 0; i < net->n_params; i++)
         if (!cn_all_finite(net->params[i]->grad, net->params[i]->count))
             return cn_errorf(err, CN_ERR_NUMERIC, "gradient of parameter '%s' is not finite",
                              net->params[i]->name);
-    return CN_OK;
-}
-
-cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err)
-{
-    cn_status st = cn_net_infer(net, err);
-    if (st)
-        return st;
-    cn_net_zero_grad(net);
-    cn_net_forward(net);
-    *loss = cn_net_loss_forward(net);
-    if (!isfinite(*loss))
-        return cn_net_check_finite(net, err);
-    cn_net_backward_step(net);
-    cn_net_update(net);
     return CN_OK;
 }

@@ -1,5 +1,6 @@
-/* net_internal.h - the network structure, shared by build.c, net.c, ckpt.c,
- * train.c and eval.c. Layers and losses never see it. */
+/* net_internal.h - the network structure, shared by the core's files
+ * (build, net, step, infer, valid, train, ckpt). Layers and losses never
+ * see it. */
 #ifndef CNET_NET_INTERNAL_H
 #define CNET_NET_INTERNAL_H
 
@@ -38,11 +39,24 @@ struct cn_net {
     int *labels;            /* (batch) current labels, -1 = none */
 
     cn_optim *optim;
+    cn_grad_hook optim_hook; /* the default gradient hook: the optimizer updates at once */
+    const cn_grad_hook *grad_hook; /* the hook a training step's backward uses, or NULL */
     uint64_t fingerprint;
 };
 
-/* Build helpers used by build.c only (defined in build_ref.c). */
+/* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
                          const char *ref, cn_layer **out, cn_error *err);
+
+/* The backward of a step: loss backward, then layer backward in reverse
+ * order, with `hook` in the layers' context (NULL: none). */
+void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook);
+/* The update phase of a CN_STEP_TRAIN step: the optimizer's step for every
+ * param the hook did not update; it consumes every parameter gradient. */
+void cn_net_update(cn_net *net);
+/* The update phase of a CN_STEP_INNER step k (src/infer.c). */
+void cn_net_inner_update(cn_net *net, int k);
+/* Whether some layer owns inner params (src/infer.c). */
+int cn_net_has_inner(const cn_net *net);
 
 #endif

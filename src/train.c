@@ -1,10 +1,7 @@
 /* train.c - the training loop: per epoch a fresh permutation drawn from the
  * net's RNG, batches from the loader (its worker thread prepares the next
- * one), step = inner inference on per-batch free variables when the net has
- * any (src/infer.c: SESM's code), then zero grads, forward, losses, NaN
- * check, backward, optimizer (online coordinate descent: the inferred
- * variables stay fixed during the parameter step); then validation,
- * log.csv, last.ckpt and best.ckpt. A stop request saves
+ * one), the one training step of src/step.c on each, then validation (the
+ * mean loss of src/valid.c), log.csv, last.ckpt and best.ckpt. A stop request saves
  * a mid-epoch checkpoint that resumes exactly: it records the RNG at the
  * epoch's start (to redraw the same permutation) and the batches done.
  */
@@ -18,8 +15,6 @@
 #include <time.h>
 
 #include "net_internal.h"
-
-enum { PH_DATA, PH_FORWARD, PH_BACKWARD, PH_UPDATE };
 
 cn_train_opts cn_train_defaults(void)
 {
@@ -42,7 +37,6 @@ typedef struct run {
     char dir[512], last[600], best[600], log[600];
     FILE *log_f;
     double *parts;       /* (n_losses) running sums of each loss this epoch */
-    int inner;           /* the net has inner params: run cn_net_infer per batch */
     cn_ckpt_info info;
 } run;
 
@@ -117,8 +111,6 @@ static cn_status setup(run *r, cn_error *err)
     snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
     snprintf(r->log, sizeof r->log, "%s/log.csv", r->dir);
     r->parts = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *r->parts);
-    for (int i = 0; i < net->n_params; i++)
-        r->inner |= net->params[i]->inner;
     if (!r->parts)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     if (cn_make_dirs(r->dir, "run folder", err) ||
@@ -155,26 +147,14 @@ static int begin_epoch(run *r)
     return 0;
 }
 
-/* One optimisation step with phase timing (inner inference counts as forward). */
+/* One training step, timed by phase (the batch copy counts as forward). */
 static cn_status step(run *r, const cn_batch *b, double *loss, double *ph, cn_error *err)
 {
-    cn_net *net = r->net;
     double t0 = now();
-    cn_net_set_batch(net, b->x, b->labels, b->n);
-    if (r->inner && cn_net_infer(net, err))
-        return err->code;
-    cn_net_zero_grad(net);
-    cn_net_forward(net);
-    *loss = cn_net_loss_forward(net);
-    double t1 = now();
-    if (!isfinite(*loss))
-        return cn_net_check_finite(net, err);
-    cn_net_backward_step(net); /* dense layers update their params in it */
-    double t2 = now();
-    cn_net_update(net);
-    double t3 = now();
-    ph[PH_FORWARD] += t1 - t0, ph[PH_BACKWARD] += t2 - t1, ph[PH_UPDATE] += t3 - t2;
-    return CN_OK;
+    cn_net_set_batch(r->net, b->x, b->labels, b->n);
+    ph[CN_PHASE_FORWARD] += now() - t0;
+    const cn_step_opts train = {.kind = CN_STEP_TRAIN, .phase_s = ph};
+    return cn_net_step(r->net, &train, loss, err);
 }
 
 static cn_status validate(run *r, double *valid, cn_error *err)
@@ -182,12 +162,8 @@ static cn_status validate(run *r, double *valid, cn_error *err)
     *valid = NAN;
     if (!r->valid)
         return CN_OK;
-    cn_metrics m;
-    cn_status st = cn_eval(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, &m,
-                           err);
-    cn_net_set_train(r->net, 1);
-    *valid = cn_metrics_get(&m, "loss");
-    return st;
+    return cn_net_mean_loss(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, valid,
+                            err);
 }
 
 static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progress *p,
@@ -234,7 +210,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
     cn_batch b;
     while (cn_loader_next(r->train, &b)) {
         double loss = 0.0, t_data = now();
-        p.phase_s[PH_DATA] += t_data - t;
+        p.phase_s[CN_PHASE_DATA] += t_data - t;
         if (step(r, &b, &loss, p.phase_s, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
                                    done + 1, net->optim->t + 1);

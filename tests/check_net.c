@@ -184,10 +184,9 @@ START_TEST(test_threads_agree)
         double loss[3];
         for (int k = 0; k < 3; k++) {
             cn_net_set_batch(nets[k], x, NULL, 67);
-            cn_net_zero_grad(nets[k]);
-            cn_net_forward(nets[k]);
-            loss[k] = cn_net_loss_forward(nets[k]);
-            cn_net_backward(nets[k]);
+            const cn_step_opts grad = {.kind = CN_STEP_GRAD};
+            cn_error err = {0};
+            ck_assert_int_eq(cn_net_step(nets[k], &grad, &loss[k], &err), CN_OK);
         }
         for (int k = 1; k < 3; k++) {
             ck_assert_msg(fabs(loss[k] - loss[0]) <= 1e-5 * fabs(loss[0]),
@@ -216,12 +215,13 @@ START_TEST(test_threads_agree)
 }
 END_TEST
 
-/* A training step in which the dense layers update their own params inside
- * the backward pass (cn_net_train_step) gives the same weights, bit for bit,
- * as the plain backward followed by the optimizer's step, with a tied
- * decoder, SGD with momentum and decay, Adam and AdamW; and it leaves every
- * gradient at zero, while a later plain backward's gradients are cleared
- * again by cn_net_zero_grad. */
+/* A training step in which the default gradient hook updates the dense
+ * layers' params inside the backward pass (cn_net_train_step) gives the same
+ * weights, bit for bit, as a gradient step followed by the optimizer's step,
+ * and as a training step without the hook (every update at the step's end),
+ * with a tied decoder, SGD with momentum and decay, Adam and AdamW; and it
+ * leaves every gradient at zero, while a later plain backward's gradients
+ * are cleared again by cn_net_zero_grad. */
 START_TEST(test_update_in_backward)
 {
     static const char *const optims[] = {"[optim]\nlr=0.05\nmomentum=0.9\nweight_decay=0.01\n",
@@ -234,13 +234,15 @@ START_TEST(test_update_in_backward)
                  "output=203\nactivation=tanh\n[dense]\nname=mid\noutput=203\nactivation=relu\n"
                  "bias=0\n[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n[mse]\ntarget=input\n%s",
                  optims[k]);
-        cn_net *fused = tu_net(cfg), *plain = tu_net(cfg);
+        cn_net *fused = tu_net(cfg), *plain = tu_net(cfg), *late = tu_net(cfg);
+        cn_net_set_grad_hook(late, NULL);
         size_t in = cn_net_input_size(fused);
         float *x = malloc(67 * in * sizeof *x);
         ck_assert_ptr_nonnull(x);
         cn_rng rng;
         cn_rng_seed(&rng, 11);
         cn_error err = {0};
+        const cn_step_opts grad = {.kind = CN_STEP_GRAD};
         for (int step = 0; step < 3; step++) {
             for (size_t i = 0; i < 67 * in; i++)
                 x[i] = cn_rng_uniform(&rng);
@@ -248,16 +250,18 @@ START_TEST(test_update_in_backward)
             cn_net_set_batch(fused, x, NULL, 67);
             ck_assert_int_eq(cn_net_train_step(fused, &loss, &err), CN_OK);
             cn_net_set_batch(plain, x, NULL, 67);
-            cn_net_zero_grad(plain);
-            cn_net_forward(plain);
-            cn_net_loss_forward(plain);
-            cn_net_backward(plain);
+            ck_assert_int_eq(cn_net_step(plain, &grad, &loss, &err), CN_OK);
             cn_optim_step(cn_net_optim(plain));
+            cn_net_set_batch(late, x, NULL, 67);
+            ck_assert_int_eq(cn_net_train_step(late, &loss, &err), CN_OK);
         }
         cn_param **pf = cn_net_params(fused), **pp = cn_net_params(plain);
+        cn_param **pl = cn_net_params(late);
         for (int i = 0; i < cn_net_n_params(fused); i++) {
             ck_assert_msg(!memcmp(pf[i]->value, pp[i]->value, pf[i]->count * sizeof(float)),
                           "%s: %s differs from the plain step's", optims[k], pf[i]->name);
+            ck_assert_msg(!memcmp(pf[i]->value, pl[i]->value, pf[i]->count * sizeof(float)),
+                          "%s: %s differs from the step without hook", optims[k], pf[i]->name);
             for (size_t j = 0; j < pf[i]->count; j++)
                 ck_assert_msg(pf[i]->grad[j] == 0.0f, "%s: %s grad[%zu] = %g after the step",
                               optims[k], pf[i]->name, j, (double)pf[i]->grad[j]);
@@ -274,7 +278,66 @@ START_TEST(test_update_in_backward)
         free(x);
         cn_net_free(fused);
         cn_net_free(plain);
+        cn_net_free(late);
     }
+}
+END_TEST
+
+/* A hook of the test's own (as data-parallel training would install): each
+ * param a layer claims is reported ready in disjoint ranges covering it
+ * exactly once; this hook updates nothing, so the step's end updates all. */
+typedef struct hook_log {
+    cn_net *net;
+    const cn_param *claimed[8];
+    int n;
+    unsigned char *seen[8]; /* (count) times each element was reported */
+} hook_log;
+
+static int log_claim(void *user, const cn_param *p)
+{
+    hook_log *h = user;
+    ck_assert_int_lt(h->n, 8);
+    h->claimed[h->n] = p;
+    h->seen[h->n] = calloc(p->count, 1);
+    ck_assert_ptr_nonnull(h->seen[h->n]);
+    return h->n++;
+}
+
+static void log_ready(void *user, int handle, size_t lo, size_t hi)
+{
+    hook_log *h = user;
+    for (size_t j = lo; j < hi; j++) /* disjoint ranges: no two threads write one byte */
+        h->seen[handle][j]++;
+}
+
+START_TEST(test_grad_hook)
+{
+    cn_net *net = tu_net("[net]\nbatch=33\nseed=2\nthreads=2\ninput=70\n[dense]\nname=enc\n"
+                         "output=40\nactivation=tanh\n[dense]\nname=dec\ntie=enc\n"
+                         "activation=sigmoid\n[mse]\ntarget=input\n");
+    hook_log h = {.net = net};
+    const cn_grad_hook hook = {log_claim, log_ready, &h};
+    cn_net_set_grad_hook(net, &hook);
+    float x[33 * 70];
+    for (int i = 0; i < 33 * 70; i++)
+        x[i] = (float)(i % 7) / 7.0f;
+    cn_net_set_batch(net, x, NULL, 33);
+    double loss;
+    cn_error err = {0};
+    ck_assert_int_eq(cn_net_train_step(net, &loss, &err), CN_OK);
+    /* in backward order: the decoder's bias (its W is the encoder's, not yet
+     * complete), then the encoder's W and bias */
+    ck_assert_int_eq(h.n, 3);
+    ck_assert_str_eq(h.claimed[0]->name, "dec.b");
+    ck_assert_str_eq(h.claimed[1]->name, "enc.W");
+    ck_assert_str_eq(h.claimed[2]->name, "enc.b");
+    for (int i = 0; i < h.n; i++) {
+        for (size_t j = 0; j < h.claimed[i]->count; j++)
+            ck_assert_msg(h.seen[i][j] == 1, "%s[%zu] reported %d times", h.claimed[i]->name,
+                          j, h.seen[i][j]);
+        free(h.seen[i]);
+    }
+    cn_net_free(net);
 }
 END_TEST
 
@@ -342,6 +405,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_absurd_sizes);
     tcase_add_test(tc, test_threads_agree);
     tcase_add_test(tc, test_update_in_backward);
+    tcase_add_test(tc, test_grad_hook);
     tcase_add_test(tc, test_pool_share);
     suite_add_tcase(s, tc);
     return s;

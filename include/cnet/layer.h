@@ -6,7 +6,9 @@
  * builder then allocates every buffer once. forward() computes `out` from
  * the inputs; backward() ACCUMULATES (+=) into the inputs' `dout` (only for
  * inputs with needs_grad) and into its parameters' `grad`. Layers never
- * update parameters: the optimizer walks the network's parameter list.
+ * update parameters and never see the optimizer: a layer that finishes a
+ * parameter's gradient early tells the net (cn_grad_claim, cn_grad_ready),
+ * and what happens then is the trainer's choice (net.h).
  */
 #ifndef CNET_LAYER_H
 #define CNET_LAYER_H
@@ -47,6 +49,19 @@ typedef struct cn_layer cn_layer;
 typedef struct cn_layer_ops cn_layer_ops;
 typedef struct cn_build cn_build;
 
+/* The net's gradient-ready hook, as a layer sees it in a training step's
+ * backward (installed by the trainer: cn_net_set_grad_hook in net.h).
+ * claim(user, p): p's gradient will be final in parts; returns a handle
+ * >= 0 when the hook wants to hear of them, -1 when not. ready(user, h, lo,
+ * hi): elements [lo, hi) of the claimed param are final and nothing later in
+ * the backward pass reads that param; called from any thread of the pool on
+ * disjoint ranges. */
+typedef struct cn_grad_hook {
+    int (*claim)(void *user, const cn_param *p);
+    void (*ready)(void *user, int handle, size_t lo, size_t hi);
+    void *user;
+} cn_grad_hook;
+
 /* Per-call context for forward/backward. */
 typedef struct cn_ctx {
     int train;         /* 1 in training mode (noise, sampling active) */
@@ -55,9 +70,17 @@ typedef struct cn_ctx {
     cn_rng *rng;       /* the net's RNG */
     const int *labels; /* (n) class indices, -1 = unlabelled; NULL when none */
     cn_pool *pool;     /* the net's threads, for splitting the batch */
-    struct cn_optim *optim; /* in a training step's backward: a layer may update its
-                               own params there (cn_optim_claim); NULL otherwise */
+    const cn_grad_hook *grad; /* in a training step's backward: the net's gradient-ready
+                                 hook; NULL otherwise */
 } cn_ctx;
+
+/* In backward, once, in the calling thread, before p's gradient is final:
+ * a handle for cn_grad_ready, or -1 when nobody listens (then the layer
+ * just leaves the gradient in p->grad). */
+int cn_grad_claim(const cn_ctx *ctx, const cn_param *p);
+/* Elements [lo, hi) of the param claimed as `handle` are final; a no-op for
+ * handle -1. Any thread, disjoint ranges. */
+void cn_grad_ready(const cn_ctx *ctx, int handle, size_t lo, size_t hi);
 
 struct cn_layer {
     const cn_layer_ops *ops;

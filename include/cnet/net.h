@@ -53,38 +53,101 @@ void cn_net_set_input_grad(cn_net *net, int on);
 /* Copy a batch of n <= batch samples (n, c*h*w) into the input layer;
  * labels may be NULL. */
 void cn_net_set_batch(cn_net *net, const float *x, const int *labels, int n);
+
+/* ---- the parts of a step: forward, losses, backward ----
+ *
+ * One gradient lifecycle. Every gradient is cleared by whoever consumes it:
+ *   - layer output gradients (dout) are cleared by cn_net_zero_grad, which
+ *     every step runs first;
+ *   - a parameter's gradient is consumed by its update, which leaves it at
+ *     zero: the gradient hook's handler when it updates a parameter during
+ *     backward, the step's update phase for every other parameter (the
+ *     optimizer for trainable ones; inner params and buffers are zeroed
+ *     there, consumed all the same);
+ *   - gradients nobody consumed (a CN_STEP_GRAD step, a bare
+ *     cn_net_backward, an inner inference step) are cleared by the next
+ *     cn_net_zero_grad.
+ * Layers and losses only ever add (+=) into gradients. */
+
 /* Forward through every layer. */
 void cn_net_forward(cn_net *net);
 /* Forward through layers first..last only, the earlier outputs as they are
  * (a decoder fed by writing layer first-1's output, e.g. `cnet sample`). */
 void cn_net_forward_from(cn_net *net, int first);
-/* Each loss's forward; returns sum of weight * value. */
+/* Each loss's forward; returns sum of weight * value over the losses no
+ * other loss consumes. */
 double cn_net_loss_forward(cn_net *net);
-/* Zero every parameter gradient and layer dout (the parameter gradients
- * only when something wrote them since the last cn_net_update). */
+/* Zero every layer dout, and every parameter gradient not consumed since
+ * the last step (see the lifecycle above). */
 void cn_net_zero_grad(cn_net *net);
-/* Loss backward, then layer backward in reverse order (accumulating). */
+/* Loss backward, then layer backward in reverse order (accumulating), with
+ * no gradient hook: every gradient is left for the caller. */
 void cn_net_backward(cn_net *net);
-/* The backward of a training step: as cn_net_backward, but a layer may
- * update its own params with the optimizer as soon as their gradients are
- * complete, while they are in cache. cn_net_update must follow. */
-void cn_net_backward_step(cn_net *net);
-/* The optimizer's step for every param not updated in the backward; it
- * leaves every parameter gradient at zero. */
-void cn_net_update(cn_net *net);
 /* CN_ERR_NUMERIC naming the first non-finite loss, layer output or
- * parameter gradient; CN_OK otherwise. */
-cn_status cn_net_check_finite(cn_net *net, cn_error *err);
+ * parameter gradient, or saying that every loss is finite but their
+ * weighted sum is not; CN_OK when the total loss `total` and all of those
+ * are finite. */
+cn_status cn_net_check_finite(cn_net *net, double total, cn_error *err);
+
+/* ---- the gradient-ready hook ----
+ * During a training step's backward a layer tells the net when a parameter's
+ * gradient is final (cn_grad_claim / cn_grad_ready in layer.h); the net
+ * passes it to this hook. The default, installed at build, updates the
+ * parameter at once with the net's optimizer, while its gradient is in
+ * cache; NULL leaves every update to the step's update phase. The hook is
+ * called from the pool's threads on disjoint ranges. */
+void cn_net_set_grad_hook(cn_net *net, const cn_grad_hook *hook);
+
+/* ---- one training step (src/step.c) ---- */
+
+/* What a step does after backward. */
+typedef enum cn_step_kind {
+    CN_STEP_GRAD,  /* nothing: the gradients are left for the caller (gradient checks) */
+    CN_STEP_INNER, /* inner inference step `inner_k`: the inner params of every layer
+                      still inferring move, p -= lr * grad (src/infer.c) */
+    CN_STEP_TRAIN  /* inner inference first when some layer has inner params in use
+                      (cn_net_infer), a backward with the gradient hook, then the
+                      update of every parameter the hook did not update */
+} cn_step_kind;
+
+/* Phases timed by a step (cn_progress.phase_s; data is the train loop's). */
+enum { CN_PHASE_DATA, CN_PHASE_FORWARD, CN_PHASE_BACKWARD, CN_PHASE_UPDATE, CN_PHASES };
+
+typedef struct cn_step_opts {
+    cn_step_kind kind;
+    int inner_k;     /* CN_STEP_INNER: the inner step, 0-based */
+    double *phase_s; /* (CN_PHASES) seconds added per phase, or NULL (--profile) */
+    /* Called after the losses' forward and the finiteness check, before
+     * backward; may add into any layer's dout (a gradient checker's
+     * projection of an output). NULL = none. */
+    void (*before_backward)(cn_net *net, void *user);
+    void *user;
+} cn_step_opts;
+
+/* THE step, on the batch set with cn_net_set_batch: zero_grad, forward,
+ * losses, finiteness check (the total and each term), backward, then what
+ * `kind` says. *loss gets the weighted total. On CN_ERR_NUMERIC nothing was
+ * updated. The train loop, inner inference, the gradient checker and the
+ * tests all run this one function. */
+cn_status cn_net_step(cn_net *net, const cn_step_opts *opts, double *loss, cn_error *err);
+/* cn_net_step with CN_STEP_TRAIN and no timing. */
+cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
 /* Inner inference (src/infer.c) on the batch set: when some layer's inner
  * params are used in this mode (the [code] layer: in training, or in eval
- * with infer=1), forward, let those layers initialise them, then K gradient
- * steps on them alone (zero_grad, forward, losses, finiteness check,
- * backward, p -= lr * grad); every other parameter stays bit-identical.
- * Each pass sees the same RNG draws. No-op without inner params. */
+ * with infer=1), forward, let those layers initialise them, then K steps of
+ * kind CN_STEP_INNER on them alone; every other parameter stays
+ * bit-identical. Each pass sees the same RNG draws. No-op without inner
+ * params. */
 cn_status cn_net_infer(cn_net *net, cn_error *err);
-/* cn_net_infer, then zero_grad, forward, losses, finiteness check,
- * backward, optimizer step (which skips inner params). */
-cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
+
+/* ---- validation (src/valid.c) ---- */
+
+/* The mean over ds[idx] (idx NULL = all) of the weighted total loss, in
+ * eval mode, per sample as cn_eval's "loss": nets with a Gaussian-posterior
+ * loss draw z ~ q(z|x) from a stream seeded with the net's seed; the net's
+ * RNG and mode flags are restored. The train loop's validation. */
+cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
+                           double *loss, cn_error *err);
 
 /* Forward FLOPs of one sample, per layer (0 when the type does not say). */
 double cn_layer_flops(const cn_layer *l);
@@ -121,7 +184,7 @@ typedef struct cn_progress {
     double eta_s;
     int epoch_done;         /* 1 at the end of an epoch (valid_* filled) */
     double valid_loss;      /* NAN when there is no validation split */
-    double phase_s[4];      /* with profile: seconds this epoch in data, forward (with
+    double phase_s[CN_PHASES];    /* with profile: seconds this epoch in data, forward (with
                                losses), backward, update */
     const char *stopped;    /* non-NULL when training stopped early: why */
 } cn_progress;

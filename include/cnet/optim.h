@@ -7,10 +7,11 @@
  * trainer optimises them per batch) or `buffer` (running statistics) are skipped.
  *
  * A step consumes the gradients: every param's gradient is zero after it.
- * During a training step's backward a layer may update its own params as
- * soon as their gradients are complete (cn_optim_claim, then
- * cn_optim_update on its slabs), while they are still in cache; the step
- * then updates only the params nobody claimed.
+ * The optimizer also serves as the net's default gradient-ready hook
+ * (cn_optim_grad_hook): during a training step's backward it updates a
+ * param's elements as soon as the layer says they are final, while they are
+ * in cache (cn_optim_claim, cn_optim_update); the step then updates only
+ * the params nobody claimed. It never sees layers.
  */
 #ifndef CNET_OPTIM_H
 #define CNET_OPTIM_H
@@ -87,6 +88,9 @@ void cn_optim_step(cn_optim *o);
 int cn_optim_claim(cn_optim *o, const cn_param *p);
 /* Elements [lo, hi) of claimed param i, at this step's learning rate. */
 void cn_optim_update(cn_optim *o, int i, size_t lo, size_t hi);
+/* The gradient-ready hook that updates each claimed param at once: claim
+ * is cn_optim_claim, ready is cn_optim_update (net.h: cn_net_set_grad_hook). */
+cn_grad_hook cn_optim_grad_hook(cn_optim *o);
 /* The elements [*lo, *hi) of a param of `count` that part `part` updates. */
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi);
 void cn_optim_free(cn_optim *o);

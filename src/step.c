@@ -1,0 +1,67 @@
+/* step.c - the one step on a batch: zero gradients, forward, losses, the
+ * finiteness check, backward, and the update its kind asks for. The train
+ * loop, inner inference (src/infer.c), the probe, the gradient checker and
+ * the tests all run it, so there is one place where a non-finite loss is
+ * caught and one order of operations to reason about.
+ *
+ * A CN_STEP_TRAIN step is online coordinate descent when the net has inner
+ * params (SESM's code): inner inference first moves them alone, then this
+ * step's update leaves them as inferred (the optimizer skips them).
+ * Its backward carries the net's gradient hook: by default the optimizer
+ * updates a parameter as soon as a layer says its gradient is final, while
+ * that gradient is in cache (a dense layer's W after dX has read it); the
+ * update phase then covers only the params nobody claimed.
+ */
+#include <math.h>
+#include <time.h>
+
+#include "net_internal.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Add the time since *t to phase ph when timing; *t moves on. */
+static void lap(const cn_step_opts *o, int ph, double *t)
+{
+    if (!o->phase_s)
+        return;
+    double t1 = now();
+    o->phase_s[ph] += t1 - *t;
+    *t = t1;
+}
+
+cn_status cn_net_step(cn_net *net, const cn_step_opts *o, double *loss, cn_error *err)
+{
+    cn_error local;
+    if (!err)
+        err = &local;
+    double t = o->phase_s ? now() : 0.0; /* inner inference counts as forward */
+    if (o->kind == CN_STEP_TRAIN && cn_net_has_inner(net) && cn_net_infer(net, err))
+        return err->code;
+    cn_net_zero_grad(net);
+    cn_net_forward(net);
+    *loss = cn_net_loss_forward(net);
+    lap(o, CN_PHASE_FORWARD, &t);
+    if (!isfinite(*loss))
+        return cn_net_check_finite(net, *loss, err);
+    if (o->before_backward)
+        o->before_backward(net, o->user);
+    cn_net_backward_with(net, o->kind == CN_STEP_TRAIN ? net->grad_hook : NULL);
+    lap(o, CN_PHASE_BACKWARD, &t);
+    if (o->kind == CN_STEP_TRAIN)
+        cn_net_update(net);
+    else if (o->kind == CN_STEP_INNER)
+        cn_net_inner_update(net, o->inner_k);
+    lap(o, CN_PHASE_UPDATE, &t);
+    return CN_OK;
+}
+
+cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err)
+{
+    const cn_step_opts train = {.kind = CN_STEP_TRAIN};
+    return cn_net_step(net, &train, loss, err);
+}
