@@ -310,6 +310,29 @@ static void log_ready(void *user, int handle, size_t lo, size_t hi)
         h->seen[handle][j]++;
 }
 
+/* Every loss finite but their weighted sum overflows: the one step refuses
+ * it, says so, and updates nothing. */
+START_TEST(test_total_overflow)
+{
+    cn_net *net = tu_net("[net]\nbatch=1\ninput=2\n[dense]\nname=d\noutput=2\n[l2]\nname=a\n"
+                         "[combine]\nweight=1e10\nexpr=a*a*a*a\n");
+    cn_param *w = cn_net_params(net)[0];
+    for (size_t i = 0; i < w->count; i++)
+        w->value[i] = 1e38f; /* a = 2e76, a^4 = 1.6e305: finite; times 1e10 it is not */
+    float before[4];
+    memcpy(before, w->value, sizeof before);
+    const float x[2] = {0.5f, 0.5f};
+    cn_net_set_batch(net, x, NULL, 1);
+    double loss;
+    cn_error err = {0};
+    ck_assert_int_eq(cn_net_train_step(net, &loss, &err), CN_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "weighted sum overflowed"), "%s", err.msg);
+    ck_assert(isfinite(cn_net_loss(net, 0)->value) && isfinite(cn_net_loss(net, 1)->value));
+    ck_assert(!memcmp(before, w->value, sizeof before));
+    cn_net_free(net);
+}
+END_TEST
+
 START_TEST(test_grad_hook)
 {
     cn_net *net = tu_net("[net]\nbatch=33\nseed=2\nthreads=2\ninput=70\n[dense]\nname=enc\n"
@@ -406,6 +429,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_threads_agree);
     tcase_add_test(tc, test_update_in_backward);
     tcase_add_test(tc, test_grad_hook);
+    tcase_add_test(tc, test_total_overflow);
     tcase_add_test(tc, test_pool_share);
     suite_add_tcase(s, tc);
     return s;
