@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnet/net.h" /* the losses a combine names (until the builder resolves them) */
 #include "internal.h"
 
 #define MAX_REFS 8   /* losses one expression may name */

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "cnet/optim.h"
 #include "internal.h"
 
 static const cn_key adam_keys[] = {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnet/optim.h"
 #include "internal.h"
 
 extern const cn_optim_ops cn_optim_sgd, cn_optim_adam, cn_optim_adamw;

@@ -13,6 +13,7 @@
  */
 #include <math.h>
 
+#include "cnet/optim.h"
 #include "internal.h"
 
 float cn_schedule_lr(const cn_schedule *s, long t)

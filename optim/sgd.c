@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 
+#include "cnet/optim.h"
 #include "internal.h"
 
 static const cn_key sgd_keys[] = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 

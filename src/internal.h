@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cnet/cnet.h"
+/* Not cnet.h: layers, losses and data see neither the network nor the
+ * optimizer (src/net_internal.h brings those to the core). */
+#include "cnet/data.h"
+#include "cnet/loss.h"
+#include "cnet/pool.h"
 
 #define CN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define CN_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -71,9 +75,5 @@ void cn_doc_write(FILE *f);
 /* Key tables the builder reads for every layer / loss section. */
 const cn_key *cn_layer_common_keys(void);
 const cn_key *cn_loss_common_keys(void);
-
-/* ---- the network's internals visible to the trainer and checkpoint ---- */
-/* Flat float arenas of the net: parameters then grads (for the checkpoint). */
-float *cn_net_param_arena(cn_net *net, size_t *count);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef CNET_NET_INTERNAL_H
 #define CNET_NET_INTERNAL_H
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 struct cn_net {
@@ -47,6 +48,9 @@ struct cn_net {
 /* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
                          const char *ref, cn_layer **out, cn_error *err);
+
+/* Flat float arenas of the net: parameters then grads (for the checkpoint). */
+float *cn_net_param_arena(cn_net *net, size_t *count);
 
 /* The backward of a step: loss backward, then layer backward in reverse
  * order, with `hook` in the layers' context (NULL: none). */

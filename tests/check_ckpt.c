@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cnet/cnet.h"
+#include "net_internal.h"
 #include "util.h"
 
 #define CKPT_CFG "[net]\nbatch=4\ninput=3\nseed=%d\n[optim]\ntype=adam\n[dense]\noutput=%d\n" \

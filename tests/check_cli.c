@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

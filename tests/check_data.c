@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

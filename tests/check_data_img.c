@@ -11,6 +11,7 @@
 
 #include <stb/stb_image_write.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

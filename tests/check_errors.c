@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

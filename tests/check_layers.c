@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
 

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "cnet/cnet.h"
+#include "net_internal.h"
 #include "util.h"
 
 #define NET_HEAD "[net]\nbatch=2\ninput=1,1,4\n"

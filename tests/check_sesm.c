@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "cnet/cnet.h"
+#include "net_internal.h"
 #include "util.h"
 
 /* A tiny SESM: 16 pixels, 6 code units; %d = inner steps, %s = inner lr. */

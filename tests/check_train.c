@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "net_internal.h"
 #include "util.h"

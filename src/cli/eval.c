@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cnet/cnet.h"
 #include "internal.h"
 #include "eval/cluster.h"
 

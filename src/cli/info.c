@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cnet/cnet.h"
 #include "internal.h"
 
 int cli_summary(int argc, char **argv)

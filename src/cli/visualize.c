@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cnet/cnet.h"
 #include "internal.h"
 
 /* mkdir -p path, then check that it is a folder we may write in. */

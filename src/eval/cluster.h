@@ -3,6 +3,7 @@
 #ifndef CNET_EVAL_CLUSTER_H
 #define CNET_EVAL_CLUSTER_H
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 /* Minimum-cost assignment of an n x n cost matrix (Hungarian method):

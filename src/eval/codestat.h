@@ -4,6 +4,7 @@
 #ifndef CNET_CODESTAT_H
 #define CNET_CODESTAT_H
 
+#include "cnet/cnet.h"
 #include "jacobian.h"
 
 /* The layer `name` of net for option `what` ("probe", ...); CN_ERR_USAGE

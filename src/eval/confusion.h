@@ -4,6 +4,7 @@
 #ifndef CNET_CONFUSION_H
 #define CNET_CONFUSION_H
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 /* Per-class metrics are reported up to this many classes (macro ones always). */

@@ -5,6 +5,7 @@
 #ifndef CNET_CANVAS_H
 #define CNET_CANVAS_H
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 /* An RGB picture being drawn. */
