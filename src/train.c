@@ -1,11 +1,11 @@
 /* train.c - the training loop: per epoch a fresh permutation drawn from the
  * net's RNG, batches from the loader (its worker thread prepares the next
  * one), the one training step of src/step.c on each, then validation (the
- * mean loss of src/valid.c), log.csv, last.ckpt and best.ckpt. A stop request saves
- * a mid-epoch checkpoint that resumes exactly: it records the RNG at the
- * epoch's start (to redraw the same permutation) and the batches done.
+ * mean loss of src/valid.c), log.csv, last.ckpt and best.ckpt. A stop
+ * request saves a mid-epoch checkpoint that resumes exactly: it records the
+ * RNG at the epoch's start (to redraw the same permutation) and the batches
+ * done.
  */
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ typedef struct run {
     cn_net *net;
     cn_data *data;
     const cn_train_opts *opts;
-    cn_loader *train, *valid;
+    cn_loader *train;
     int epochs;
     char dir[512], last[600], best[600], log[600];
     FILE *log_f;
@@ -115,9 +115,7 @@ static cn_status setup(run *r, cn_error *err)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     if (cn_make_dirs(r->dir, "run folder", err) ||
         cn_loader_create(d->train, d->train_idx, d->n_train, net->batch, 1, d->prefetch,
-                         &r->train, err) ||
-        (d->n_valid && cn_loader_create(d->train, d->valid_idx, d->n_valid, net->batch, 0,
-                                        d->prefetch, &r->valid, err)))
+                         &r->train, err))
         return err->code;
     r->info.best_valid = INFINITY;
     if (r->opts->resume && resume(r, err))
@@ -147,20 +145,10 @@ static int begin_epoch(run *r)
     return 0;
 }
 
-/* One training step, timed by phase (the batch copy counts as forward). */
-static cn_status step(run *r, const cn_batch *b, double *loss, double *ph, cn_error *err)
-{
-    double t0 = now();
-    cn_net_set_batch(r->net, b->x, b->labels, b->n);
-    ph[CN_PHASE_FORWARD] += now() - t0;
-    const cn_step_opts train = {.kind = CN_STEP_TRAIN, .phase_s = ph};
-    return cn_net_step(r->net, &train, loss, err);
-}
-
 static cn_status validate(run *r, double *valid, cn_error *err)
 {
     *valid = NAN;
-    if (!r->valid)
+    if (!r->data->n_valid)
         return CN_OK;
     return cn_net_mean_loss(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, valid,
                             err);
@@ -207,11 +195,14 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
     int done = begin_epoch(r), trained = 0;
     memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
     double start = now(), t = start;
+    const cn_step_opts train = {.kind = CN_STEP_TRAIN, .phase_s = p.phase_s};
     cn_batch b;
     while (cn_loader_next(r->train, &b)) {
         double loss = 0.0, t_data = now();
         p.phase_s[CN_PHASE_DATA] += t_data - t;
-        if (step(r, &b, &loss, p.phase_s, err))
+        cn_net_set_batch(net, b.x, b.labels, b.n); /* the copy counts as forward */
+        p.phase_s[CN_PHASE_FORWARD] += now() - t_data;
+        if (cn_net_step(net, &train, &loss, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
                                    done + 1, net->optim->t + 1);
         t = now();
@@ -261,7 +252,6 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     if (r.log_f)
         fclose(r.log_f);
     cn_loader_free(r.train);
-    cn_loader_free(r.valid);
     free(r.parts);
     return st;
 }
