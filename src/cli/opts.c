@@ -1,7 +1,9 @@
 /* opts.c - the options table: one row per option (name, kind of value,
- * range, field of cli_opts, one line of help), and the parser it drives.
- * A command accepts the rows its entry in commands.c lists; the messages
- * for an unknown option, a missing value or a bad one all come from here.
+ * range, field of cli_opts, one line of help, whether it is required), and
+ * the parser it drives. A command accepts the rows its entry in commands.c
+ * lists; the messages for an unknown option, one the command does not take,
+ * a missing or bad value, a missing required option or positional argument
+ * all come from here.
  */
 #include <limits.h>
 #include <stdlib.h>
