@@ -1,8 +1,8 @@
 /* check_cli.c - the `cnet` command line as a user meets it: exit statuses
- * (0, 1 runtime, 2 usage), error messages on stderr, every shipped cfg
+ * (0, 1 runtime, 2 usage), error messages on stderr (those of the options
+ * table among them), help printed from the tables, every shipped cfg
  * valid, a tiny train + eval round trip, a VAE's eval --iw and sample,
- * and docs/cfg.md equal to the
- * reference generated from the key tables. */
+ * and docs/cfg.md equal to the reference generated from the key tables. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +49,86 @@ START_TEST(test_runtime_errors)
     snprintf(cmd, sizeof cmd, "./cnet summary %s --set optim.lr=abc --set optim.lerning_rate=1",
              cfg);
     ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
+}
+END_TEST
+
+/* The options table's messages, each with exit status 2: an unknown option,
+ * one the command does not take, a missing value, values out of range, too
+ * many arguments. */
+START_TEST(test_option_table)
+{
+    static const struct {
+        const char *args, *want;
+    } runs[] = {
+        {"eval cfg/ae.cfg --bogus", "unknown option '--bogus' (accepted: --set --weights --split "
+         "--json --seed --run-dir --probe --probe-epochs --sparsity --jacobian --corrupt --iw)"},
+        {"summary cfg/ae.cfg --epochs 3", "option '--epochs' does not apply to summary "
+         "(accepted: --set)"},
+        {"kmeans cfg/ae.cfg --to-idx", "option '--to-idx' does not apply to kmeans (accepted: "
+         "--set --split --k --seed)"},
+        {"doc --json", "unknown option '--json' (doc takes no options)"},
+        {"train cfg/ae.cfg --epochs", "--epochs needs a value"},
+        {"eval cfg/ae.cfg --json --weights", "--weights needs a value"},
+        {"kmeans cfg/ae.cfg --k 0", "--k expects an integer >= 1, got '0'"},
+        {"train cfg/ae.cfg --seed -1", "--seed expects an integer >= 0, got '-1'"},
+        {"train cfg/ae.cfg --epochs 3x", "--epochs expects an integer >= 1, got '3x'"},
+        {"train cfg/ae.cfg --epochs 2147483648", "--epochs expects an integer >= 1, got "
+         "'2147483648'"},
+        {"sample cfg/vae.cfg --out s.png --n 100001", "--n expects an integer from 1 to 100000, "
+         "got '100001'"},
+        {"eval cfg/ae.cfg --iw 0", "--iw expects an integer from 1 to 100000, got '0'"},
+        {"eval cfg/ae.cfg --corrupt 1.5", "--corrupt expects a probability in [0, 1], got '1.5'"},
+        {"kmeans cfg/ae.cfg --split all", "--split expects test, valid or train, got 'all'"},
+        {"train cfg/ae.cfg cfg/vae.cfg", "unexpected argument 'cfg/vae.cfg' (one CFG only)"},
+        {"doc extra", "unexpected argument 'extra' (doc takes none)"},
+        {"convert a b c d", "unexpected argument 'd' (convert takes 3)"},
+        {"sample --n 4", "missing CFG (see cnet help sample)"},
+    };
+    char cmd[4096], out[4096], want[1024];
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        snprintf(cmd, sizeof cmd, "./cnet %s", runs[i].args);
+        snprintf(want, sizeof want, "cnet: error: %s\n", runs[i].want);
+        ck_assert_msg(tu_run(cmd, out, sizeof out) == 2, "%s: %s", cmd, out);
+        ck_assert_str_eq(out, want);
+    }
+    /* a repeatable option has a limit too */
+    int n = snprintf(cmd, sizeof cmd, "./cnet summary cfg/ae.cfg");
+    for (int i = 0; i < 65; i++)
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --set net.batch=%d", i + 1);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: at most 64 --set options\n");
+}
+END_TEST
+
+/* Help comes from the same tables: a command's synopsis and option lines
+ * name what it accepts, required options bare. */
+START_TEST(test_help_from_tables)
+{
+    char out[16384];
+    ck_assert_int_eq(tu_run("./cnet help eval", out, sizeof out), 0);
+    ck_assert_msg(!strncmp(out, "cnet eval CFG [--set section.key=value]... [--weights FILE]",
+                           58) && strstr(out, "\noptions:\n"), "%s", out);
+    static const char *const eval_opts[] = {"--set section.key=value", "--weights FILE",
+        "--split test|valid|train", "--json", "--seed N", "--run-dir DIR", "--probe LAYER",
+        "--probe-epochs N", "--sparsity LAYER", "--jacobian LAYER", "--corrupt Q", "--iw K"};
+    for (size_t i = 0; i < sizeof eval_opts / sizeof *eval_opts; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", eval_opts[i]);
+        ck_assert_msg(strstr(out, line), "no line for %s in:\n%s", eval_opts[i], out);
+    }
+    ck_assert_int_eq(tu_run("./cnet visualize --help", out, sizeof out), 0);
+    ck_assert_msg(!strncmp(out, "cnet visualize CFG --out DIR [--set", 35), "%s", out);
+    ck_assert_int_eq(tu_run("./cnet help", out, sizeof out), 0);
+    static const char *const names[] = {"train", "eval", "kmeans", "summary", "doc",
+                                        "visualize", "convert", "sample", "help"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char head[32], bare[32]; /* "cnet doc" has no arguments */
+        snprintf(head, sizeof head, "\ncnet %s ", names[i]);
+        snprintf(bare, sizeof bare, "\ncnet %s\n", names[i]);
+        ck_assert_msg(strstr(out, head) || strstr(out, bare), "no %s in:\n%s", names[i], out);
+    }
+    ck_assert_int_eq(tu_run("./cnet help frobnicate", out, sizeof out), 2);
+    ck_assert_str_eq(out, "cnet: error: no help for unknown command 'frobnicate'\n");
 }
 END_TEST
 
@@ -184,6 +264,8 @@ Suite *cli_suite(void)
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_option_table);
+    tcase_add_test(tc, test_help_from_tables);
     tcase_add_test(tc, test_runtime_errors);
     tcase_add_test(tc, test_shipped_cfgs_build);
     tcase_add_test(tc, test_train_eval_round_trip);

@@ -1,10 +1,12 @@
-/* check_visualize.c - the pictures of src/visualize.c and `cnet visualize`.
- * Every PNG is read back with stb_image: its size is the one its grid
- * layout implies, and its tiles are not constant. A filter tile is its
- * weight row stretched to [0, 255]; a trained autoencoder's reconstructions
- * sit below their inputs and show the same bar; curves.png is drawn when
- * gnuplot is installed and reported clearly when it is not; the command
- * writes the files and fails on a missing checkpoint or an unusable --out.
+/* check_visualize.c - the pictures of src/vis/visualize.c and `cnet
+ * visualize`. Every PNG is read back with stb_image: its size is the one
+ * its grid layout implies, and its tiles are not constant. A filter tile is
+ * its weight row stretched to [0, 255]; a trained autoencoder's
+ * reconstructions sit below their inputs and show the same bar; the library
+ * writes the gnuplot script of the curves, and the command runs gnuplot on
+ * it (curves.png when gnuplot is installed, a clear report when it is not);
+ * the command writes the files and fails on a missing checkpoint or an
+ * unusable --out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,36 @@
                "valid_fraction=0.25\n[optim]\ntype=adam\nlr=0.02\n[dense]\nname=enc\n" \
                "output=8\nactivation=sigmoid\n[dense]\noutput=64\nactivation=sigmoid\n" \
                "[mse]\ntarget=input\n"
+
+/* The text of path (at most size-1 bytes). */
+static void read_text(const char *path, char *text, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s is missing", path);
+    text[fread(text, 1, size - 1, f)] = 0;
+    fclose(f);
+}
+
+/* The test AE's cfg (on a fresh dataset) in dir, and an untrained
+ * checkpoint of it at ckpt; returns the cfg's path. */
+static const char *untrained_ae(const char *dir, char *ckpt, size_t size)
+{
+    const char *data = tu_idx_dataset(32, 12, 8, 8, 4, 4);
+    char text[1024];
+    snprintf(text, sizeof text, AE_CFG, data);
+    const char *cfg_path = tu_write(dir, "ae.cfg", text);
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    cn_error err = {0};
+    cn_ckpt_info info = {0};
+    snprintf(ckpt, size, "%s/w.ckpt", dir);
+    ck_assert_msg(cn_cfg_parse_file(cfg_path, &cfg, &err) == CN_OK &&
+                  cn_net_create(cfg, &net, &err) == CN_OK &&
+                  cn_ckpt_save(net, ckpt, &info, &err) == CN_OK, "%s", err.msg);
+    cn_net_free(net);
+    cn_cfg_free(cfg);
+    return cfg_path;
+}
 
 /* Read path as RGB and check its size; the pixels are the caller's to free. */
 static unsigned char *load_png(const char *path, int w, int h)
@@ -182,18 +214,30 @@ START_TEST(test_reconstructions_and_curves)
     ck_assert_msg(agree >= 18, "only %d of 20 reconstructions show their input's bar", agree);
     stbi_image_free(px);
 
+    /* the library writes the script of the curves: 40 epochs inline, valid_loss too */
+    char log[700], gp[700], script[8192], cmd[2048], out[8192];
+    snprintf(log, sizeof log, "%s/log.csv", run);
+    snprintf(gp, sizeof gp, "%s/curves.gp", dir);
+    ck_assert_msg(cn_vis_curves_script(log, gp, "curves.png", &err) == CN_OK, "%s", err.msg);
+    read_text(gp, script, sizeof script);
+    ck_assert_msg(strstr(script, "set output 'curves.png'\n") && strstr(script, "\n40 ") &&
+                  strstr(script, "title 'valid_loss'\n"), "%s", script);
+
+    /* `cnet visualize` runs gnuplot on it in --out */
     if (system("command -v gnuplot > /dev/null 2>&1") != 0) {
         fprintf(stderr, "check_visualize: gnuplot is not installed, curves.png not tested\n");
     } else {
-        char log[700];
-        snprintf(log, sizeof log, "%s/log.csv", run);
-        snprintf(path, sizeof path, "%s/curves.png", dir);
-        ck_assert_msg(cn_vis_curves(log, path, &err) == CN_OK, "%s", err.msg);
+        const char *cfg_path = tu_write(dir, "ae.cfg", text);
+        snprintf(cmd, sizeof cmd, "./cnet visualize %s --run-dir %s --out %s/vis", cfg_path, run,
+                 dir);
+        ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/vis/curves.png", dir);
+        ck_assert_msg(strstr(out, path), "%s", out);
         px = load_png(path, CN_VIS_CURVES_WIDTH, CN_VIS_CURVES_HEIGHT);
         ck_assert(tile_varies(px, CN_VIS_CURVES_WIDTH, 0, 0, CN_VIS_CURVES_WIDTH,
                               CN_VIS_CURVES_HEIGHT));
         stbi_image_free(px);
-        snprintf(path, sizeof path, "%s/curves.gp", dir);
+        snprintf(path, sizeof path, "%s/vis/curves.gp", dir);
         ck_assert_int_eq(access(path, R_OK), 0);
     }
     cn_data_close(d);
@@ -202,32 +246,44 @@ START_TEST(test_reconstructions_and_curves)
 }
 END_TEST
 
-/* A log without epochs is a format error; without gnuplot on PATH the
- * error says to install it. */
+/* A log without epochs is a format error and leaves no script; without
+ * gnuplot on PATH, `cnet visualize` says to install it, still draws the
+ * other pictures and keeps the script for a later run. */
 START_TEST(test_curves_errors)
 {
     const char *dir = tu_tmpdir();
-    char png[600];
+    char gp[600], ckpt[600], cmd[2048], out[8192], path[700], text[2048];
     cn_error err = {0};
-    snprintf(png, sizeof png, "%s/curves.png", dir);
+    snprintf(gp, sizeof gp, "%s/curves.gp", dir);
     const char *log = tu_write(dir, "empty.csv", "epoch,step,train_loss,valid_loss\n");
-    ck_assert_int_eq(cn_vis_curves(log, png, &err), CN_ERR_FORMAT);
+    ck_assert_int_eq(cn_vis_curves_script(log, gp, "curves.png", &err), CN_ERR_FORMAT);
     ck_assert_msg(strstr(err.msg, "empty.csv: no epoch logged yet"), "%s", err.msg);
+    ck_assert_int_eq(access(gp, F_OK), -1);
     log = tu_write(dir, "other.csv", "a,b\n1,2\n");
-    ck_assert_int_eq(cn_vis_curves(log, png, &err), CN_ERR_FORMAT);
+    ck_assert_int_eq(cn_vis_curves_script(log, gp, "curves.png", &err), CN_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "expected a header with 'epoch' and 'train_loss'"), "%s",
+                  err.msg);
+    snprintf(path, sizeof path, "%s/none.csv", dir);
+    ck_assert_int_eq(cn_vis_curves_script(path, gp, "curves.png", &err), CN_ERR_IO);
+    ck_assert_msg(strstr(err.msg, "none.csv: cannot open"), "%s", err.msg);
     log = tu_write(dir, "log.csv", "epoch,step,train_loss,mse,valid_loss,lr\n"
                    "1,10,0.5,0.5,nan,0.1\n2,20,0.3,0.3,nan,0.1\n");
-    setenv("PATH", dir, 1); /* this test runs in its own process */
-    ck_assert_int_eq(cn_vis_curves(log, png, &err), CN_ERR_IO);
-    ck_assert_msg(strstr(err.msg, "gnuplot is not installed (Debian: apt-get install "
-                                  "gnuplot-nox)"), "%s", err.msg);
-    /* the script stays for a later run: no valid_loss curve when none was logged */
-    char gp[700], text[2048];
-    snprintf(gp, sizeof gp, "%s/curves.gp", dir);
-    FILE *f = fopen(gp, "r");
-    ck_assert_ptr_nonnull(f);
-    text[fread(text, 1, sizeof text - 1, f)] = 0;
-    fclose(f);
+    snprintf(path, sizeof path, "%s/no/such/curves.gp", dir);
+    ck_assert_int_eq(cn_vis_curves_script(log, path, "curves.png", &err), CN_ERR_IO);
+    ck_assert_msg(strstr(err.msg, "curves.gp: cannot write"), "%s", err.msg);
+
+    const char *cfg_path = untrained_ae(dir, ckpt, sizeof ckpt);
+    snprintf(cmd, sizeof cmd, "PATH=%s ./cnet visualize %s --weights %s --run-dir %s --out "
+             "%s/vis", dir, cfg_path, ckpt, dir, dir);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
+    snprintf(text, sizeof text, "cnet: error: gnuplot is not installed (Debian: apt-get install "
+             "gnuplot-nox), so %s/vis/curves.png was not drawn\n", dir);
+    ck_assert_msg(strstr(out, text), "%s", out);
+    snprintf(path, sizeof path, "%s/vis/filters.png", dir);
+    ck_assert_msg(access(path, R_OK) == 0 && strstr(out, path), "%s", out);
+    /* the script stays: no valid_loss curve when none was logged */
+    snprintf(path, sizeof path, "%s/vis/curves.gp", dir);
+    read_text(path, text, sizeof text);
     ck_assert_msg(strstr(text, "set output 'curves.png'\n") && strstr(text, "\n2 0.3 ?\n") &&
                   strstr(text, "title 'train_loss'\n") && !strstr(text, "'valid_loss'"),
                   "%s", text);
@@ -236,20 +292,9 @@ END_TEST
 
 START_TEST(test_command)
 {
-    const char *data = tu_idx_dataset(32, 12, 8, 8, 4, 4), *dir = tu_tmpdir();
-    char text[1024], ckpt[600], cmd[2048], out[8192], path[700];
-    snprintf(text, sizeof text, AE_CFG, data);
-    const char *cfg_path = tu_write(dir, "ae.cfg", text);
-    cn_cfg *cfg = NULL;
-    cn_net *net = NULL;
-    cn_error err = {0};
-    cn_ckpt_info info = {0};
-    snprintf(ckpt, sizeof ckpt, "%s/w.ckpt", dir);
-    ck_assert_msg(cn_cfg_parse_file(cfg_path, &cfg, &err) == CN_OK &&
-                  cn_net_create(cfg, &net, &err) == CN_OK &&
-                  cn_ckpt_save(net, ckpt, &info, &err) == CN_OK, "%s", err.msg);
-    cn_net_free(net);
-    cn_cfg_free(cfg);
+    const char *dir = tu_tmpdir();
+    char ckpt[600], cmd[2048], out[8192], path[700];
+    const char *cfg_path = untrained_ae(dir, ckpt, sizeof ckpt);
 
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s --out %s/vis/deep --run-dir "
              "%s/run", cfg_path, ckpt, dir, dir);

@@ -1,7 +1,8 @@
 /* visualize.h - pictures of a network (docs/visualize.md): the filters of
  * its first parameterised layer, reconstructions of held-out inputs, and the
- * learning curves of a run. Pictures are PNG files (stb_image_write); the
- * curves are drawn by gnuplot, run as a child process.
+ * learning curves of a run. Pictures are PNG files (stb_image_write); for
+ * the curves the library writes a gnuplot script, which the command line
+ * (`cnet visualize`) runs: the library starts no programs.
  */
 #ifndef CNET_VISUALIZE_H
 #define CNET_VISUALIZE_H
@@ -55,11 +56,15 @@ cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const
  *         written. */
 cn_status cn_vis_samples(cn_net *net, int n, uint64_t seed, const char *path, cn_error *err);
 
-/* Plot train_loss and valid_loss (when logged) per epoch from a run's
- * log.csv into png with gnuplot. The gnuplot script, with the data inline,
- * is kept beside the picture as <png without .png>.gp.
- * @return CN_ERR_FORMAT for a log without epochs, CN_ERR_IO when gnuplot is
- *         not installed or fails (its message is quoted). */
-cn_status cn_vis_curves(const char *log_csv, const char *png, cn_error *err);
+/* Write the gnuplot script gp_path that plots train_loss and valid_loss
+ * (when some epoch logged one) per epoch from a run's log.csv into
+ * png_name, CN_VIS_CURVES_WIDTH x CN_VIS_CURVES_HEIGHT. The data are inline,
+ * so the script depends on no other file; png_name is relative to the
+ * folder gnuplot runs in (`cnet visualize` runs it in the script's).
+ * @return CN_ERR_FORMAT for a log without 'epoch' and 'train_loss' columns
+ *         or without epochs, CN_ERR_IO when log_csv cannot be read or
+ *         gp_path written; on error no script is left at gp_path. */
+cn_status cn_vis_curves_script(const char *log_csv, const char *gp_path, const char *png_name,
+                               cn_error *err);
 
 #endif

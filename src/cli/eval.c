@@ -1,4 +1,4 @@
-/* cli_eval.c - `cnet eval CFG` (metrics of a trained network on held-out
+/* eval.c - `cnet eval CFG` (metrics of a trained network on held-out
  * data; with --probe, --sparsity, --jacobian, --corrupt and --iw the
  * measurements of docs/eval.md) and `cnet kmeans CFG` (the k-means-on-raw-
  * pixels baseline that clustering results are compared with). */
@@ -45,35 +45,32 @@ static void print_metrics(const cli_opts *o, const char *weights, int n, const c
         printf("  %-22s %.6g\n", m->name[i], m->value[i]);
 }
 
-int cli_eval(int argc, char **argv)
+int cli_eval(const cli_opts *o)
 {
-    cli_opts o;
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
     cn_data *data = NULL;
     int rc = 0;
     char weights[1024];
-    if (cli_parse(argc, argv, 2, "--set --weights --split --json --seed --run-dir --probe "
-                  "--probe-epochs --sparsity --jacobian --corrupt --iw", &o, &err))
-        return cli_fail(&err);
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
     int n = 0;
     cn_metrics m;
-    if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
+    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
         cn_data_open(cfg, cn_net_seed(net), &data, &err) ||
-        pick_split(data, o.split, &ds, &idx, &n, &err))
+        pick_split(data, o->split, &ds, &idx, &n, &err))
         goto fail;
-    cn_eval_opts eo = {.corrupt = o.corrupt >= 0.0, .corrupt_q = (float)o.corrupt,
-                       .corrupt_seed = cn_net_seed(net), .sparsity = o.sparsity,
-                       .jacobian = o.jacobian, .iw = o.iw};
-    if (cli_load_weights(&o, net, weights, sizeof weights, &err) || cn_eval_with(net, ds, idx, n, &eo, &m, &err))
+    cn_eval_opts eo = {.corrupt = o->corrupt >= 0.0, .corrupt_q = (float)o->corrupt,
+                       .corrupt_seed = cn_net_seed(net), .sparsity = o->sparsity,
+                       .jacobian = o->jacobian, .iw = (int)o->iw};
+    if (cli_load_weights(o, net, weights, sizeof weights, &err) ||
+        cn_eval_with(net, ds, idx, n, &eo, &m, &err))
         goto fail;
     /* the probe trains on the training part and scores the test split, whatever --split */
-    if (o.probe && cn_eval_probe(net, data, o.probe, o.probe_epochs, &m, &err))
+    if (o->probe && cn_eval_probe(net, data, o->probe, (int)o->probe_epochs, &m, &err))
         goto fail;
-    print_metrics(&o, weights, n, &m);
+    print_metrics(o, weights, n, &m);
     goto done;
 fail:
     rc = cli_fail(&err);
@@ -84,25 +81,22 @@ done:
     return rc;
 }
 
-int cli_kmeans(int argc, char **argv)
+int cli_kmeans(const cli_opts *o)
 {
-    cli_opts o;
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_data *data = NULL;
     float *x = NULL, *centers = NULL;
-    int *assign = NULL, *labels = NULL, rc = 0;
-    if (cli_parse(argc, argv, 2, "--set --split --k --seed", &o, &err))
-        return cli_fail(&err);
+    int *assign = NULL, *labels = NULL, rc = 0, k = (int)o->k; /* at most INT_MAX */
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
     int n = 0;
-    if (cli_load_cfg(&o, &cfg, &err) || cn_data_open(cfg, 1, &data, &err) ||
-        pick_split(data, o.split, &ds, &idx, &n, &err))
+    if (cli_load_cfg(o, &cfg, &err) || cn_data_open(cfg, 1, &data, &err) ||
+        pick_split(data, o->split, &ds, &idx, &n, &err))
         goto fail;
     size_t d = (size_t)ds->c * ds->h * ds->w;
     x = malloc((size_t)n * d * sizeof *x);
-    centers = malloc((size_t)o.k * d * sizeof *centers);
+    centers = malloc((size_t)k * d * sizeof *centers);
     assign = malloc((size_t)n * sizeof *assign);
     labels = malloc((size_t)n * sizeof *labels);
     if (!x || !centers || !assign || !labels) {
@@ -115,14 +109,14 @@ int cli_kmeans(int argc, char **argv)
         labels[i] = ds->labels ? ds->labels[j] : -1;
     }
     cn_rng rng;
-    cn_rng_seed(&rng, o.seed >= 0 ? (uint64_t)o.seed : 1);
-    if (cn_kmeans(x, n, (int)d, o.k, 300, &rng, assign, centers, &err))
+    cn_rng_seed(&rng, o->seed >= 0 ? (uint64_t)o->seed : 1);
+    if (cn_kmeans(x, n, (int)d, k, 300, &rng, assign, centers, &err))
         goto fail;
-    printf("k-means on raw pixels, k = %d, %s split (%d samples)\n", o.k, o.split, n);
+    printf("k-means on raw pixels, k = %d, %s split (%d samples)\n", k, o->split, n);
     if (ds->labels) {
-        printf("  cluster_acc %.4f\n", cn_cluster_acc(assign, o.k, labels, ds->n_classes, n));
-        printf("  nmi         %.4f\n", cn_cluster_nmi(assign, o.k, labels, ds->n_classes, n));
-        printf("  ari         %.4f\n", cn_cluster_ari(assign, o.k, labels, ds->n_classes, n));
+        printf("  cluster_acc %.4f\n", cn_cluster_acc(assign, k, labels, ds->n_classes, n));
+        printf("  nmi         %.4f\n", cn_cluster_nmi(assign, k, labels, ds->n_classes, n));
+        printf("  ari         %.4f\n", cn_cluster_ari(assign, k, labels, ds->n_classes, n));
     }
     goto done;
 fail:

@@ -1,30 +1,23 @@
-/* cli_sample.c - `cnet sample CFG --out FILE.png [--n N]`: images decoded by
+/* sample.c - `cnet sample CFG --out FILE.png [--n N]`: images decoded by
  * a trained VAE from latent codes drawn from its prior N(0, I), or for a
  * 2-D latent a traversal of the latent plane (cn_vis_samples,
  * docs/visualize.md). --seed picks the draws (and, as everywhere, the
  * cfg's seed; the weights come from the checkpoint). */
 #include "cli.h"
 
-int cli_sample(int argc, char **argv)
+int cli_sample(const cli_opts *o)
 {
-    cli_opts o;
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
     char weights[1024];
     int rc = 0;
-    if (cli_parse(argc, argv, 2, "--set --weights --run-dir --out --seed --n", &o, &err))
-        return cli_fail(&err);
-    if (!o.out) {
-        cn_errorf(&err, CN_ERR_USAGE, "sample needs --out FILE.png, the picture to write");
-        return cli_fail(&err);
-    }
-    if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err))
+    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
-    if (cli_load_weights(&o, net, weights, sizeof weights, &err) ||
-        cn_vis_samples(net, o.n, cn_net_seed(net), o.out, &err))
+    if (cli_load_weights(o, net, weights, sizeof weights, &err) ||
+        cn_vis_samples(net, (int)o->n, cn_net_seed(net), o->out, &err))
         goto fail;
-    printf("wrote %s (%d samples decoded with weights %s)\n", o.out, o.n, weights);
+    printf("wrote %s (%ld samples decoded with weights %s)\n", o->out, o->n, weights);
     goto done;
 fail:
     rc = cli_fail(&err);

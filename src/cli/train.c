@@ -1,4 +1,4 @@
-/* cli_train.c - `cnet train CFG`: progress bar on a terminal, one line per
+/* train.c - `cnet train CFG`: progress bar on a terminal, one line per
  * epoch otherwise, Ctrl-C / SIGTERM save a resumable checkpoint and exit. */
 #include <cblas.h>
 #include <math.h>
@@ -79,18 +79,14 @@ static void progress(const cn_progress *p, void *user)
     fflush(stdout);
 }
 
-int cli_train(int argc, char **argv)
+int cli_train(const cli_opts *o)
 {
-    cli_opts o;
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
     cn_data *data = NULL;
     int rc = 0;
-    if (cli_parse(argc, argv, 2, "--set --epochs --seed --resume --profile --run-dir", &o,
-                  &err))
-        return cli_fail(&err);
-    if (cli_load_cfg(&o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
+    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
         cn_data_open(cfg, cn_net_seed(net), &data, &err)) {
         rc = cli_fail(&err);
         goto done;
@@ -100,16 +96,16 @@ int cli_train(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    view v = {.net = net, .tty = isatty(STDERR_FILENO), .profile = o.profile};
+    view v = {.net = net, .tty = isatty(STDERR_FILENO), .profile = o->profile};
     cn_train_opts t = cn_train_defaults();
-    t.epochs = o.epochs;
-    t.resume = o.resume;
-    t.profile = o.profile;
-    t.run_dir = o.run_dir;
+    t.epochs = (int)o->epochs;
+    t.resume = o->resume;
+    t.profile = o->profile;
+    t.run_dir = o->run_dir;
     t.stop = &stop_requested;
     t.progress = progress;
     t.user = &v;
-    printf("training %s: %d train, %d valid samples, batch %d\n", o.cfg, data->n_train,
+    printf("training %s: %d train, %d valid samples, batch %d\n", o->cfg, data->n_train,
            data->n_valid, cn_net_batch(net));
     if (cn_train(net, data, &t, &err))
         rc = cli_fail(&err);

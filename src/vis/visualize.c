@@ -14,15 +14,16 @@
  * Pictures are grids of tiles: C = 1 is gray, C = 3 is RGB, other C show the
  * first channel; tiles smaller than CN_VIS_MIN_TILE are scaled up (nearest).
  * Separators are 1 pixel in a colour no tile uses (blue-gray), which is why
- * every picture is RGB (the grid and PNG helpers are in canvas.c). Learning
- * curves are drawn by gnuplot from a script with the data inline, written
- * beside the picture and run in its folder.
+ * every picture is RGB (the grid and PNG helpers are in canvas.c).
+ *
+ * Learning curves. The library only writes a gnuplot script with the data
+ * inline; `cnet visualize` runs gnuplot on it, because only the command
+ * line starts other programs.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "canvas.h"
 
@@ -261,67 +262,16 @@ static cn_status write_script(const char *log_csv, FILE *gp, const char *png_nam
     return CN_OK;
 }
 
-/* s as a shell single-quoted word: ' becomes '\''. */
-static void sh_quote(char *out, size_t size, const char *s)
+cn_status cn_vis_curves_script(const char *log_csv, const char *gp_path, const char *png_name,
+                               cn_error *err)
 {
-    size_t n = 0;
-    out[n++] = '\'';
-    for (; *s && n + 6 < size; s++)
-        if (*s == '\'')
-            memcpy(out + n, "'\\''", 4), n += 4;
-        else
-            out[n++] = *s;
-    out[n++] = '\'';
-    out[n] = 0;
-}
-
-/* Run gnuplot on the script `gp` (a file name) inside dir, its messages
- * captured: nothing reaches our stdout. */
-static cn_status run_gnuplot(const char *dir, const char *gp, const char *png, cn_error *err)
-{
-    char qdir[2100], qgp[600], cmd[2800], msg[400];
-    sh_quote(qdir, sizeof qdir, dir);
-    sh_quote(qgp, sizeof qgp, gp);
-    snprintf(cmd, sizeof cmd, "cd %s && exec gnuplot %s 2>&1 </dev/null", qdir, qgp);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return cn_errorf(err, CN_ERR_IO, "cannot start gnuplot: %s", strerror(errno));
-    size_t n = fread(msg, 1, sizeof msg - 1, p);
-    msg[n] = 0;
-    while (fread(cmd, 1, sizeof cmd, p) > 0)
-        continue;
-    int st = pclose(p);
-    for (char *c = msg; *c; c++)
-        if (*c == '\n')
-            *c = ' ';
-    if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
-        return cn_errorf(err, CN_ERR_IO, "gnuplot is not installed (Debian: apt-get install "
-                         "gnuplot-nox), so %s was not drawn", png);
-    if (st != 0)
-        return cn_errorf(err, CN_ERR_IO, "gnuplot failed to draw %s: %s", png, msg);
-    return CN_OK;
-}
-
-cn_status cn_vis_curves(const char *log_csv, const char *png, cn_error *err)
-{
-    char dir[1024] = ".", gp[1024];
-    const char *slash = strrchr(png, '/'), *name = slash ? slash + 1 : png;
-    size_t len = strlen(png), stem = len > 4 && !strcmp(png + len - 4, ".png") ? len - 4 : len;
-    if (len + 4 >= sizeof gp || !*name)
-        return cn_errorf(err, CN_ERR_IO, "'%s': expected the path of a PNG file", png);
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", slash == png ? 1 : (int)(slash - png), png);
-    snprintf(gp, sizeof gp, "%.*s.gp", (int)stem, png);
-    FILE *f = fopen(gp, "w");
+    FILE *f = fopen(gp_path, "w");
     if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp, strerror(errno));
-    cn_status rc = write_script(log_csv, f, name, err);
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp_path, strerror(errno));
+    cn_status rc = write_script(log_csv, f, png_name, err);
     if (fclose(f) != 0 && !rc)
-        rc = cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp, strerror(errno));
-    if (rc) {
-        remove(gp);
-        return rc;
-    }
-    const char *gp_name = strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp;
-    return run_gnuplot(dir, gp_name, png, err);
+        rc = cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", gp_path, strerror(errno));
+    if (rc)
+        remove(gp_path); /* no half script for a later gnuplot run */
+    return rc;
 }
