@@ -65,6 +65,30 @@ void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);
 
+/* ---- section types (src/sections.c) ---- */
+/* The special sections, one line each: X(KIND, name) is [name], CN_SECTION_KIND. */
+#define CN_SPECIAL_SECTIONS(X) \
+    X(NET, net)                \
+    X(DATA, data)              \
+    X(OPTIM, optim)
+#define CN_SECTION_ENUM_(kind, name) CN_SECTION_##kind,
+typedef enum cn_section { CN_SPECIAL_SECTIONS(CN_SECTION_ENUM_) CN_SECTION_COUNT } cn_section;
+/* "net" for CN_SECTION_NET, ... */
+const char *cn_section_name(cn_section k);
+/* The special section a section type names, or -1 (a layer or loss type). */
+int cn_section_find(const char *type);
+/* "net, data, optim, dense, ..., mse, ...": every section type, for messages. */
+void cn_section_types(char *buf, size_t size);
+/* A run-time type's name: 1 to CN_NAME_MAX-1 characters of [a-z0-9_].
+ * Errors start with `fn`, the registering function. */
+cn_status cn_type_name_check(const char *fn, const char *name, cn_error *err);
+/* cn_type_name_check, and the name is no special section, layer or loss type. */
+cn_status cn_section_type_free(const char *fn, const char *name, cn_error *err);
+
+/* "|idx|imgdir|csv|<registered>...": the [data] `type` choices after the
+ * first character (data/registry.c). */
+extern char cn_dataset_choices_[];
+
 /* ---- docs (src/doc.c) ---- */
 /* Write the cfg reference (docs/cfg.md) generated from the key tables. */
 void cn_doc_write(FILE *f);
