@@ -2,7 +2,8 @@
  *
  * A new type is one file in data/ exporting cn_dataset_<type> and one line
  * in DATASET_TYPES below (the order of `cnet doc` and of the `type` key's
- * choices). A program linking libcnet adds its own with cn_dataset_register.
+ * choices). A program linking libcnet adds its own with cn_dataset_register
+ * (src/register.c).
  */
 #include <string.h>
 
@@ -44,25 +45,13 @@ const cn_dataset_ops *cn_dataset_find(const char *type)
     return NULL;
 }
 
-cn_status cn_dataset_register(const cn_dataset_ops *ops, cn_error *err)
+int cn_dataset_types_add(const cn_dataset_ops *ops)
 {
-    static const char fn[] = "cn_dataset_register";
-    if (!ops)
-        return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
-    cn_status st = cn_type_name_check(fn, ops->type, err);
-    if (st)
-        return st;
-    if (cn_dataset_find(ops->type))
-        return cn_errorf(err, CN_ERR_CFG, "%s: type '%s' is already a dataset type", fn,
-                         ops->type);
-    if (!ops->load)
-        return cn_errorf(err, CN_ERR_CFG, "%s: dataset type '%s' has no load", fn, ops->type);
     if (n_types - N_BUILTIN >= CN_REGISTER_MAX)
-        return cn_errorf(err, CN_ERR_CFG, "%s: cannot add '%s': at most %d dataset types can "
-                         "be registered", fn, ops->type, CN_REGISTER_MAX);
+        return -1;
     /* room: CN_NAME_MAX per registered type, '|' included (names are shorter) */
     size_t len = strlen(cn_dataset_choices_);
     snprintf(cn_dataset_choices_ + len, sizeof cn_dataset_choices_ - len, "|%s", ops->type);
     dataset_types[n_types++] = ops;
-    return CN_OK;
+    return 0;
 }

@@ -1,7 +1,8 @@
 /* registry.c - the layer types a cfg section can name. Adding a layer type
  * is one file in layers/ exporting cn_layer_<type> and one line in
  * LAYER_TYPES below (the order of `cnet doc`). A program linking libcnet
- * adds its own with cn_layer_register; they follow the built-ins.
+ * adds its own with cn_layer_register (src/register.c, which checks them
+ * and appends them here, after the built-ins).
  */
 #include <string.h>
 
@@ -50,19 +51,10 @@ const cn_layer_ops *const *cn_layer_types(void)
     return types;
 }
 
-cn_status cn_layer_register(const cn_layer_ops *ops, cn_error *err)
+int cn_layer_types_add(const cn_layer_ops *ops)
 {
-    static const char fn[] = "cn_layer_register";
-    if (!ops)
-        return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
-    cn_status st = cn_section_type_free(fn, ops->type, err);
-    if (st)
-        return st;
-    if (!ops->forward)
-        return cn_errorf(err, CN_ERR_CFG, "%s: layer type '%s' has no forward", fn, ops->type);
     if (n_types - N_BUILTIN >= CN_REGISTER_MAX)
-        return cn_errorf(err, CN_ERR_CFG, "%s: cannot add '%s': at most %d layer types can be "
-                         "registered", fn, ops->type, CN_REGISTER_MAX);
+        return -1;
     types[n_types++] = ops;
-    return CN_OK;
+    return 0;
 }

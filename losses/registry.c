@@ -1,7 +1,7 @@
 /* registry.c - every loss type, by section name. A new loss is one file in
  * losses/ and one line in LOSS_TYPES below (the order of `cnet doc`). A
- * program linking libcnet adds its own with cn_loss_register; they follow
- * the built-ins.
+ * program linking libcnet adds its own with cn_loss_register (src/register.c,
+ * which checks them and appends them here, after the built-ins).
  */
 #include <string.h>
 
@@ -48,24 +48,10 @@ const cn_loss_ops *const *cn_loss_types(void)
     return types;
 }
 
-cn_status cn_loss_register(const cn_loss_ops *ops, cn_error *err)
+int cn_loss_types_add(const cn_loss_ops *ops)
 {
-    static const char fn[] = "cn_loss_register";
-    if (!ops)
-        return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
-    cn_status st = cn_section_type_free(fn, ops->type, err);
-    if (st)
-        return st;
-    /* the net calls both for every loss (a layer's backward may be NULL) */
-    if (!ops->forward || !ops->backward)
-        return cn_errorf(err, CN_ERR_CFG, "%s: loss type '%s' has no %s", fn, ops->type,
-                         ops->forward ? "backward" : "forward");
-    if (!ops->targets || !(ops->targets & CN_TARGETS(ops->target_default)))
-        return cn_errorf(err, CN_ERR_CFG, "%s: loss type '%s' does not accept its default "
-                         "target (targets = 0x%x)", fn, ops->type, ops->targets);
     if (n_types - N_BUILTIN >= CN_REGISTER_MAX)
-        return cn_errorf(err, CN_ERR_CFG, "%s: cannot add '%s': at most %d loss types can be "
-                         "registered", fn, ops->type, CN_REGISTER_MAX);
+        return -1;
     types[n_types++] = ops;
-    return CN_OK;
+    return 0;
 }

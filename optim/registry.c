@@ -11,7 +11,8 @@
 #include "internal.h"
 
 /* The optimizer types, one line each (cn_optim_<type> in optim/<file>.c),
- * in the order of `cnet doc` and of the `type` key's choices. */
+ * in the order of `cnet doc` and of the `type` key's choices; those of
+ * cn_optim_register (src/register.c) follow. */
 #define OPTIM_TYPES(X) \
     X(sgd)             \
     X(adam)            \
@@ -65,28 +66,15 @@ const cn_optim_ops *cn_optim_find(const char *type)
     return NULL;
 }
 
-cn_status cn_optim_register(const cn_optim_ops *ops, cn_error *err)
+int cn_optim_types_add(const cn_optim_ops *ops)
 {
-    static const char fn[] = "cn_optim_register";
-    if (!ops)
-        return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
-    cn_status st = cn_type_name_check(fn, ops->type, err);
-    if (st)
-        return st;
-    if (cn_optim_find(ops->type))
-        return cn_errorf(err, CN_ERR_CFG, "%s: type '%s' is already an optimizer type", fn,
-                         ops->type);
-    if (!ops->setup || !ops->update || !ops->state_floats || !ops->state_data)
-        return cn_errorf(err, CN_ERR_CFG, "%s: optimizer type '%s' lacks setup, update, "
-                         "state_floats or state_data", fn, ops->type);
     if (n_types - N_BUILTIN >= CN_REGISTER_MAX)
-        return cn_errorf(err, CN_ERR_CFG, "%s: cannot add '%s': at most %d optimizer types can "
-                         "be registered", fn, ops->type, CN_REGISTER_MAX);
+        return -1;
     /* room: CN_NAME_MAX per registered type, '|' included (names are shorter) */
     size_t len = strlen(type_choices);
     snprintf(type_choices + len, sizeof type_choices - len, "|%s", ops->type);
     optim_types[n_types++] = ops;
-    return CN_OK;
+    return 0;
 }
 
 /* A float key that must be >= lo (or > lo when strict). */

@@ -69,6 +69,21 @@ static const cn_layer_ops input_ops = {
     .type = "input", .doc = "the network input ([net] input=C,H,W)",
 };
 
+/* "net, data, optim, dense, ..., mse, ...": every section type, for the
+ * unknown-section message (Caffe's "known types"). */
+static void known_types(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < CN_SECTION_COUNT && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+                                cn_section_name((cn_section)i));
+    for (const cn_layer_ops *const *t = cn_layer_types(); *t && len < size; t++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s", (*t)->type);
+    for (const cn_loss_ops *const *t = cn_loss_types(); *t && len < size; t++)
+        len += (size_t)snprintf(buf + len, size - len, ", %s", (*t)->type);
+}
+
 static int looks_like_int(const char *s)
 {
     if (*s == '-' || *s == '+')
@@ -367,7 +382,7 @@ static cn_status count_sections(const cn_cfg *cfg, int *n_layers, int *n_losses,
             (*n_losses)++;
         } else {
             char known[1024];
-            cn_section_types(known, sizeof known);
+            known_types(known, sizeof known);
             return cn_errorf(err, CN_ERR_CFG, "%s:%d: unknown section type [%s] (known types: "
                              "%s)", cfg->file, sec->line, sec->type, known);
         }

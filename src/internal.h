@@ -77,13 +77,14 @@ typedef enum cn_section { CN_SPECIAL_SECTIONS(CN_SECTION_ENUM_) CN_SECTION_COUNT
 const char *cn_section_name(cn_section k);
 /* The special section a section type names, or -1 (a layer or loss type). */
 int cn_section_find(const char *type);
-/* "net, data, optim, dense, ..., mse, ...": every section type, for messages. */
-void cn_section_types(char *buf, size_t size);
-/* A run-time type's name: 1 to CN_NAME_MAX-1 characters of [a-z0-9_].
- * Errors start with `fn`, the registering function. */
-cn_status cn_type_name_check(const char *fn, const char *name, cn_error *err);
-/* cn_type_name_check, and the name is no special section, layer or loss type. */
-cn_status cn_section_type_free(const char *fn, const char *name, cn_error *err);
+
+/* ---- the registries' run-time additions (src/register.c checks them first) ---- */
+/* Append to a registry (layers/, losses/, optim/, data/registry.c); -1 when
+ * CN_REGISTER_MAX types were already added. */
+int cn_layer_types_add(const cn_layer_ops *ops);
+int cn_loss_types_add(const cn_loss_ops *ops);
+int cn_optim_types_add(const cn_optim_ops *ops);
+int cn_dataset_types_add(const cn_dataset_ops *ops);
 
 /* "|idx|imgdir|csv|<registered>...": the [data] `type` choices after the
  * first character (data/registry.c). */
