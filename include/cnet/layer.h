@@ -133,7 +133,7 @@ cn_param *cn_layer_param(const cn_layer *l, const char *name);
 /* "enc (dense, 512)" style description of a layer's shape for messages. */
 const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size);
 
-/* ---- registry (layers/registry.c) ----
+/* ---- registry (layers/registry.c; registration checks: src/register.c) ----
  * The built-in types plus those a program registers at run time, Caffe's
  * layer registration in C. Register before building any net: the registry
  * is global and unlocked, so registering while another thread builds a net

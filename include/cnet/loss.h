@@ -91,7 +91,7 @@ int cn_loss_label(const cn_loss *loss, const cn_ctx *ctx, int s);
 /* How many of the batch's ctx->n samples have a class (cn_loss_label >= 0). */
 int cn_loss_n_labelled(const cn_loss *loss, const cn_ctx *ctx);
 
-/* ---- registry (losses/registry.c) ----
+/* ---- registry (losses/registry.c; registration checks: src/register.c) ----
  * As for layers (layer.h): register before building nets, not thread-safe. */
 
 /* A loss type by section name (built-in or registered), or NULL. */
