@@ -18,8 +18,8 @@
 #include "labels.h"
 
 const cn_key cn_data_common_keys[] = {
-    /* The choices list every type of data/registry.c. */
-    {"type", CN_KEY_ENUM, "idx", "idx|imgdir|csv", "dataset type"},
+    /* The choices: every type of data/registry.c, registered ones included. */
+    {"type", CN_KEY_ENUM, "idx", cn_dataset_choices_ + 1, "dataset type"},
     {"valid_fraction", CN_KEY_FLOAT, "0", NULL,
      "fraction of the training samples held out for validation, in [0, 0.9]"},
     {"limit", CN_KEY_INT, "0", NULL,
@@ -196,7 +196,7 @@ cn_status cn_data_open(const cn_cfg *cfg, uint64_t seed, cn_data **out, cn_error
     cn_label_keys lk;
     cn_status st;
     *out = NULL;
-    cn_cfg_section *sec = cn_cfg_find(cfg, "data");
+    cn_cfg_section *sec = cn_cfg_find(cfg, cn_section_name(CN_SECTION_DATA));
     if (!sec)
         return cn_errorf(err, CN_ERR_CFG, "%s: no [data] section", cfg->file);
     /* The type picks the second key table, so read it through the first alone. */

@@ -11,19 +11,39 @@
 #include "cnet/optim.h"
 #include "internal.h"
 
-extern const cn_optim_ops cn_optim_sgd, cn_optim_adam, cn_optim_adamw;
+/* The optimizer types, one line each (cn_optim_<type> in optim/<file>.c),
+ * in the order of `cnet doc` and of the `type` key's choices; those of
+ * cn_optim_register (src/register.c) follow. */
+#define OPTIM_TYPES(X) \
+    X(sgd)             \
+    X(adam)            \
+    X(adamw)
 
-/* In the order of the `type` key's choices below. */
-static const cn_optim_ops *const optim_types[] = {
-    &cn_optim_sgd, &cn_optim_adam, &cn_optim_adamw, NULL,
-};
+#define DECLARE(t) extern const cn_optim_ops cn_optim_##t;
+OPTIM_TYPES(DECLARE)
+
+#define ENTRY(t) &cn_optim_##t,
+#define ONE(t) +1
+enum { N_BUILTIN = 0 OPTIM_TYPES(ONE) };
+
+/* Built-ins, then the registered types, then NULL. */
+static const cn_optim_ops *optim_types[N_BUILTIN + CN_REGISTER_MAX + 1] = {
+    OPTIM_TYPES(ENTRY) NULL};
+static int n_types = N_BUILTIN;
+
+/* The choices strings "|a|b|c", read from their second character: `type`'s
+ * grows with each registered type, so index i of the choice is optim_types[i]. */
+#define CHOICE(t) "|" #t
+static char type_choices[sizeof(OPTIM_TYPES(CHOICE)) + CN_REGISTER_MAX * CN_NAME_MAX] =
+    OPTIM_TYPES(CHOICE);
+#define SCHED_CHOICE(kind, name, lr, doc) "|" #name
+static const char sched_choices[] = CN_SCHEDULES(SCHED_CHOICE);
 
 const cn_key cn_optim_common_keys[] = {
-    {"type", CN_KEY_ENUM, "sgd", "sgd|adam|adamw", "optimizer type"},
+    {"type", CN_KEY_ENUM, "sgd", type_choices + 1, "optimizer type"},
     {"lr", CN_KEY_FLOAT, "0.01", NULL, "base learning rate (> 0)"},
-    {"schedule", CN_KEY_ENUM, "constant", "constant|step|exp|cosine",
-     "learning-rate schedule after warm-up: constant lr, lr*gamma^floor(t/step_size), "
-     "lr*gamma^t, or cosine from lr to min_lr over the run"},
+    {"schedule", CN_KEY_ENUM, "constant", sched_choices + 1,
+     "learning-rate schedule after warm-up (the list below)"},
     {"warmup", CN_KEY_INT, "0", NULL, "steps of linear warm-up from lr/warmup to lr (>= 0)"},
     {"step_size", CN_KEY_INT, "1000", NULL, "schedule=step: steps between decays (>= 1)"},
     {"gamma", CN_KEY_FLOAT, "0.1", NULL, "schedule=step|exp: decay factor (> 0)"},
@@ -45,6 +65,17 @@ const cn_optim_ops *cn_optim_find(const char *type)
         if (!strcmp(optim_types[i]->type, type))
             return optim_types[i];
     return NULL;
+}
+
+int cn_optim_types_add(const cn_optim_ops *ops)
+{
+    if (n_types - N_BUILTIN >= CN_REGISTER_MAX)
+        return -1;
+    /* room: CN_NAME_MAX per registered type, '|' included (names are shorter) */
+    size_t len = strlen(type_choices);
+    snprintf(type_choices + len, sizeof type_choices - len, "|%s", ops->type);
+    optim_types[n_types++] = ops;
+    return 0;
 }
 
 /* A float key that must be >= lo (or > lo when strict). */
@@ -74,7 +105,7 @@ static cn_status read_common(cn_optim *o, cn_sec *s, cn_error *err)
         (st = float_min(s, "min_lr", 0.0f, 0, &sc->min_lr, err)) ||
         (st = float_min(s, "weight_decay", 0.0f, 0, &o->weight_decay, err)))
         return st;
-    sc->kind = (cn_sched_kind)kind; /* the choices are in cn_sched_kind order */
+    sc->kind = (cn_sched_kind)kind; /* the choices are CN_SCHEDULES, in cn_sched_kind order */
     sc->total_steps = 0;
     if (sc->kind == CN_SCHED_COSINE && sc->min_lr > sc->lr)
         return cn_sec_bad(s, "min_lr", CN_ERR_CFG, err,
@@ -89,7 +120,7 @@ static cn_status optim_section(const cn_cfg *cfg, cn_cfg_section **out, cn_error
     *out = NULL;
     for (int i = 0; cfg && i < cfg->n_sections; i++) {
         cn_cfg_section *sec = &cfg->sections[i];
-        if (strcmp(sec->type, "optim"))
+        if (cn_section_find(sec->type) != CN_SECTION_OPTIM)
             continue;
         if (*out)
             return cn_errorf(err, CN_ERR_CFG, "%s:%d: [optim]: a second [optim] section "

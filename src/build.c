@@ -69,15 +69,15 @@ static const cn_layer_ops input_ops = {
     .type = "input", .doc = "the network input ([net] input=C,H,W)",
 };
 
-static int is_special(const char *type)
-{
-    return !strcmp(type, "net") || !strcmp(type, "data") || !strcmp(type, "optim");
-}
-
-/* "known types: net, data, optim, dense, ..." for unknown-section errors. */
+/* "net, data, optim, dense, ..., mse, ...": every section type, for the
+ * unknown-section message (Caffe's "known types"). */
 static void known_types(char *buf, size_t size)
 {
-    size_t len = (size_t)snprintf(buf, size, "net, data, optim");
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < CN_SECTION_COUNT && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+                                cn_section_name((cn_section)i));
     for (const cn_layer_ops *const *t = cn_layer_types(); *t && len < size; t++)
         len += (size_t)snprintf(buf + len, size - len, ", %s", (*t)->type);
     for (const cn_loss_ops *const *t = cn_loss_types(); *t && len < size; t++)
@@ -196,7 +196,7 @@ static int default_threads(void)
 
 static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
 {
-    cn_cfg_section *sec = cn_cfg_find(cfg, "net");
+    cn_cfg_section *sec = cn_cfg_find(cfg, cn_section_name(CN_SECTION_NET));
     if (!sec)
         return cn_errorf(err, CN_ERR_CFG, "%s: no [net] section (batch, input shape, seed)",
                          cfg->file);
@@ -370,7 +370,7 @@ static cn_status count_sections(const cn_cfg *cfg, int *n_layers, int *n_losses,
     *n_layers = *n_losses = 0;
     for (int i = 0; i < cfg->n_sections; i++) {
         const cn_cfg_section *sec = &cfg->sections[i];
-        if (is_special(sec->type)) {
+        if (cn_section_find(sec->type) >= 0) {
             for (int j = 0; j < i; j++)
                 if (!strcmp(cfg->sections[j].type, sec->type))
                     return cn_errorf(err, CN_ERR_CFG, "%s:%d: second [%s] section (first on "
@@ -497,7 +497,7 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
         return err->code;
     for (int i = 0; i < cfg->n_sections; i++) {
         cn_cfg_section *sec = &cfg->sections[i];
-        if (is_special(sec->type))
+        if (cn_section_find(sec->type) >= 0) /* read by their owners */
             continue;
         const cn_layer_ops *lops = cn_layer_find(sec->type);
         if (lops) {

@@ -1,6 +1,6 @@
 /* doc.c - docs/cfg.md generated from the registries' key tables, so the
  * reference cannot drift from the code (a test compares the file with this
- * output). */
+ * output). Types registered at run time are listed after the built-ins. */
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +57,10 @@ void cn_doc_write(FILE *f)
     }
     fprintf(f, "## [optim]\n\nKeys of every optimizer:\n\n");
     table(f, cn_optim_common_keys);
+    fprintf(f, "Schedules (`schedule`), the rate t' steps after warm-up:\n\n");
+    for (const cn_sched_type *t = cn_schedule_types(); t->name; t++)
+        fprintf(f, "- `%s`: `%s`\n", t->name, t->doc);
+    fprintf(f, "\n");
     for (const cn_optim_ops *const *t = cn_optim_types(); *t; t++) {
         fprintf(f, "### type = %s\n\n%s\n\n", (*t)->type, (*t)->doc ? (*t)->doc : "");
         table(f, (*t)->keys);

@@ -69,6 +69,31 @@ void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);
 
+/* ---- section types (src/sections.c) ---- */
+/* The special sections, one line each: X(KIND, name) is [name], CN_SECTION_KIND. */
+#define CN_SPECIAL_SECTIONS(X) \
+    X(NET, net)                \
+    X(DATA, data)              \
+    X(OPTIM, optim)
+#define CN_SECTION_ENUM_(kind, name) CN_SECTION_##kind,
+typedef enum cn_section { CN_SPECIAL_SECTIONS(CN_SECTION_ENUM_) CN_SECTION_COUNT } cn_section;
+/* "net" for CN_SECTION_NET, ... */
+const char *cn_section_name(cn_section k);
+/* The special section a section type names, or -1 (a layer or loss type). */
+int cn_section_find(const char *type);
+
+/* ---- the registries' run-time additions (src/register.c checks them first) ---- */
+/* Append to a registry (layers/, losses/, optim/, data/registry.c); -1 when
+ * CN_REGISTER_MAX types were already added. */
+int cn_layer_types_add(const cn_layer_ops *ops);
+int cn_loss_types_add(const cn_loss_ops *ops);
+int cn_optim_types_add(const cn_optim_ops *ops);
+int cn_dataset_types_add(const cn_dataset_ops *ops);
+
+/* "|idx|imgdir|csv|<registered>...": the [data] `type` choices after the
+ * first character (data/registry.c). */
+extern char cn_dataset_choices_[];
+
 /* ---- docs (src/doc.c) ---- */
 /* Write the cfg reference (docs/cfg.md) generated from the key tables. */
 void cn_doc_write(FILE *f);

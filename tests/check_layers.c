@@ -14,109 +14,104 @@
 
 #define NET2(input) "[net]\nbatch=2\ninput=" input "\nseed=7\n"
 
-/* One gradient-check fixture: the layer type it covers and a tiny net. */
-typedef struct fixture {
-    const char *type;
-    const char *cfg;
-    int with_input;
-} fixture;
-
-static const fixture fixtures[] = {
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1},
+/* The gradient-check rows {type, tiny net, check the input, classes}, one
+ * or more per built-in type; shared with the registry sweep (tests/sweep.c). */
+const tu_grad_row tu_layer_rows[] = {
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1, 0},
     {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=leaky\n"
-              "slope=0.1\n", 1},
-    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1},
-    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1},
+              "slope=0.1\n", 1, 0},
+    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1, 0},
+    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=3\nactivation=sigmoid\n"
-              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1},
+              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=4\nactivation=tanh\n"
-              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1},
-    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1},
-    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1},
-    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1},
-    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1},
+              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0},
+    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0},
+    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1, 0},
+    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1, 0},
+    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1, 0},
     {"route", NET2("1,1,4") "[dense]\nname=a\noutput=3\n[dense]\nname=b\nfrom=input\n"
-              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1},
-    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1},
-    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1},
-    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1},
+              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1, 0},
+    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1, 0},
+    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1, 0},
+    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=gaussian\nsigma=0.2\n"
-              "[dense]\noutput=3\n", 1},
+              "[dense]\noutput=3\n", 1, 0},
     /* no bias before batchnorm: its gradient is exactly 0, which float FD cannot show */
     {"batchnorm", "[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=5\nbias=0\n[batchnorm]\n"
-                  "[dense]\noutput=3\nactivation=tanh\n", 1},
-    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1},
+                  "[dense]\noutput=3\nactivation=tanh\n", 1, 0},
+    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=saltpepper\nq=0.4\n"
-              "[dense]\noutput=3\nactivation=sigmoid\n", 1},
+              "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
     /* convolutional layers: odd sizes, stride > 1, padding, non-square inputs */
-    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1},
-    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1},
+    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0},
+    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0},
     {"conv", NET2("3,6,5") "[conv]\nfilters=2\nsize=2\nstride=3\npad=2\n"
-             "activation=sigmoid\ngain=2\n", 1},
+             "activation=sigmoid\ngain=2\n", 1, 0},
     {"conv", NET2("2,5,6") "[conv]\nfilters=3\nsize=1\nbias=0\n[conv]\nfilters=2\nsize=5\n"
-             "pad=1\nactivation=leaky\nslope=0.2\n", 1},
+             "pad=1\nactivation=leaky\nslope=0.2\n", 1, 0},
     {"conv", NET2("2,6,7") "[conv]\nfilters=3\nsize=5\npad=2\nalgo=winograd\n"
-             "activation=tanh\n", 1},
+             "activation=tanh\n", 1, 0},
     {"conv", NET2("3,5,6") "[conv]\nfilters=2\nsize=5\npad=3\nalgo=winograd\n[conv]\n"
-             "filters=2\nsize=5\nalgo=winograd\n", 1},
-    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1},
-    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1},
+             "filters=2\nsize=5\nalgo=winograd\n", 1, 0},
+    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1, 0},
+    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1, 0},
     {"deconv", NET2("2,3,2") "[deconv]\nfilters=3\nsize=3\nstride=3\npad=1\n"
-               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1},
+               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1, 0},
     {"deconv", NET2("2,5,5") "[conv]\nfilters=3\nstride=2\nactivation=tanh\n"
-               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1},
+               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1, 0},
     /* the tied convolutional decoder: the shared W gets both uses' gradient */
     {"deconv", NET2("2,7,7") "[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n"
-               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n", 1},
+               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n", 1, 0},
     {"deconv", NET2("1,6,6") "[conv]\nname=enc\nfilters=2\nstride=2\npad=1\n"
                "[conv]\nfilters=2\nsize=1\nactivation=tanh\n[deconv]\ntie=enc\nstride=2\n"
-               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1},
-    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1},
-    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1},
+               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0},
+    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0},
+    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
     {"maxpool", NET2("2,6,6") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[maxpool]\nsize=3\n"
-                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1},
-    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1},
-    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1},
+                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1, 0},
+    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1, 0},
+    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
     {"avgpool", NET2("2,5,5") "[conv]\nfilters=2\nactivation=tanh\n[avgpool]\nsize=2\n"
-                "stride=1\n", 1},
-    {"upsample", NET2("2,3,3") "[upsample]\n", 1},
-    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1},
+                "stride=1\n", 1, 0},
+    {"upsample", NET2("2,3,3") "[upsample]\n", 1, 0},
+    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1, 0},
     /* image-shaped inputs for the layers that flatten, join or keep shapes */
-    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n", 1},
+    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n", 1, 0},
     {"route", NET2("2,5,5") "[conv]\nname=a\nfilters=2\npad=1\n[conv]\nname=b\nfrom=input\n"
               "filters=3\nsize=1\nactivation=tanh\n[route]\nfrom=a,b\n[conv]\nfilters=2\n"
-              "stride=2\n", 1},
+              "stride=2\n", 1, 0},
     {"batchnorm", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nbias=0\n[batchnorm]\n[conv]\nfilters=2\n"
-                  "size=1\nactivation=tanh\n", 1},
-    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1},
-    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1},
+                  "size=1\nactivation=tanh\n", 1, 0},
+    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1, 0},
+    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0},
     {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
-              "size=2\n", 1},
+              "size=2\n", 1, 0},
     /* the free code Z (checked as a parameter); the input learns only through
      * the target_grad loss tying Z to the encoder (tests/check_sesm.c: more) */
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
-             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1},
-    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0},
+             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0},
+    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
-               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1},
-    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1},
+               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0},
+    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1, 0},
 };
-#define N_FIXTURES ((int)(sizeof fixtures / sizeof fixtures[0]))
+const int tu_n_layer_rows = (int)(sizeof tu_layer_rows / sizeof tu_layer_rows[0]);
 
 START_TEST(test_gradcheck)
 {
-    const fixture *f = &fixtures[_i];
+    const tu_grad_row *f = &tu_layer_rows[_i];
     cn_net *net = tu_net(f->cfg);
     double worst = tu_gradcheck(net, f->with_input, 0, 42); /* one seed: rows independent */
     /* Winograd's float32 rounding (about 1e-5 of the output's scale) over
@@ -130,14 +125,21 @@ START_TEST(test_gradcheck)
 }
 END_TEST
 
+/* The sweep over the registry passes (tests/sweep.c), and every built-in
+ * has rows of its own: an `example` is for types registered at run time. */
 START_TEST(test_coverage)
 {
     const cn_layer_ops *const *types = cn_layer_types();
+    tu_swept swept[64];
+    int n, count = 0;
+    ck_assert_int_eq(tu_sweep_registered(TU_LAYERS, tu_layer_rows, tu_n_layer_rows, swept, 64,
+                                         &n), 0);
+    while (types[count])
+        count++;
+    ck_assert_int_eq(n, count);
     for (int t = 0; types[t]; t++) {
-        int rows = 0;
-        for (int i = 0; i < N_FIXTURES; i++)
-            rows += !strcmp(fixtures[i].type, types[t]->type);
-        ck_assert_msg(rows > 0, "layer type '%s' has no gradient-check fixture",
+        ck_assert_str_eq(swept[t].type, types[t]->type);
+        ck_assert_msg(swept[t].rows > 0, "layer type '%s' has no gradient-check fixture",
                       types[t]->type);
         ck_assert_ptr_eq(cn_layer_find(types[t]->type), types[t]);
         for (int u = 0; u < t; u++)
@@ -828,7 +830,7 @@ Suite *layers_suite(void)
     Suite *s = suite_create("layers");
     TCase *tc = tcase_create("gradcheck");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_gradcheck, 0, N_FIXTURES);
+    tcase_add_loop_test(tc, test_gradcheck, 0, tu_n_layer_rows);
     tcase_add_test(tc, test_coverage);
     tcase_add_test(tc, test_batchnorm_eval_mode);
     suite_add_tcase(s, tc);

@@ -26,17 +26,11 @@
 
 /* ---- whole-net gradient checks ---- */
 
-/* One fixture: the loss type it covers, a tiny net, whether the input is
- * checked (not when the target is the input or a constant target), and the
- * number of classes for label targets. */
-typedef struct net_row {
-    const char *type;
-    const char *cfg;
-    int with_input;
-    int classes;
-} net_row;
-
-static const net_row net_rows[] = {
+/* One row per fixture {type, tiny net, check the input, classes}: the input
+ * is not checked when the target is the input or a constant target; classes
+ * is the number of classes for label targets. Shared with the registry
+ * sweep (tests/sweep.c). */
+const tu_grad_row tu_loss_rows[] = {
     {"mse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mse]\ntarget=input\n", 0, 0},
     {"mse", NET3 "[dense]\noutput=4\n[mse]\nreduce=sum\nweight=0.5\n", 0, 0},
     {"mse", NET3 CONST_T "[mse]\ntarget=t\n", 0, 0},
@@ -115,11 +109,11 @@ static const net_row net_rows[] = {
                 "name=inner\nexpr=max(c, g)\n[l2]\nname=w\nlayer=a\n[combine]\n"
                 "expr=3*inner + 0.1*w\n", 0, 3},
 };
-#define N_NET_ROWS ((int)(sizeof net_rows / sizeof net_rows[0]))
+const int tu_n_loss_rows = (int)(sizeof tu_loss_rows / sizeof tu_loss_rows[0]);
 
 START_TEST(test_net_gradcheck)
 {
-    const net_row *row = &net_rows[_i];
+    const tu_grad_row *row = &tu_loss_rows[_i];
     cn_net *net = tu_net(row->cfg);
     double worst = tu_gradcheck(net, row->with_input, row->classes, 17 + (uint64_t)_i);
     ck_assert_msg(worst < 1e-2, "row %d (%s): max relative error %g\n%s", _i, row->type, worst,
@@ -395,20 +389,26 @@ START_TEST(test_bare_gradcheck)
 }
 END_TEST
 
-/* Every registered type has a fixture row in both tables; [combine] works
- * on other losses of a network, so it is checked through nets only. */
+/* The sweep over the registry passes (tests/sweep.c), and every built-in
+ * type has rows in both tables of its own; [combine] works on other losses
+ * of a network, so it is checked through nets only. */
 START_TEST(test_coverage)
 {
-    for (const cn_loss_ops *const *t = cn_loss_types(); *t; t++) {
-        int in_net = 0, in_bare = !strcmp((*t)->type, "combine");
-        for (int i = 0; i < N_NET_ROWS; i++)
-            in_net |= !strcmp(net_rows[i].type, (*t)->type);
+    tu_swept swept[64];
+    int n, count = 0;
+    ck_assert_int_eq(tu_sweep_registered(TU_LOSSES, tu_loss_rows, tu_n_loss_rows, swept, 64, &n),
+                     0);
+    for (const cn_loss_ops *const *t = cn_loss_types(); *t; t++, count++) {
+        int in_bare = !strcmp((*t)->type, "combine");
         for (int i = 0; i < N_BARE_ROWS; i++)
             in_bare |= !strcmp(bare_rows[i].type, (*t)->type);
-        ck_assert_msg(in_net && in_bare, "loss type '%s' has no gradient-check row", (*t)->type);
+        ck_assert_str_eq(swept[count].type, (*t)->type);
+        ck_assert_msg(swept[count].rows > 0 && in_bare, "loss type '%s' has no gradient-check "
+                      "row", (*t)->type);
         ck_assert_ptr_eq(cn_loss_find((*t)->type), *t);
         ck_assert_ptr_null(cn_layer_find((*t)->type));
     }
+    ck_assert_int_eq(n, count);
     ck_assert_ptr_null(cn_loss_find("nope"));
 }
 END_TEST
@@ -795,7 +795,7 @@ Suite *losses_suite(void)
     Suite *s = suite_create("losses");
     TCase *tc = tcase_create("gradcheck");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_net_gradcheck, 0, N_NET_ROWS);
+    tcase_add_loop_test(tc, test_net_gradcheck, 0, tu_n_loss_rows);
     tcase_add_loop_test(tc, test_bare_gradcheck, 0, N_BARE_ROWS);
     tcase_add_test(tc, test_coverage);
     suite_add_tcase(s, tc);

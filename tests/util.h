@@ -28,6 +28,44 @@ double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
  * running statistics). */
 double tu_gradcheck_mode(cn_net *net, int with_input, int classes, uint64_t seed, int train);
 
+/* ---- the gradient-check sweep over the registries (tests/sweep.c) ---- */
+
+/* One gradient-check row: the layer or loss type it covers, a tiny net,
+ * whether the input's gradient is checked, and the classes of label targets
+ * (0 = no labels). */
+typedef struct tu_grad_row {
+    const char *type;
+    const char *cfg;
+    int with_input;
+    int classes;
+} tu_grad_row;
+
+/* The suites' row tables: tests/check_layers.c and tests/check_losses.c. */
+extern const tu_grad_row tu_layer_rows[], tu_loss_rows[];
+extern const int tu_n_layer_rows, tu_n_loss_rows;
+
+typedef enum tu_kind { TU_LAYERS, TU_LOSSES } tu_kind;
+
+/* How the sweep covered one registered type. */
+typedef struct tu_swept {
+    const char *type;
+    int rows;     /* rows of the table naming it (each run as its own test by its suite) */
+    int example;  /* 1: its ops' `example` was gradient-checked by the sweep */
+    double error; /* that check's largest relative error (0 when not run) */
+} tu_swept;
+
+/* Sweep every registered type of `kind`, built-in or cn_*_register'ed, in
+ * registry order: a type with rows in rows[0..n_rows) is left to them; one
+ * without has its ops' `example` built and checked with tu_gradcheck (the
+ * input too unless a loss's target is the input or a layer without
+ * target_grad; labels i % the attached layer's size for label targets).
+ * out[0..max) gets one entry per type and *n the number of types.
+ * @return how many types fail, each named on stderr: neither rows nor an
+ *         example, an example that does not build or lacks the type, or a
+ *         relative error >= 1e-2 */
+int tu_sweep_registered(tu_kind kind, const tu_grad_row *rows, int n_rows, tu_swept *out,
+                        int max, int *n);
+
 /* A fresh temporary directory for this test (removed by the OS later). */
 const char *tu_tmpdir(void);
 /* Write text to dir/name; returns the full path (static buffer, rotates 8). */

@@ -90,8 +90,16 @@ int cn_loader_next(cn_loader *ld, cn_batch *b);
 int cn_loader_batches(const cn_loader *ld);
 void cn_loader_free(cn_loader *ld);
 
+/* A dataset type by name (built-in or registered), or NULL. */
 const cn_dataset_ops *cn_dataset_find(const char *type);
+/* NULL-terminated list of every dataset type: built-ins, then registered ones. */
 const cn_dataset_ops *const *cn_dataset_types(void);
+/* Add a dataset type, which [data] type= then accepts; as for layers
+ * (layer.h), before opening data and not thread-safe. CN_ERR_CFG when ops is
+ * NULL, has no load, its type is not 1 to CN_NAME_MAX-1 characters of
+ * [a-z0-9_] or already a dataset type, or CN_REGISTER_MAX dataset types were
+ * already registered. */
+cn_status cn_dataset_register(const cn_dataset_ops *ops, cn_error *err);
 
 /* ---- image folders and conversion (data/imgdir.c, data/convert.c) ---- */
 

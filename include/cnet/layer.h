@@ -124,6 +124,10 @@ struct cn_layer_ops {
     const char *(*algo)(const cn_layer *l);
     /* Optional: start a batch's inner params (called after a forward pass). */
     void (*inner_init)(cn_layer *l, const cn_ctx *ctx);
+    /* Optional: a whole tiny net using the type ([net] batch=2 and input,
+     * then its section), which the test suite's gradient-check sweep runs
+     * when its fixture tables have no row for the type. */
+    const char *example;
 };
 
 /* ---- for setup(): the build context ---- */
@@ -152,9 +156,24 @@ cn_param *cn_layer_param(const cn_layer *l, const char *name);
 /* "enc (dense, 512)" style description of a layer's shape for messages. */
 const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size);
 
-/* ---- registry (layers/registry.c) ---- */
+/* ---- registry (layers/registry.c; registration checks: src/register.c) ----
+ * The built-in types plus those a program registers at run time, Caffe's
+ * layer registration in C. Register before building any net: the registry
+ * is global and unlocked, so registering while another thread builds a net
+ * is a race. A registered type cannot be removed. */
+
+/* The most layer types (and, apart, loss types) a program may register. */
+#define CN_REGISTER_MAX 16
+
+/* A layer type by section name (built-in or registered), or NULL. */
 const cn_layer_ops *cn_layer_find(const char *type);
-/* NULL-terminated list of every layer type. */
+/* NULL-terminated list of every layer type: built-ins, then registered ones. */
 const cn_layer_ops *const *cn_layer_types(void);
+/* Add a layer type; `ops` must outlive every use (a static const table).
+ * CN_ERR_CFG when ops is NULL, has no forward, its type is not 1 to
+ * CN_NAME_MAX-1 characters of [a-z0-9_], names a special section ([net],
+ * [data], [optim]) or an existing layer or loss type, or CN_REGISTER_MAX
+ * types were already registered. */
+cn_status cn_layer_register(const cn_layer_ops *ops, cn_error *err);
 
 #endif

@@ -76,6 +76,10 @@ struct cn_loss_ops {
     /* Optional: add eval metrics for this batch (called after forward). */
     void (*metrics)(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc);
     void (*destroy)(cn_loss *loss); /* may be NULL */
+    /* Optional: a whole tiny net using the type ([net] batch and input, a
+     * layer, then its section), which the test suite's gradient-check sweep
+     * runs when its fixture tables have no row for the type. */
+    const char *example;
 };
 
 /* The target tensor of a loss (input or layer output), or NULL. */
@@ -87,8 +91,18 @@ int cn_loss_label(const cn_loss *loss, const cn_ctx *ctx, int s);
 /* How many of the batch's ctx->n samples have a class (cn_loss_label >= 0). */
 int cn_loss_n_labelled(const cn_loss *loss, const cn_ctx *ctx);
 
-/* ---- registry (losses/registry.c) ---- */
+/* ---- registry (losses/registry.c; registration checks: src/register.c) ----
+ * As for layers (layer.h): register before building nets, not thread-safe. */
+
+/* A loss type by section name (built-in or registered), or NULL. */
 const cn_loss_ops *cn_loss_find(const char *type);
+/* NULL-terminated list of every loss type: built-ins, then registered ones. */
 const cn_loss_ops *const *cn_loss_types(void);
+/* Add a loss type; `ops` must outlive every use. CN_ERR_CFG when ops is
+ * NULL, lacks forward or backward, does not accept its target_default, its
+ * type is not 1 to CN_NAME_MAX-1 characters of [a-z0-9_], names a special
+ * section or an existing layer or loss type, or CN_REGISTER_MAX loss types
+ * were already registered. */
+cn_status cn_loss_register(const cn_loss_ops *ops, cn_error *err);
 
 #endif

@@ -23,10 +23,21 @@
 typedef struct cn_optim cn_optim;
 typedef struct cn_optim_ops cn_optim_ops;
 
+/* The learning-rate schedules after warm-up, one line each:
+ * X(KIND, name, lr, doc) makes CN_SCHED_KIND, the [optim] choice
+ * schedule=name, its docs/cfg.md line and its entry in cn_schedule_types();
+ * `lr`, static in optim/schedule.c (the only file expanding that slot),
+ * gives the rate t' steps after warm-up. */
+#define CN_SCHEDULES(X)                                                                       \
+    X(CONSTANT, constant, sched_constant, "lr")                                               \
+    X(STEP, step, sched_step, "lr * gamma^floor(t' / step_size)")                             \
+    X(EXP, exp, sched_exp, "lr * gamma^t'")                                                   \
+    X(COSINE, cosine, sched_cosine,                                                           \
+      "min_lr + (lr - min_lr) * (1 + cos(pi * min(t', T) / T)) / 2, T = total steps - warmup")
+
 /* Learning-rate schedule, a pure function of the step (optim/schedule.c). */
-typedef enum cn_sched_kind {
-    CN_SCHED_CONSTANT, CN_SCHED_STEP, CN_SCHED_EXP, CN_SCHED_COSINE
-} cn_sched_kind;
+#define CN_SCHED_ENUM_(kind, name, lr, doc) CN_SCHED_##kind,
+typedef enum cn_sched_kind { CN_SCHEDULES(CN_SCHED_ENUM_) CN_SCHED_COUNT } cn_sched_kind;
 
 typedef struct cn_schedule {
     cn_sched_kind kind;
@@ -40,6 +51,15 @@ typedef struct cn_schedule {
 
 /* Learning rate at optimizer step t (0-based). */
 float cn_schedule_lr(const cn_schedule *s, long t);
+
+/* One schedule of CN_SCHEDULES. */
+typedef struct cn_sched_type {
+    const char *name; /* the `schedule` choice */
+    const char *doc;  /* its rate after warm-up, for docs/cfg.md */
+    float (*lr)(const cn_schedule *s, long tp); /* the rate tp >= 0 steps after warm-up */
+} cn_sched_type;
+/* The schedules in cn_sched_kind order (CN_SCHED_COUNT of them), then a zeroed row. */
+const cn_sched_type *cn_schedule_types(void);
 
 struct cn_optim {
     const cn_optim_ops *ops;
@@ -95,7 +115,15 @@ cn_grad_hook cn_optim_grad_hook(cn_optim *o);
 void cn_optim_share(size_t count, int part, int parts, size_t *lo, size_t *hi);
 void cn_optim_free(cn_optim *o);
 
+/* An optimizer type by name (built-in or registered), or NULL. */
 const cn_optim_ops *cn_optim_find(const char *type);
+/* NULL-terminated list of every optimizer type: built-ins, then registered ones. */
 const cn_optim_ops *const *cn_optim_types(void);
+/* Add an optimizer type, which [optim] type= then accepts; as for layers
+ * (layer.h), before building nets and not thread-safe. CN_ERR_CFG when ops
+ * is NULL, lacks setup, update, state_floats or state_data, its type is not
+ * 1 to CN_NAME_MAX-1 characters of [a-z0-9_] or already an optimizer type,
+ * or CN_REGISTER_MAX optimizer types were already registered. */
+cn_status cn_optim_register(const cn_optim_ops *ops, cn_error *err);
 
 #endif
