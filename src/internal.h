@@ -87,7 +87,8 @@ int cn_section_find(const char *type);
  * CN_REGISTER_MAX types were already added. */
 int cn_layer_types_add(const cn_layer_ops *ops);
 int cn_loss_types_add(const cn_loss_ops *ops);
-int cn_optim_types_add(const cn_optim_ops *ops);
+struct cn_optim_ops; /* optim.h: the core and optim/ only */
+int cn_optim_types_add(const struct cn_optim_ops *ops);
 int cn_dataset_types_add(const cn_dataset_ops *ops);
 
 /* "|idx|imgdir|csv|<registered>...": the [data] `type` choices after the

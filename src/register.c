@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "cnet/cnet.h"
 #include "internal.h"
 
 /* The form of a name; messages start with `fn`, the registering function. */
