@@ -44,5 +44,8 @@ struct cn_net {
 /* Build helpers used by build.c only (defined in build_ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
                          const char *ref, cn_layer **out, cn_error *err);
+/* Read a layer's `offers` key, a comma list of CN_OFFER_MARK_NAMES, into
+ * CN_OFFER_* bits (defined in offers.c). */
+cn_status cn_offers_read(cn_sec *s, const char *key, unsigned *out, cn_error *err);
 
 #endif
