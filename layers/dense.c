@@ -303,6 +303,13 @@ static int dense_activation(const cn_layer *l, float *param)
     return (int)st->act;
 }
 
+/* Its own W (N, K) in out = f(W x + b); a tied layer has none. */
+static const cn_param *dense_linear_weight(const cn_layer *l)
+{
+    const dense_state *st = l->state;
+    return st->tied ? NULL : st->W;
+}
+
 static double dense_flops(const cn_layer *l)
 {
     const dense_state *st = l->state;
@@ -321,4 +328,5 @@ const cn_layer_ops cn_layer_dense = {
     .destroy = dense_destroy,
     .flops = dense_flops,
     .activation = dense_activation,
+    .linear_weight = dense_linear_weight,
 };

@@ -1,5 +1,7 @@
 /* softmax.c - softmax with temperature over each sample's c*h*w values
- * (cluster assignments, class probabilities).
+ * (cluster assignments, class probabilities). Its rows are probability
+ * distributions: it offers CN_OFFER_PROBS (kl_sparse accepts it, cross-
+ * entropies with input=auto read it as probabilities).
  *
  *   forward   y_j = exp(x_j / T) / sum_k exp(x_k / T)   (max-subtracted)
  *   backward  dx_j += (1/T) y_j (dy_j - sum_k dy_k y_k)
@@ -79,4 +81,5 @@ const cn_layer_ops cn_layer_softmax = {
     .forward = softmax_forward,
     .backward = softmax_backward,
     .destroy = softmax_destroy,
+    .offers = CN_OFFER_PROBS,
 };

@@ -8,10 +8,10 @@
  *
  * A name stands for that loss's weighted value v_i = weight_i * L_i (so
  * weights keep scaling their terms); the combine's value is expr(v) and the
- * net adds weight * expr(v) to the total. Every loss named is `combined`:
- * it adds nothing to the total on its own, and its gradient reaches the
- * network only through the combine, whose backward calls it with the
- * effective weight
+ * net adds weight * expr(v) to the total. Every loss named is consumed
+ * (cn_loss_consume): it adds nothing to the total on its own, and its
+ * gradient reaches the network only through the combine, whose backward
+ * calls it with the effective weight
  *   weight * d expr / d v_i * weight_i
  * (the chain rule dL/dtheta = sum_i dexpr/dv_i * weight_i * dL_i/dtheta).
  * The derivatives are taken at the current values, by forward-mode
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnet/net.h" /* the losses a combine names (until the builder resolves them) */
 #include "internal.h"
 
 #define MAX_REFS 8   /* losses one expression may name */
@@ -97,33 +96,27 @@ static int peek(parser *ps, char c)
     return 1;
 }
 
-/* The earlier loss called `name` (the only one), as a ref index. */
+/* The earlier loss called `name` (the only one), as a ref index: the first
+ * mention consumes it through the builder, which finds it. */
 static int resolve(parser *ps, const char *name, size_t len)
 {
-    char msg[160];
-    cn_loss *found = NULL;
-    for (int i = 0; i < cn_net_n_losses(ps->loss->net); i++) {
-        cn_loss *l = cn_net_loss(ps->loss->net, i);
-        if (l == ps->loss)
-            break;
-        if (strlen(l->name) != len || strncmp(l->name, name, len))
-            continue;
-        if (found) {
-            snprintf(msg, sizeof msg, "two losses above are named '%.*s'; give them name=",
-                     (int)len, name);
-            return fail(ps, msg);
-        }
-        found = l;
-    }
-    if (!found) {
-        snprintf(msg, sizeof msg, "no loss named '%.*s' above this section", (int)len, name);
-        return fail(ps, msg);
-    }
     for (int i = 0; i < ps->st->n_refs; i++)
-        if (ps->st->refs[i] == found)
+        if (strlen(ps->st->refs[i]->name) == len && !strncmp(ps->st->refs[i]->name, name, len))
             return i;
-    if (found->combined) {
-        snprintf(msg, sizeof msg, "loss '%s' is already used by another [combine]", found->name);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return fail(ps, "out of memory");
+    memcpy(copy, name, len);
+    copy[len] = 0;
+    cn_loss *found;
+    cn_error why = {0};
+    cn_status rc = cn_loss_consume(ps->loss, NULL, "expr", copy, &found, &why);
+    free(copy);
+    if (rc) {
+        char msg[160]; /* the reason (as long as it always was); fail() adds where */
+        size_t n = strnlen(why.msg, sizeof msg - 1);
+        memcpy(msg, why.msg, n);
+        msg[n] = 0;
         return fail(ps, msg);
     }
     if (ps->st->n_refs == MAX_REFS)
@@ -266,11 +259,7 @@ static cn_status combine_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     skip_space(&ps);
     if (*ps.p)
         fail(&ps, "unexpected text");
-    if (ps.rc)
-        return ps.rc;
-    for (int i = 0; i < st->n_refs; i++)
-        st->refs[i]->combined = 1;
-    return CN_OK;
+    return ps.rc;
 }
 
 static double combine_forward(cn_loss *loss, const cn_ctx *ctx)

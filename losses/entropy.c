@@ -167,7 +167,7 @@ const cn_loss_ops cn_loss_entropy = {
            "high per node over the batch",
     .targets = CN_TARGETS(CN_TARGET_NONE),
     .target_default = CN_TARGET_NONE,
-    .clusters = 1,
+    .offers = CN_OFFER_CLUSTERS,
     .setup = entropy_setup,
     .forward = entropy_forward,
     .backward = entropy_backward,

@@ -11,8 +11,8 @@
  *
  * Summed over the latent values and averaged over the batch, so with the
  * reconstruction as [bce] reduce=sum the total is the negative ELBO per
- * sample. The flag gauss_kl makes evaluation report the ELBO and the
- * importance-weighted bound (src/elbo.c).
+ * sample. It offers CN_OFFER_GAUSS_POSTERIOR, so evaluation reports the ELBO
+ * and the importance-weighted bound (src/eval/elbo.c).
  */
 #include <math.h>
 
@@ -71,7 +71,7 @@ const cn_loss_ops cn_loss_kl_gauss = {
     .doc = "VAE KL(N(mu, exp(logvar)) || N(0, I)) in nats, summed over z, on a [sample] layer",
     .targets = CN_TARGETS(CN_TARGET_NONE),
     .target_default = CN_TARGET_NONE,
-    .gauss_kl = 1,
+    .offers = CN_OFFER_GAUSS_POSTERIOR,
     .setup = kl_gauss_setup,
     .forward = kl_gauss_forward,
     .backward = kl_gauss_backward,

@@ -15,10 +15,11 @@
  * before the logs and the divisions, so a unit that is silent or saturated
  * over the whole batch gives a large but finite value and gradient (the
  * gradient uses the clamped rho_hat, pushing it back inside).
- * The output must lie in (0, 1): setup accepts a [sigmoid] or [softmax]
- * layer, or a layer whose activation is sigmoid ([dense]/[conv]); anything
- * else is an error. Eval reports the layer's sparsity statistics
- * (mean activation, near-zero fraction, dead units, code bits).
+ * The output must lie in (0, 1): setup accepts a layer whose activation is
+ * sigmoid ([sigmoid], [dense]/[conv] activation=sigmoid) or one offering
+ * CN_OFFER_PROBS ([softmax]); anything else is an error. The loss offers
+ * CN_OFFER_CODE: eval reports the layer's sparsity statistics (mean
+ * activation, near-zero fraction, dead units, code bits).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static cn_status kl_sparse_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     if (!(rho > 0.0f && rho < 1.0f))
         return cn_sec_bad(s, "rho", CN_ERR_CFG, err, "expects a float in (0, 1)");
     int act = cn_layer_act(l, &param);
-    if (act != CN_ACT_SIGMOID && strcmp(l->ops->type, "softmax")) {
+    if (act != CN_ACT_SIGMOID && !(cn_layer_offers(l) & CN_OFFER_PROBS)) {
         char shape[64];
         return cn_sec_errorf(s, CN_ERR_CFG, err,
                              "layer '%s' (%s, %s) has %s%s, so its output is not bounded in "
@@ -128,7 +129,7 @@ const cn_loss_ops cn_loss_kl_sparse = {
            "a (0, 1)-bounded layer (sparse autoencoders)",
     .targets = CN_TARGETS(CN_TARGET_NONE),
     .target_default = CN_TARGET_NONE,
-    .sparse = 1,
+    .offers = CN_OFFER_CODE,
     .setup = kl_sparse_setup,
     .forward = kl_sparse_forward,
     .backward = kl_sparse_backward,

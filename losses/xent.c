@@ -155,8 +155,7 @@ cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
     xent_state *x = malloc(sizeof *x);
     if (!x)
         return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory", loss->name);
-    const cn_layer_ops *ops = loss->layer->ops;
-    x->probs = input == 2 || (input == 0 && ops && strcmp(ops->type, "softmax") == 0);
+    x->probs = input == 2 || (input == 0 && (cn_layer_offers(loss->layer) & CN_OFFER_PROBS));
     x->kl = kl;
     loss->state = x;
     return CN_OK;

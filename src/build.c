@@ -42,6 +42,9 @@ static const cn_key layer_common_keys[] = {
     {"init", CN_KEY_ENUM, "uniform", "uniform|normal|xavier",
      "weight init: U(-a,a) a=s/sqrt(fan_in); N(0,(s/sqrt(fan_in))^2); U with a=s*sqrt(6/(in+out))"},
     {"init_scale", CN_KEY_FLOAT, "1", NULL, "the factor s of the init rule"},
+    {"offers", CN_KEY_LIST, "", CN_OFFER_MARK_NAMES,
+     "what this layer offers to evaluation (docs/eval.md): clusters = its argmax is a cluster "
+     "id (clustering metrics), code = it is a sparse code (sparsity statistics)"},
     CN_KEY_END};
 
 /* Keys every loss section accepts. */
@@ -288,7 +291,8 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
         cn_sec_float(&s, "lr_mult", &b.lr_mult, err) ||
         cn_sec_float(&s, "decay_mult", &b.decay_mult, err) ||
         cn_sec_enum(&s, "init", &init, err) ||
-        cn_sec_float(&s, "init_scale", &b.init_scale, err))
+        cn_sec_float(&s, "init_scale", &b.init_scale, err) ||
+        cn_offers_read(&s, "offers", &l->offers, err))
         return err->code;
     b.init = init == 0 ? CN_INIT_UNIFORM : init == 1 ? CN_INIT_NORMAL : CN_INIT_XAVIER;
     if (l->ops->setup && l->ops->setup(l, &s, &b, err))
@@ -349,9 +353,9 @@ static cn_status build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec,
                             int current, cn_error *err)
 {
     cn_sec s = cn_sec_make(cfg, sec, loss_common_keys, loss->ops->keys, NULL);
+    cn_build b = {.net = net, .sec = &s};
     const char *name, *layer;
     loss->cfg_line = sec->line;
-    loss->net = net;
     if (cn_sec_str(&s, "name", &name, err) || cn_sec_str(&s, "layer", &layer, err) ||
         cn_resolve_ref(net, current, &s, "layer", layer, &loss->layer, err) ||
         cn_sec_float(&s, "weight", &loss->weight, err) ||
@@ -359,9 +363,62 @@ static cn_status build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec,
         read_target(net, loss, &s, current, err))
         return err->code;
     snprintf(loss->name, sizeof loss->name, "%s", name && *name ? name : loss->ops->type);
-    if (loss->ops->setup && loss->ops->setup(loss, &s, err))
-        return err->code;
-    return cn_sec_finish(&s, err);
+    loss->build = &b;
+    cn_status rc = loss->ops->setup ? loss->ops->setup(loss, &s, err) : CN_OK;
+    loss->build = NULL;
+    return rc ? rc : cn_sec_finish(&s, err);
+}
+
+/* A failed cn_loss_consume: cited at s's key, with the losses above when
+ * `above` is given, or (s NULL) the bare reason, for a caller that cites
+ * the place itself. */
+static cn_status consume_error(cn_sec *s, const char *key, const char *why, const char *above,
+                               cn_error *err)
+{
+    if (!s)
+        return cn_errorf(err, CN_ERR_CFG, "%s", why);
+    if (above)
+        return cn_sec_bad(s, key, CN_ERR_CFG, err, "%s (losses so far: %s)", why,
+                          *above ? above : "none");
+    return cn_sec_bad(s, key, CN_ERR_CFG, err, "%s", why);
+}
+
+cn_status cn_loss_consume(cn_loss *loss, cn_sec *s, const char *key, const char *name,
+                          cn_loss **out, cn_error *err)
+{
+    const cn_net *net = loss->build ? loss->build->net : NULL;
+    cn_loss *found = NULL;
+    char why[256], above[512] = "";
+    size_t len = 0;
+    *out = NULL;
+    if (!net)
+        return cn_errorf(err, CN_ERR_INTERNAL, "internal: loss '%s' consumes '%s' outside its "
+                         "setup", loss->name, name);
+    for (int i = 0; i < net->n_losses && &net->losses[i] != loss; i++) { /* the losses above */
+        cn_loss *l = &net->losses[i];
+        if (len < sizeof above)
+            len += (size_t)snprintf(above + len, sizeof above - len, "%s%s", i ? ", " : "",
+                                    l->name);
+        if (strcmp(l->name, name))
+            continue;
+        if (found) {
+            snprintf(why, sizeof why, "two losses above are named '%s'; give them name=", name);
+            return consume_error(s, key, why, NULL, err);
+        }
+        found = l;
+    }
+    if (!found) {
+        snprintf(why, sizeof why, "no loss named '%s' above this section", name);
+        return consume_error(s, key, why, above, err);
+    }
+    if (found->consumed) {
+        snprintf(why, sizeof why, "loss '%s' is already used by another [%s]", name,
+                 found->consumed->ops->type);
+        return consume_error(s, key, why, NULL, err);
+    }
+    found->consumed = loss;
+    *out = found;
+    return CN_OK;
 }
 
 /* Count layer and loss sections, rejecting unknown and repeated special ones. */

@@ -14,7 +14,6 @@
  *
  */
 #include <math.h>
-#include <string.h>
 
 #include "jacobian.h"
 
@@ -35,21 +34,21 @@ cn_status cn_jacobian_init(const cn_layer *l, cn_jacobian *j, cn_error *err)
 {
     char shape[64];
     cn_layer_shape_str(l, shape, sizeof shape);
-    if (strcmp(l->ops->type, "dense"))
+    if (!l->ops->linear_weight) /* the layer says whether it is f(W x + b) */
         return cn_errorf(err, CN_ERR_CFG, "layer '%s' (%s, %s) is not a [dense] layer; the "
                          "Jacobian norm needs a dense encoder h = f(W x + b)",
                          l->name, l->ops->type, shape);
     int act = cn_layer_act(l, &j->param);
     if (act != CN_ACT_SIGMOID && act != CN_ACT_TANH && act != CN_ACT_RELU)
-        return cn_errorf(err, CN_ERR_CFG, "layer '%s' (dense, %s) has activation %s; the "
+        return cn_errorf(err, CN_ERR_CFG, "layer '%s' (%s, %s) has activation %s; the "
                          "Jacobian norm needs activation sigmoid, tanh or relu",
-                         l->name, shape, cn_act_name(act));
+                         l->name, l->ops->type, shape, cn_act_name(act));
     j->act = (cn_act)act;
-    j->W = cn_layer_param(l, "W");
+    j->W = l->ops->linear_weight(l);
     j->N = l->c * l->h * l->w;
     if (!j->W)
-        return cn_errorf(err, CN_ERR_CFG, "layer '%s' (dense, %s) is tied and has no W of its "
-                         "own; use the encoder whose W it shares", l->name, shape);
+        return cn_errorf(err, CN_ERR_CFG, "layer '%s' (%s, %s) is tied and has no W of its "
+                         "own; use the encoder whose W it shares", l->name, l->ops->type, shape);
     j->K = (int)(j->W->count / (size_t)j->N);
     if (j->W->shape[0] != j->N || (size_t)j->N * j->K != j->W->count)
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': W (%d x %d) does not match its %d "

@@ -19,13 +19,14 @@ const char *cn_act_name(int act);
 typedef struct cn_jacobian {
     cn_act act;
     float param; /* sigmoid gain */
-    cn_param *W; /* (N, K) the layer's own weight */
+    const cn_param *W; /* (N, K) the layer's own weight (its ops' linear_weight) */
     int N, K;    /* units, inputs */
 } cn_jacobian;
 
-/* Check that l is a [dense] layer with its own W and activation sigmoid,
- * tanh or relu, and describe it in j. The error (CN_ERR_CFG) names the layer
- * and says what it has instead. */
+/* Check that l is a layer h = f(W x + b) with its own W (its ops'
+ * linear_weight: a [dense] layer) and activation sigmoid, tanh or relu, and
+ * describe it in j. The error (CN_ERR_CFG) names the layer and says what it
+ * has instead. */
 cn_status cn_jacobian_init(const cn_layer *l, cn_jacobian *j, cn_error *err);
 /* s (N) = the squared norms of W's rows (one N x K pass). */
 void cn_jacobian_rowsq(const cn_jacobian *j, float *s);

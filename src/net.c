@@ -128,7 +128,7 @@ double cn_net_loss_forward(cn_net *net)
     for (int i = 0; i < net->n_losses; i++) {
         cn_loss *loss = &net->losses[i];
         loss->value = loss->ops->forward(loss, &ctx);
-        if (!loss->combined) /* else it counts through its [combine] */
+        if (!loss->consumed) /* else it counts through its [combine] */
             total += loss->weight * loss->value;
     }
     return total;
@@ -161,7 +161,7 @@ void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook)
     ctx.grad = hook;
     net->grads_zero = 0;
     for (int i = 0; i < net->n_losses; i++)
-        if (!net->losses[i].combined)
+        if (!net->losses[i].consumed)
             net->losses[i].ops->backward(&net->losses[i], &ctx);
     for (int i = net->n_layers - 1; i >= 1; i--)
         if (net->layers[i].ops->backward)

@@ -48,10 +48,17 @@ struct cn_net {
 /* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
                          const char *ref, cn_layer **out, cn_error *err);
+/* Read a layer's `offers` key, a comma list of CN_OFFER_MARK_NAMES, into
+ * CN_OFFER_* bits (defined in offers.c). */
+cn_status cn_offers_read(cn_sec *s, const char *key, unsigned *out, cn_error *err);
 
 /* Flat float arenas of the net: parameters then grads (for the checkpoint). */
 float *cn_net_param_arena(cn_net *net, size_t *count);
 
+/* Sampling layers draw in eval mode from the stream every evaluation of a
+ * Gaussian posterior uses (seeded from the net's seed), so validation and
+ * cn_eval see the same z (src/valid.c). The caller restores the RNG. */
+void cn_net_draw_posterior(cn_net *net);
 /* The backward of a step: loss backward, then layer backward in reverse
  * order, with `hook` in the layers' context (NULL: none). */
 void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook);

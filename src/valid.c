@@ -12,13 +12,19 @@
 
 #include "net_internal.h"
 
-/* The seed offset of the eval-mode sampling stream (shared with cn_eval). */
+/* The seed offset of the eval-mode sampling stream. */
 #define SAMPLE_STREAM 0xE1B0
+
+void cn_net_draw_posterior(cn_net *net)
+{
+    cn_net_set_sample(net, 1);
+    cn_rng_seed(&net->rng, net->seed ^ SAMPLE_STREAM);
+}
 
 static int samples_in_eval(const cn_net *net)
 {
     for (int i = 0; i < net->n_losses; i++)
-        if (net->losses[i].ops->gauss_kl)
+        if (net->losses[i].ops->offers & CN_OFFER_GAUSS_POSTERIOR)
             return 1;
     return 0;
 }
@@ -46,10 +52,8 @@ cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, in
     if (cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
     cn_net_set_train(net, 0);
-    if (samples_in_eval(net)) {
-        cn_net_set_sample(net, 1);
-        cn_rng_seed(&net->rng, net->seed ^ SAMPLE_STREAM);
-    }
+    if (samples_in_eval(net))
+        cn_net_draw_posterior(net);
     cn_loader_epoch(ld, NULL);
     cn_batch b;
     double total = 0.0;

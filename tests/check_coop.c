@@ -42,7 +42,7 @@ START_TEST(test_combine_values)
     double total = cn_net_loss_forward(net);
     ck_assert_double_eq_tol(cn_net_loss(net, 2)->value, 14.0, 1e-6);
     ck_assert_double_eq_tol(total, 7.0, 1e-6); /* a and b count only through the combine */
-    ck_assert(cn_net_loss(net, 0)->combined && cn_net_loss(net, 1)->combined);
+    ck_assert(cn_net_loss(net, 0)->consumed && cn_net_loss(net, 1)->consumed);
     cn_net_backward(net);
     /* d total/dW = 0.5 * 2 * d v_a/dW = 0.5 * 2 * 2 sign(W) */
     const float *g = cn_net_params(net)[0]->grad;
@@ -304,7 +304,7 @@ START_TEST(test_adjusted_cfg)
                       cn_net_create(cfg, &net, &err) == CN_OK, "%s", err.msg);
     const cn_loss *coop = cn_net_loss(net, cn_net_n_losses(net) - 1);
     ck_assert_str_eq(coop->name, "coop");
-    ck_assert(cn_net_loss(net, 0)->combined && cn_net_loss(net, 1)->combined);
+    ck_assert(cn_net_loss(net, 0)->consumed && cn_net_loss(net, 1)->consumed);
     cn_net_free(net);
     cn_cfg_free(cfg);
 }

@@ -1,6 +1,7 @@
 /* check_eval.c - the measurements of cn_eval_with and cn_eval_probe: the
  * linear probe reaching a set accuracy on generated data, sparsity
- * statistics of a hand-set layer against hand-computed values, the Jacobian
+ * statistics of a hand-set layer against hand-computed values, layers
+ * measured because their section marks what they offer, the Jacobian
  * norm against finite differences of the layer's output (and the contractive
  * loss equal to it), reconstruction under masking noise (q = 0 equals the
  * clean score, q = 1 scores the reconstruction of a zero input, any q equals
@@ -124,6 +125,56 @@ START_TEST(test_sparsity)
     ck_assert_double_eq(cn_metrics_get(&m, "code_dead_units"), 0.0);
     ck_assert(isnan(cn_metrics_get(&m, "h_mean_act")));
     cn_net_free(net);
+}
+END_TEST
+
+/* ---- capabilities: what a layer offers ---- */
+
+/* A layer section marked offers=code or offers=clusters is measured as a
+ * code or a clustering without any loss asking; a layer merely named
+ * `cluster` is not; the mark names capabilities a layer may offer. */
+START_TEST(test_offers)
+{
+    float x[15] = {0.0f,  0.9f,  0.01f, 0.6f, 0.02f, 0.0f, 0.7f, 0.8f, 0.03f,
+                   0.04f, 0.3f,  0.0f,  0.9f, 0.6f,  -0.01f};
+    cn_dataset ds = mem_dataset(x, 5, 3);
+    cn_net *net = tu_net("[net]\nbatch=4\ninput=1,1,3\n[linear]\nname=cluster\n");
+    cn_metrics m = eval_ok(net, &ds, NULL);
+    ck_assert(isnan(cn_metrics_get(&m, "clusters_used")));
+    ck_assert(isnan(cn_metrics_get(&m, "cluster_mean_act")));
+    ck_assert_uint_eq(cn_layer_offers(cn_net_layer(net, 1)), 0);
+    cn_net_free(net);
+    net = tu_net("[net]\nbatch=4\ninput=1,1,3\n[linear]\nname=g\noffers = clusters, code\n");
+    ck_assert_uint_eq(cn_layer_offers(cn_net_layer(net, 1)), CN_OFFER_CLUSTERS | CN_OFFER_CODE);
+    m = eval_ok(net, &ds, NULL);
+    double sum = 0.0;
+    for (int i = 0; i < 15; i++)
+        sum += x[i];
+    ck_assert_double_eq_tol(cn_metrics_get(&m, "g_mean_act"), sum / 15, 1e-7);
+    /* argmax per sample: 1, 0, 1, 1, 0 */
+    ck_assert_double_eq(cn_metrics_get(&m, "clusters_used"), 2);
+    ck_assert_double_eq_tol(cn_metrics_get(&m, "cluster_balance"),
+                            -(0.4 * log(0.4) + 0.6 * log(0.6)) / log(3.0), 1e-12);
+    ck_assert(isnan(cn_metrics_get(&m, "cluster_acc"))); /* unlabelled */
+    cn_net_free(net);
+    /* a [softmax] offers probabilities by its type */
+    net = tu_net("[net]\nbatch=4\ninput=1,1,3\n[softmax]\n");
+    ck_assert_uint_eq(cn_layer_offers(cn_net_layer(net, 1)), CN_OFFER_PROBS);
+    cn_net_free(net);
+    cn_error err = {0};
+    ck_assert_int_eq(tu_net_err("[net]\nbatch=4\ninput=1,1,3\n[linear]\noffers=code,probs\n",
+                                &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:5: key 'offers' = 'code,probs': expects a comma list of "
+                              "clusters, code, got 'probs'");
+    /* the key's choices are the names of the capabilities a layer may mark */
+    char joined[128] = "";
+    for (unsigned bit = 1; bit; bit <<= 1)
+        if (CN_OFFER_MARKS & bit)
+            snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s",
+                     *joined ? "|" : "", cn_offer_name(bit));
+    ck_assert_str_eq(joined, CN_OFFER_MARK_NAMES);
+    ck_assert_str_eq(cn_offer_name(CN_OFFER_GAUSS_POSTERIOR), "gauss_posterior");
+    ck_assert_ptr_null(cn_offer_name(CN_OFFER_CLUSTERS | CN_OFFER_CODE));
 }
 END_TEST
 
@@ -263,6 +314,7 @@ Suite *eval_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_probe);
     tcase_add_test(tc, test_sparsity);
+    tcase_add_test(tc, test_offers);
     tcase_add_loop_test(tc, test_jacobian, 0, (int)(sizeof jac_acts / sizeof *jac_acts));
     tcase_add_test(tc, test_corrupt);
     suite_add_tcase(s, tc);

@@ -127,8 +127,9 @@ END_TEST
 #define MAXV 48
 
 /* A loss set up on hand-made layers: y (n, D) attached, t (n, D) target,
- * y owning a weight "y.W" and a bias "y.b" (for l1/l2). A gauss_kl loss
- * attaches to z instead, a layer reading mu = y and logvar = t. */
+ * y owning a weight "y.W" and a bias "y.b" (for l1/l2). A loss offering
+ * CN_OFFER_GAUSS_POSTERIOR (kl_gauss) attaches to z instead, a layer
+ * reading mu = y and logvar = t. */
 typedef struct bare {
     cn_cfg *cfg;
     cn_layer y, t, z;
@@ -141,7 +142,7 @@ typedef struct bare {
 } bare;
 
 static const cn_layer_ops fake_dense = {.type = "dense"};
-static const cn_layer_ops fake_softmax = {.type = "softmax"};
+static const cn_layer_ops fake_softmax = {.type = "softmax", .offers = CN_OFFER_PROBS};
 
 /* What the activation slot of a [dense] layer with activation=sigmoid says. */
 static int fake_sigmoid_act(const cn_layer *l, float *param)
@@ -150,7 +151,13 @@ static int fake_sigmoid_act(const cn_layer *l, float *param)
     *param = 1.0f;
     return CN_ACT_SIGMOID;
 }
-static const cn_layer_ops fake_sigmoid = {.type = "dense", .activation = fake_sigmoid_act};
+/* ... and its linear_weight slot: its own W (y.W, the layer's first param). */
+static const cn_param *fake_linear_weight(const cn_layer *l)
+{
+    return l->params[0];
+}
+static const cn_layer_ops fake_sigmoid = {.type = "dense", .activation = fake_sigmoid_act,
+                                          .linear_weight = fake_linear_weight};
 
 static void bare_layer(cn_layer *l, const char *name, const cn_layer_ops *ops, float *v,
                        float *g, int n, int D)
@@ -198,7 +205,7 @@ static void bare_init(bare *b, const char *type, const char *keys, cn_target_kin
     b->loss.ops = ops;
     snprintf(b->loss.name, sizeof b->loss.name, "%s", type);
     b->loss.layer = &b->y;
-    if (ops->gauss_kl) {
+    if (ops->offers & CN_OFFER_GAUSS_POSTERIOR) {
         bare_layer(&b->z, "z", &fake_dense, b->zv, b->dz, n, D);
         b->z.in[0] = &b->y;
         b->z.in[1] = &b->t;
@@ -372,11 +379,12 @@ START_TEST(test_bare_gradcheck)
     bare_backward(&b);
     size_t count = (size_t)row->n * row->D;
     double worst = bare_check(&b, b.yv, b.dy, count);
-    if ((row->kind == LAY && row->target_grad) || b.loss.ops->gauss_kl)
+    int gauss = (b.loss.ops->offers & CN_OFFER_GAUSS_POSTERIOR) != 0; /* z reads y and t */
+    if ((row->kind == LAY && row->target_grad) || gauss)
         worst = fmax(worst, bare_check(&b, b.tv, b.dt, count));
     else
         ck_assert_msg(all_zero(b.dt, count), "row %d: gradient leaked into the target", _i);
-    if (row->kind == NONE && strcmp(row->type, "entropy") && !b.loss.ops->gauss_kl) {
+    if (row->kind == NONE && strcmp(row->type, "entropy") && !gauss) {
         worst = fmax(worst, bare_check(&b, b.wv, b.wg, 6));
         ck_assert_msg(all_zero(b.bg, 2), "row %d: the bias was penalised", _i);
     }

@@ -206,7 +206,7 @@ START_TEST(test_builds_and_trains)
     /* the builder's checks apply to them as to any type */
     ck_assert_int_eq(tu_net_err(NET "[scale2]\nxyzzy=1\n", &err), CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "test.cfg:6: unknown key 'xyzzy' in [scale2] (accepted: name, from, "
-                              "lr_mult, decay_mult, init, init_scale)");
+                              "lr_mult, decay_mult, init, init_scale, offers)");
     ck_assert_int_eq(tu_net_err(NET "[dense]\noutput=2\n[sumsq]\ntarget=input\n", &err),
                      CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "test.cfg:8: key 'target' = 'input': [sumsq] accepts target none");

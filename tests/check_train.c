@@ -226,14 +226,14 @@ START_TEST(test_divergence_keeps_checkpoint)
 }
 END_TEST
 
-/* A softmax named `cluster` is scored as a clustering layer by eval; after
- * supervised training its clusters match the classes. */
-START_TEST(test_named_cluster_layer)
+/* A softmax marked offers=clusters is scored as a clustering layer by eval;
+ * after supervised training its clusters match the classes. */
+START_TEST(test_marked_cluster_layer)
 {
     char text[1024];
     snprintf(text, sizeof text,
              "[net]\nbatch=16\ninput=1,8,8\nseed=11\n[data]\ndir=%s\n[optim]\nlr=0.1\n"
-             "momentum=0.9\n[dense]\noutput=4\n[softmax]\nname=cluster\n[cce]\n"
+             "momentum=0.9\n[dense]\noutput=4\n[softmax]\noffers=clusters\n[cce]\n"
              "target=label\n", tu_train_dataset());
     fixture f = tu_fixture_open("c.cfg", text, NULL); /* no validation split: seed unused */
     cn_error err = {0};
@@ -272,7 +272,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_no_allocation_in_steps);
     tcase_add_test(tc, test_divergence_keeps_checkpoint);
     tcase_add_test(tc, test_batch_larger_than_data);
-    tcase_add_test(tc, test_named_cluster_layer);
+    tcase_add_test(tc, test_marked_cluster_layer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -62,6 +62,27 @@ typedef struct cn_grad_hook {
     void *user;
 } cn_grad_hook;
 
+/* Capabilities a layer or a loss offers to losses and to evaluation, named
+ * for what is offered, never for who offers it (bit set: cn_layer_ops.offers,
+ * cn_loss_ops.offers, a layer section's key `offers`). Of a loss, the layer
+ * ones describe the layer it is attached to. */
+enum {
+    CN_OFFER_CLUSTERS = 1u << 0, /* the layer's argmax is a cluster id: eval reports
+                                    clustering accuracy, NMI and ARI */
+    CN_OFFER_CODE = 1u << 1,     /* the layer is a sparse code: eval reports its sparsity
+                                    statistics (docs/eval.md) */
+    CN_OFFER_PROBS = 1u << 2,    /* each sample's output is a probability distribution */
+    CN_OFFER_GAUSS_POSTERIOR = 1u << 3 /* (a loss) it is KL(q(z|x) || N(0, I)) of the
+                                    diagonal Gaussian q = N(mu, exp(logvar)) whose mu and
+                                    logvar are the attached (sampling) layer's inputs 0 and
+                                    1: eval reports the ELBO and, with --iw, the
+                                    importance-weighted bound */
+};
+/* The capabilities a layer section may mark with `offers=` (a comma list of
+ * their names): what evaluation reads from a layer. */
+#define CN_OFFER_MARKS (CN_OFFER_CLUSTERS | CN_OFFER_CODE)
+#define CN_OFFER_MARK_NAMES "clusters|code" /* their names, in bit order */
+
 /* Per-call context for forward/backward. */
 typedef struct cn_ctx {
     int train;         /* 1 in training mode (noise, sampling active) */
@@ -94,6 +115,8 @@ struct cn_layer {
     cn_param *params[CN_MAX_PARAMS]; /* owned parameters, in the net's list */
     int n_params;
     int needs_grad;         /* dout is consumed by some backward */
+    unsigned offers;        /* capabilities its cfg section marks (key offers), beside
+                               ops->offers: read both through cn_layer_offers */
     size_t scratch;         /* floats of shared scratch wanted in forward/backward */
     float *scratch_buf;     /* the shared scratch (valid after build) */
     void *state;            /* type-private */
@@ -124,6 +147,11 @@ struct cn_layer_ops {
     const char *(*algo)(const cn_layer *l);
     /* Optional: start a batch's inner params (called after a forward pass). */
     void (*inner_init)(cn_layer *l, const cn_ctx *ctx);
+    unsigned offers; /* CN_OFFER_* bits every layer of the type offers */
+    /* Optional (NULL = not linear): when out = f(W x + b) on the flattened
+     * input, its own W (N, K); NULL when it has none of its own (tied). The
+     * Jacobian norm (contractive, eval --jacobian) asks it. */
+    const cn_param *(*linear_weight)(const cn_layer *l);
     /* Optional: a whole tiny net using the type ([net] batch=2 and input,
      * then its section), which the test suite's gradient-check sweep runs
      * when its fixture tables have no row for the type. */
@@ -149,6 +177,11 @@ int cn_build_batch(const cn_build *b);
 /* Threads of the net's pool: a layer that splits its batch over them keeps
  * one slice of scratch per thread. */
 int cn_build_threads(const cn_build *b);
+
+/* The capabilities a layer offers: its type's and its section's marks. */
+unsigned cn_layer_offers(const cn_layer *l);
+/* The name of one CN_OFFER_* bit ("clusters", ...), NULL for another value. */
+const char *cn_offer_name(unsigned bit);
 
 /* A parameter of a layer by short name ("W"), or NULL. */
 cn_param *cn_layer_param(const cn_layer *l, const char *name);

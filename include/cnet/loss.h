@@ -41,9 +41,10 @@ struct cn_loss {
     float weight;
     double value;            /* last unweighted forward() value */
     void *state;             /* type-private */
-    struct cn_net *net;      /* the network (losses that read other losses: [combine]) */
-    int combined;            /* a [combine] loss uses this loss's value: the net neither adds
-                                it to the total nor runs its backward (the combine does) */
+    cn_build *build;         /* during setup() only: the builder (cn_loss_consume) */
+    cn_loss *consumed;       /* the loss that consumes this loss's value, or NULL: the net
+                                neither adds it to the total nor runs its backward; the
+                                consumer does (cn_loss_consume) */
 };
 
 /* Sums a loss can add to during evaluation; see cn_loss_ops.metrics. */
@@ -57,14 +58,8 @@ struct cn_loss_ops {
     const char *doc;           /* one line for docs/cfg.md */
     unsigned targets;          /* accepted cn_target_kind bits */
     cn_target_kind target_default;
-    int clusters;              /* the attached layer's argmax is a cluster id: eval
-                                  reports clustering accuracy, NMI and ARI */
-    int sparse;                /* the attached layer is a sparse code: eval reports its
-                                  sparsity statistics (docs/eval.md) */
-    int gauss_kl;              /* the loss is KL(q(z|x) || N(0, I)) of the diagonal Gaussian
-                                  q = N(mu, exp(logvar)) whose mu and logvar are the attached
-                                  (sampling) layer's inputs 0 and 1: eval reports the ELBO
-                                  and, with --iw, the importance-weighted bound */
+    unsigned offers;           /* CN_OFFER_* bits (cnet/layer.h): what the loss, or the
+                                  layer it is attached to, offers to evaluation */
     /* Read keys, check the attached layer and target shapes. May be NULL. */
     cn_status (*setup)(cn_loss *loss, cn_sec *s, cn_error *err);
     double (*forward)(cn_loss *loss, const cn_ctx *ctx);
@@ -81,6 +76,14 @@ struct cn_loss_ops {
      * runs when its fixture tables have no row for the type. */
     const char *example;
 };
+
+/* For setup(): the loss called `name` above this one, which `loss` will
+ * consume (cn_loss.consumed): the net stops counting it and running its
+ * backward. Errors (CN_ERR_CFG) cite key `key` of s: no such loss (listing
+ * the losses above), two of that name, or one another loss consumes. With s
+ * NULL, err->msg is the bare reason, for a caller that cites the place. */
+cn_status cn_loss_consume(cn_loss *loss, cn_sec *s, const char *key, const char *name,
+                          cn_loss **out, cn_error *err);
 
 /* The target tensor of a loss (input or layer output), or NULL. */
 const cn_tensor *cn_loss_target(const cn_loss *loss);

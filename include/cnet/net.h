@@ -231,7 +231,7 @@ typedef struct cn_eval_opts {
     float corrupt_q;       /* corrupt_recon_mse/_rmse/_psnr, against the clean input */
     uint64_t corrupt_seed; /* seed of that masking noise */
     const char *sparsity;  /* a layer whose sparsity statistics to report, beside those of
-                              every layer a `sparse` loss is attached to; NULL = none */
+                              every layer that offers a code (CN_OFFER_CODE); NULL = none */
     const char *jacobian;  /* a dense encoder layer: mean ||J_x(h)||_F and ||J_x(h)||_F^2 */
     int iw;                /* K > 0: importance-weighted estimate of -ln p(x) from K draws
                               per sample (a net with a kl_gauss loss; docs/eval.md) */

@@ -1,14 +1,14 @@
 /* elbo.c - evaluation of a variational autoencoder (Kingma & Welling,
  * "Auto-Encoding Variational Bayes", ICLR 2014) and the importance-weighted
  * bound (Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders",
- * ICLR 2016), found through flags, never through type names:
- *   - each loss marked gauss_kl is KL(q(z|x) || N(0, I)) for the [sample]
- *     layer it is attached to, mu and lv = ln sigma^2 being that layer's
- *     inputs 0 and 1, z its output;
+ * ICLR 2016), found through capabilities, never through type names:
+ *   - each loss offering CN_OFFER_GAUSS_POSTERIOR is KL(q(z|x) || N(0, I))
+ *     for the [sample] layer it is attached to, mu and lv = ln sigma^2 being
+ *     that layer's inputs 0 and 1, z its output;
  *   - each loss with an nll slot and target=input gives -ln p(x|z) (bce: a
  *     Bernoulli per pixel), summed over those losses.
  *
- * One pass with z ~ q(z|x) drawn (eval.c turns sampling on) gives, per
+ * One pass with z ~ q(z|x) drawn (ev_elbo.c turns sampling on) gives, per
  * sample, -ELBO = -ln p(x|z) + KL (the KL in closed form, as the loss).
  *
  * The IW estimate draws z_1..z_K ~ q(z|x) by K further forward passes:
@@ -30,7 +30,7 @@ cn_status cn_elbo_open(const cn_net *net, int iw, cn_elbo *e, cn_error *err)
     *e = (cn_elbo){.iw = iw};
     for (int i = 0; i < net->n_losses; i++) {
         const cn_loss *l = &net->losses[i];
-        if (l->ops->gauss_kl && e->n_kl < CN_ELBO_MAX)
+        if ((l->ops->offers & CN_OFFER_GAUSS_POSTERIOR) && e->n_kl < CN_ELBO_MAX)
             e->kl[e->n_kl++] = l;
         if (l->ops->nll && l->target_kind == CN_TARGET_INPUT && e->n_rec < CN_ELBO_MAX)
             e->rec[e->n_rec++] = l;

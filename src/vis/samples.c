@@ -2,7 +2,8 @@
  * z ~ N(0, I), or for a 2-D latent a grid over [-3, 3]^2, decoded by the
  * network's own layers.
  *
- * The latent layer is the [sample] layer a gauss_kl loss is attached to;
+ * The latent layer is the [sample] layer a loss offering
+ * CN_OFFER_GAUSS_POSTERIOR (kl_gauss) is attached to;
  * the picture is the output of the first loss with target=input. Every
  * layer that output depends on must come after the sample layer, or be the
  * sample layer itself, so writing z into the sample layer's output and
@@ -15,11 +16,11 @@
 
 #include "canvas.h"
 
-/* The [sample] layer of the first gauss_kl loss, or NULL. */
+/* The [sample] layer of the first Gaussian-posterior KL loss, or NULL. */
 static cn_layer *latent_layer(const cn_net *net)
 {
     for (int i = 0; i < cn_net_n_losses(net); i++)
-        if (cn_net_loss(net, i)->ops->gauss_kl)
+        if (cn_net_loss(net, i)->ops->offers & CN_OFFER_GAUSS_POSTERIOR)
             return cn_net_loss(net, i)->layer;
     return NULL;
 }

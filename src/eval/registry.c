@@ -1,0 +1,89 @@
+/* registry.c - the evaluators of cn_eval_with (see evaluator.h). Adding a
+ * measurement is one file in src/eval/ and one line in the table below.
+ *
+ * Table order is the order of every phase, and it matters: the evaluators
+ * that read the clean pass's outputs come before those that run the net
+ * again (iw draws more z, corrupt feeds masked inputs), and the puts follow
+ * the order the metrics have always been reported in.
+ */
+#include <stdlib.h>
+
+#include "evaluator.h"
+
+extern const cn_evaluator cn_evaluator_losses, cn_evaluator_elbo, cn_evaluator_confusion,
+    cn_evaluator_sparsity, cn_evaluator_jacobian, cn_evaluator_clusters, cn_evaluator_iw,
+    cn_evaluator_corrupt;
+
+static const cn_evaluator *const table[] = {
+    &cn_evaluator_losses,    /* always: recon_mse, accuracy, each loss's own metrics */
+    &cn_evaluator_elbo,      /* CN_OFFER_GAUSS_POSTERIOR: neg_elbo and its terms */
+    &cn_evaluator_confusion, /* a loss with target=label: per-class P/R/F1 */
+    &cn_evaluator_sparsity,  /* CN_OFFER_CODE, or --sparsity: code statistics */
+    &cn_evaluator_jacobian,  /* --jacobian: ||J_x(h)||_F of a dense encoder */
+    &cn_evaluator_clusters,  /* CN_OFFER_CLUSTERS: clustering accuracy, NMI, ARI */
+    &cn_evaluator_iw,        /* --iw: the importance-weighted bound */
+    &cn_evaluator_corrupt,   /* --corrupt: reconstruction of masked inputs */
+};
+_Static_assert(sizeof table / sizeof *table <= CN_EVALUATORS_MAX, "raise CN_EVALUATORS_MAX");
+
+unsigned cn_net_offers(const cn_net *net)
+{
+    unsigned offers = 0;
+    for (int i = 0; i < net->n_losses; i++)
+        offers |= net->losses[i].ops->offers;
+    for (int i = 0; i < net->n_layers; i++)
+        offers |= cn_layer_offers(&net->layers[i]);
+    return offers;
+}
+
+static int applies(const cn_evaluator *e, unsigned offers, const cn_net *net,
+                   const cn_eval_opts *o)
+{
+    if (!e->needs && !e->wants)
+        return 1;
+    return (e->needs & offers) || (e->wants && e->wants(net, o));
+}
+
+cn_status cn_eval_set_open(cn_eval_set *set, const cn_eval_pass *p, cn_error *err)
+{
+    unsigned offers = cn_net_offers(p->net);
+    set->n = 0;
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        const cn_evaluator *e = table[i];
+        if (!applies(e, offers, p->net, p->opts))
+            continue;
+        void *st = calloc(1, e->size ? e->size : 1);
+        if (!st)
+            return cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
+        set->ev[set->n] = e;
+        set->st[set->n++] = st; /* counted now so close() frees a failed open */
+        if (e->open && e->open(st, p, err))
+            return err->code;
+    }
+    return CN_OK;
+}
+
+cn_status cn_eval_set_batch(cn_eval_set *set, const cn_eval_pass *p, cn_error *err)
+{
+    for (int i = 0; i < set->n; i++)
+        if (set->ev[i]->batch && set->ev[i]->batch(set->st[i], p, err))
+            return err->code;
+    return CN_OK;
+}
+
+void cn_eval_set_put(const cn_eval_set *set, const cn_eval_pass *p, cn_metrics *out)
+{
+    for (int i = 0; i < set->n; i++)
+        if (set->ev[i]->put)
+            set->ev[i]->put(set->st[i], p, out);
+}
+
+void cn_eval_set_close(cn_eval_set *set)
+{
+    for (int i = 0; i < set->n; i++) {
+        if (set->ev[i]->close)
+            set->ev[i]->close(set->st[i]);
+        free(set->st[i]);
+    }
+    set->n = 0;
+}
