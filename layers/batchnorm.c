@@ -48,11 +48,15 @@ static cn_status bn_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return err->code;
     int C = l->c;
     if (st->affine) {
-        st->gamma = cn_build_param(b, l, "gamma", C, 1, 1, 1, CN_INIT_ONE, 1, 1, 1);
-        st->beta = cn_build_param(b, l, "beta", C, 1, 1, 1, CN_INIT_ZERO, 1, 1, 1);
+        st->gamma = cn_build_param(b, l, "gamma", C, 1, 1, 1, CN_INIT_ONE, 1, 1,
+                                   CN_PARAM_NO_DECAY);
+        st->beta = cn_build_param(b, l, "beta", C, 1, 1, 1, CN_INIT_ZERO, 1, 1,
+                                  CN_PARAM_NO_DECAY);
     }
-    st->mean = cn_build_param(b, l, "running_mean", C, 1, 1, 1, CN_INIT_ZERO, 1, 1, 1);
-    st->var = cn_build_param(b, l, "running_var", C, 1, 1, 1, CN_INIT_ONE, 1, 1, 1);
+    st->mean = cn_build_param(b, l, "running_mean", C, 1, 1, 1, CN_INIT_ZERO, 1, 1,
+                              CN_PARAM_NO_DECAY);
+    st->var = cn_build_param(b, l, "running_var", C, 1, 1, 1, CN_INIT_ONE, 1, 1,
+                             CN_PARAM_NO_DECAY);
     if (!st->mean || !st->var || (st->affine && (!st->gamma || !st->beta)))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     st->mean->buffer = st->var->buffer = 1;

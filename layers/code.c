@@ -59,9 +59,9 @@ static cn_status code_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     const cn_layer *in = l->in[0];
     l->c = in->c, l->h = in->h, l->w = in->w;
     st->D = (size_t)in->c * in->h * in->w;
-    /* zero-initialised; no weight decay (is_bias), and the optimizer skips it */
+    /* zero-initialised; no weight decay (CN_PARAM_NO_DECAY), and the optimizer skips it */
     st->Z = cn_build_param(b, l, "Z", cn_build_batch(b), in->c, in->h, in->w, CN_INIT_ZERO,
-                           (int)st->D, (int)st->D, 1);
+                           (int)st->D, (int)st->D, CN_PARAM_NO_DECAY);
     if (!st->Z)
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     st->Z->inner = 1;

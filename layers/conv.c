@@ -83,9 +83,11 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 
     int K = g->C * g->k * g->k;
     cn_init init = cn_build_init(b);
-    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, K, st->F * g->k * g->k, 0);
+    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, K, st->F * g->k * g->k,
+                           CN_PARAM_WEIGHT);
     if (bias)
-        st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, K, st->F * g->k * g->k, 1);
+        st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, K, st->F * g->k * g->k,
+                               CN_PARAM_BIAS);
     if (!st->W || (bias && !st->b))
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     int fits = g->k == 5 && g->stride == 1 && g->pad <= g->k - 1;

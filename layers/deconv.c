@@ -150,9 +150,10 @@ static cn_status deconv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
     cn_init init = cn_build_init(b);
     if (!st->W)
         st->W = cn_build_param(b, l, "W", st->C, g->C, g->k, g->k, init, FKK,
-                               st->C * g->k * g->k, 0);
+                               st->C * g->k * g->k, CN_PARAM_WEIGHT);
     if (bias)
-        st->b = cn_build_param(b, l, "b", g->C, 1, 1, 1, init, FKK, st->C * g->k * g->k, 1);
+        st->b = cn_build_param(b, l, "b", g->C, 1, 1, 1, init, FKK, st->C * g->k * g->k,
+                               CN_PARAM_BIAS);
     if (!st->W || (bias && !st->b))
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     /* scratch per sample: the input channel-major (C, P) and its columns (F*k*k, P) */

@@ -108,9 +108,11 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     l->w = 1;
     cn_init init = cn_build_init(b);
     if (!st->tied)
-        st->W = cn_build_param(b, l, "W", st->out, st->in, 1, 1, init, st->in, st->out, 0);
+        st->W = cn_build_param(b, l, "W", st->out, st->in, 1, 1, init, st->in, st->out,
+                               CN_PARAM_WEIGHT);
     if (bias)
-        st->b = cn_build_param(b, l, "b", st->out, 1, 1, 1, init, st->in, st->out, 1);
+        st->b = cn_build_param(b, l, "b", st->out, 1, 1, 1, init, st->in, st->out,
+                               CN_PARAM_BIAS);
     if ((!st->tied && !st->W) || (bias && !st->b))
         return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
     return CN_OK;

@@ -222,8 +222,7 @@ void cn_ew_grad(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, f
 
 int cn_penalty_is_weight(const cn_param *p)
 {
-    size_t len = strlen(p->name);
-    return !p->buffer && !(len >= 2 && strcmp(p->name + len - 2, ".b") == 0);
+    return !p->buffer && p->role != CN_PARAM_BIAS;
 }
 
 cn_status cn_penalty_setup(cn_loss *loss, cn_sec *s, cn_error *err)

@@ -68,7 +68,7 @@ double cn_ew_sum(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, 
 void cn_ew_grad(const cn_loss *loss, const cn_ctx *ctx, const cn_ew_kernel *k, float p,
                 float scale);
 
-/* 1 when p is a weight: not a buffer, name not ending in ".b". */
+/* 1 when p is a weight: not a buffer, not an additive bias (its role). */
 int cn_penalty_is_weight(const cn_param *p);
 /* Error unless the attached layer owns at least one weight. */
 cn_status cn_penalty_setup(cn_loss *loss, cn_sec *s, cn_error *err);

@@ -100,7 +100,7 @@ static int looks_like_int(const char *s)
 }
 
 cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
-                         int d3, cn_init init, int fan_in, int fan_out, int is_bias)
+                         int d3, cn_init init, int fan_in, int fan_out, cn_param_role role)
 {
     if (l->n_params >= CN_MAX_PARAMS)
         return NULL;
@@ -111,7 +111,8 @@ cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int
     p->shape[0] = d0, p->shape[1] = d1, p->shape[2] = d2, p->shape[3] = d3;
     p->count = (size_t)d0 * (size_t)d1 * (size_t)d2 * (size_t)d3;
     p->lr_mult = b->lr_mult;
-    p->decay_mult = is_bias ? 0.0f : b->decay_mult;
+    p->decay_mult = role == CN_PARAM_WEIGHT ? b->decay_mult : 0.0f;
+    p->role = role;
     p->init = init;
     p->init_scale = b->init_scale;
     p->fan_in = fan_in;
@@ -255,6 +256,19 @@ static cn_status read_inputs(cn_net *net, cn_layer *l, cn_sec *s, cn_error *err)
     return CN_OK;
 }
 
+/* The words of a loss's `target` that are not layer names, in cn_target_kind
+ * order ("input" is also the input layer's name): no layer may take them. */
+static const char *const target_words[] = {"none", "input", "label"};
+
+/* The cn_target_kind a word names, or -1 (a layer reference). */
+static int target_word(const char *t)
+{
+    for (int k = 0; k < (int)(sizeof target_words / sizeof *target_words); k++)
+        if (!strcmp(t, target_words[k]))
+            return k;
+    return -1;
+}
+
 static cn_status read_name(cn_net *net, cn_layer *l, cn_sec *s, const char *fallback,
                            cn_error *err)
 {
@@ -266,8 +280,7 @@ static cn_status read_name(cn_net *net, cn_layer *l, cn_sec *s, const char *fall
         return CN_OK;
     }
     if (strlen(name) >= CN_NAME_MAX || looks_like_int(name) || strchr(name, ',') ||
-        strchr(name, '.') || !strcmp(name, "input") || !strcmp(name, "label") ||
-        !strcmp(name, "none"))
+        strchr(name, '.') || target_word(name) >= 0)
         return cn_sec_bad(s, "name", CN_ERR_CFG, err,
                           "expected a name of 1-%d characters, not a number, without ',' or "
                           "'.', other than input, label and none", CN_NAME_MAX - 1);
@@ -310,31 +323,27 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
 
 static cn_status read_target(cn_net *net, cn_loss *loss, cn_sec *s, int current, cn_error *err)
 {
-    static const char *const kinds[] = {"none", "input", "label"};
     const char *t;
     if (cn_sec_str(s, "target", &t, err))
         return err->code;
     if (!t || !*t)
-        t = loss->ops->target_default == CN_TARGET_LAYER ? "" : kinds[loss->ops->target_default];
+        t = loss->ops->target_default == CN_TARGET_LAYER
+                ? ""
+                : target_words[loss->ops->target_default];
     loss->target = NULL;
-    if (!strcmp(t, "none"))
-        loss->target_kind = CN_TARGET_NONE;
-    else if (!strcmp(t, "input"))
-        loss->target_kind = CN_TARGET_INPUT, loss->target = &net->layers[0];
-    else if (!strcmp(t, "label"))
-        loss->target_kind = CN_TARGET_LABEL;
-    else {
-        loss->target_kind = CN_TARGET_LAYER;
-        if (cn_resolve_ref(net, current, s, "target", t, &loss->target, err))
-            return err->code;
-    }
+    int kind = target_word(t);
+    loss->target_kind = kind < 0 ? CN_TARGET_LAYER : (cn_target_kind)kind;
+    if (loss->target_kind == CN_TARGET_INPUT)
+        loss->target = &net->layers[0];
+    if (loss->target_kind == CN_TARGET_LAYER &&
+        cn_resolve_ref(net, current, s, "target", t, &loss->target, err))
+        return err->code;
     if (!(loss->ops->targets & CN_TARGETS(loss->target_kind))) {
         char ok[128] = "";
-        static const char *const names[] = {"none", "input", "label", "a layer"};
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k <= CN_TARGET_LAYER; k++)
             if (loss->ops->targets & CN_TARGETS(k))
                 snprintf(ok + strlen(ok), sizeof ok - strlen(ok), "%s%s", *ok ? ", " : "",
-                         names[k]);
+                         k == CN_TARGET_LAYER ? "a layer" : target_words[k]);
         return cn_sec_bad(s, "target", CN_ERR_CFG, err, "[%s] accepts target %s",
                           loss->ops->type, ok);
     }

@@ -199,6 +199,7 @@ static void bare_init(bare *b, const char *type, const char *keys, cn_target_kin
     bare_layer(&b->t, "t", &fake_dense, b->tv, b->dt, n, D);
     bare_param(&b->w, "y.W", b->wv, b->wg, 6);
     bare_param(&b->b, "y.b", b->bv, b->bg, 2);
+    b->b.role = CN_PARAM_BIAS; /* the penalties skip it */
     b->y.params[0] = &b->w;
     b->y.params[1] = &b->b;
     b->y.n_params = 2;

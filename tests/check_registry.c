@@ -23,7 +23,7 @@ static cn_status scale2_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
 {
     const cn_layer *in = l->in[0];
     l->c = in->c, l->h = in->h, l->w = in->w;
-    if (!cn_build_param(b, l, "a", 1, 1, 1, 1, CN_INIT_UNIFORM, 1, 1, 0))
+    if (!cn_build_param(b, l, "a", 1, 1, 1, 1, CN_INIT_UNIFORM, 1, 1, CN_PARAM_WEIGHT))
         return cn_sec_errorf(s, CN_ERR_NOMEM, err, "no room for the parameter a");
     return CN_OK;
 }

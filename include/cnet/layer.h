@@ -30,6 +30,13 @@ typedef enum cn_init {
     CN_INIT_ONE
 } cn_init;
 
+/* What a parameter is to weight decay and to weight penalties ([l1], [l2]). */
+typedef enum cn_param_role {
+    CN_PARAM_WEIGHT,  /* decayed and penalised */
+    CN_PARAM_BIAS,    /* an additive bias: neither decayed nor penalised */
+    CN_PARAM_NO_DECAY /* not decayed, but penalised (scales, shifts, per-batch codes) */
+} cn_param_role;
+
 /* A parameter {name, shape, value, grad}. value/grad point into the net's
  * arenas once the net is built (NULL during setup). */
 typedef struct cn_param {
@@ -43,6 +50,7 @@ typedef struct cn_param {
     int fan_in, fan_out;
     int inner;  /* a per-batch free variable optimised by the trainer's inner loop */
     int buffer; /* state such as running statistics: saved, never trained */
+    cn_param_role role;
 } cn_param;
 
 typedef struct cn_layer cn_layer;
@@ -162,9 +170,9 @@ struct cn_layer_ops {
 
 /* Declare a parameter of `l` (shape d0..d3, trailing 1s). Returns NULL only
  * when CN_MAX_PARAMS is exceeded (a bug). lr/decay multipliers start at the
- * layer's lr_mult/decay_mult keys (decay 0 for biases: pass is_bias). */
+ * layer's lr_mult/decay_mult keys (decay 0 unless role is CN_PARAM_WEIGHT). */
 cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
-                         int d3, cn_init init, int fan_in, int fan_out, int is_bias);
+                         int d3, cn_init init, int fan_in, int fan_out, cn_param_role role);
 /* Resolve a layer reference (a name or a relative index such as "-2") made
  * from layer `l`; must be an earlier layer. Errors cite s's key line. */
 cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *key,
