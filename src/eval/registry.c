@@ -10,20 +10,21 @@
 
 #include "evaluator.h"
 
-extern const cn_evaluator cn_evaluator_losses, cn_evaluator_elbo, cn_evaluator_confusion,
-    cn_evaluator_sparsity, cn_evaluator_jacobian, cn_evaluator_clusters, cn_evaluator_iw,
-    cn_evaluator_corrupt;
+/* One line per evaluator: X(name) for `const cn_evaluator cn_evaluator_<name>`. */
+#define EVALUATORS(X)                                                                        \
+    X(losses)    /* always: recon_mse, accuracy, each loss's own metrics */                   \
+    X(elbo)      /* CN_OFFER_GAUSS_POSTERIOR: neg_elbo and its terms */                       \
+    X(confusion) /* a loss with target=label: per-class P/R/F1 */                             \
+    X(sparsity)  /* CN_OFFER_CODE, or --sparsity: code statistics */                          \
+    X(jacobian)  /* --jacobian: ||J_x(h)||_F of a dense encoder */                            \
+    X(clusters)  /* CN_OFFER_CLUSTERS: clustering accuracy, NMI, ARI */                       \
+    X(iw)        /* --iw: the importance-weighted bound */                                    \
+    X(corrupt)   /* --corrupt: reconstruction of masked inputs */
 
-static const cn_evaluator *const table[] = {
-    &cn_evaluator_losses,    /* always: recon_mse, accuracy, each loss's own metrics */
-    &cn_evaluator_elbo,      /* CN_OFFER_GAUSS_POSTERIOR: neg_elbo and its terms */
-    &cn_evaluator_confusion, /* a loss with target=label: per-class P/R/F1 */
-    &cn_evaluator_sparsity,  /* CN_OFFER_CODE, or --sparsity: code statistics */
-    &cn_evaluator_jacobian,  /* --jacobian: ||J_x(h)||_F of a dense encoder */
-    &cn_evaluator_clusters,  /* CN_OFFER_CLUSTERS: clustering accuracy, NMI, ARI */
-    &cn_evaluator_iw,        /* --iw: the importance-weighted bound */
-    &cn_evaluator_corrupt,   /* --corrupt: reconstruction of masked inputs */
-};
+#define DECLARE(name) extern const cn_evaluator cn_evaluator_##name;
+EVALUATORS(DECLARE)
+#define ENTRY(name) &cn_evaluator_##name,
+static const cn_evaluator *const table[] = {EVALUATORS(ENTRY)};
 _Static_assert(sizeof table / sizeof *table <= CN_EVALUATORS_MAX, "raise CN_EVALUATORS_MAX");
 
 unsigned cn_net_offers(const cn_net *net)
