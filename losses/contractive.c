@@ -81,6 +81,7 @@ static cn_status contractive_setup(cn_loss *loss, cn_sec *s, cn_error *err)
                          jac.N);
     c->jac = jac;
     c->fp2 = (double *)(c + 1);
+    /* cppcheck-suppress invalidPointerCast ; one block carved: N doubles, then N floats */
     c->s = (float *)(c->fp2 + jac.N);
     loss->state = c;
     return CN_OK;

@@ -67,8 +67,10 @@ static double soft_entropy(const float *x, size_t stride, int count, double beta
         h += q * (m + beta * x[j * stride]);
         s += q * x[j * stride];
     }
+    /* cppcheck-suppress invalidFunctionArg ; z >= 1: the maximum's term is e^0 (count >= 1) */
     *lz = m + log(z);
     *sx = s;
+    /* cppcheck-suppress invalidFunctionArg ; z >= 1, as above */
     return log(z) + h;
 }
 

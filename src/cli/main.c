@@ -44,7 +44,7 @@ cn_status cli_load_weights(const cli_opts *o, cn_net *net, char *path, size_t si
     return cn_ckpt_load(net, path, NULL, err);
 }
 
-/* Option names that take a value. */
+/* Option names that take a value (cli_parse reads a value, never NULL, for these). */
 static int takes_value(const char *opt)
 {
     static const char *const with[] = {"--set", "--weights", "--split", "--run-dir", "--out",
@@ -68,6 +68,7 @@ static int allowed_opt(const char *allowed, const char *opt)
 static cn_status parse_long(const char *opt, const char *v, long lo, long *out, cn_error *err)
 {
     char *end;
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): see takes_value() */
     long x = strtol(v, &end, 10);
     if (end == v || *end || x < lo)
         return cn_errorf(err, CN_ERR_USAGE, "%s expects an integer >= %ld, got '%s'", opt, lo,
@@ -111,6 +112,7 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
         } else if (!strcmp(a, "--weights")) {
             o->weights = v;
         } else if (!strcmp(a, "--split")) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): see takes_value() */
             if (strcmp(v, "test") && strcmp(v, "valid") && strcmp(v, "train"))
                 return cn_errorf(err, CN_ERR_USAGE, "--split expects test, valid or train, "
                                  "got '%s'", v);
@@ -140,6 +142,7 @@ cn_status cli_parse(int argc, char **argv, int first, const char *allowed, cli_o
                                                                             : &o->jacobian) = v;
         } else if (!strcmp(a, "--corrupt")) {
             char *end;
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): see takes_value() */
             o->corrupt = strtod(v, &end);
             if (end == v || *end || !(o->corrupt >= 0.0 && o->corrupt <= 1.0))
                 return cn_errorf(err, CN_ERR_USAGE, "--corrupt expects a probability in [0, 1], "
@@ -181,8 +184,10 @@ static void log_to_stderr(cn_log_level level, const char *msg, void *user)
 int main(int argc, char **argv)
 {
     cn_log_set(log_to_stderr, NULL);
-    if (argc < 2)
-        return cli_help(stderr, NULL) ? CLI_EXIT_USAGE : CLI_EXIT_USAGE;
+    if (argc < 2) {
+        cli_help(stderr, NULL);
+        return CLI_EXIT_USAGE;
+    }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
         return cli_help(stdout, argc > 2 ? argv[2] : NULL);
