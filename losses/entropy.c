@@ -1,5 +1,6 @@
 /* entropy.c - the entropy clustering loss of Paiton & Lundquist, "Entropy
- * loss function for unsupervised deep learning" (seeds/000).
+ * loss function for unsupervised deep learning" (UC Berkeley, Redwood
+ * Center for Theoretical Neuroscience).
  *
  * Legend: B samples in the batch (ctx->n), N values per sample (c*h*w);
  * X[i,l] = out[l*N + i] is node i of sample l (the paper's N x B matrix).
