@@ -1,4 +1,4 @@
-/* check_visualize.c - the pictures of src/visualize.c and `cnet visualize`.
+/* check_visualize.c - the pictures of src/vis/visualize.c and `cnet visualize`.
  * Every PNG is read back with stb_image: its size is the one its grid
  * layout implies, and its tiles are not constant. A filter tile is its
  * weight row stretched to [0, 255]; a trained autoencoder's reconstructions

@@ -1,4 +1,4 @@
-/* cli_convert.c - `cnet convert`: an IDX images/labels pair to a folder of
+/* convert.c - `cnet convert`: an IDX images/labels pair to a folder of
  * PNGs per class, and back with --to-idx. The arguments are parsed here (the
  * command takes no CFG, so not through cli_parse); the conversion itself is
  * data/convert.c. */

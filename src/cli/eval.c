@@ -1,4 +1,4 @@
-/* cli_eval.c - `cnet eval CFG` (metrics of a trained network on held-out
+/* eval.c - `cnet eval CFG` (metrics of a trained network on held-out
  * data; with --probe, --sparsity, --jacobian, --corrupt and --iw the
  * measurements of docs/eval.md) and `cnet kmeans CFG` (the k-means-on-raw-
  * pixels baseline that clustering results are compared with). */

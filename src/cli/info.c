@@ -1,4 +1,4 @@
-/* cli_info.c - `cnet summary CFG` (layers, shapes, parameters, FLOPs),
+/* info.c - `cnet summary CFG` (layers, shapes, parameters, FLOPs),
  * `cnet doc` (the generated cfg reference) and `cnet help [command]`. */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* cli_sample.c - `cnet sample CFG --out FILE.png [--n N]`: images decoded by
+/* sample.c - `cnet sample CFG --out FILE.png [--n N]`: images decoded by
  * a trained VAE from latent codes drawn from its prior N(0, I), or for a
  * 2-D latent a traversal of the latent plane (cn_vis_samples,
  * docs/visualize.md). --seed picks the draws (and, as everywhere, the

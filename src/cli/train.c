@@ -1,4 +1,4 @@
-/* cli_train.c - `cnet train CFG`: progress bar on a terminal, one line per
+/* train.c - `cnet train CFG`: progress bar on a terminal, one line per
  * epoch otherwise, Ctrl-C / SIGTERM save a resumable checkpoint and exit. */
 #include <cblas.h>
 #include <math.h>

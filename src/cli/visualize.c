@@ -1,5 +1,5 @@
-/* cli_visualize.c - `cnet visualize CFG --out DIR`: the pictures of
- * src/visualize.c for a trained network (docs/visualize.md).
+/* visualize.c - `cnet visualize CFG --out DIR`: the pictures of
+ * src/vis/visualize.c for a trained network (docs/visualize.md).
  *
  * The checkpoint and the output folder are needed by every picture, so a
  * problem with either stops the command. After that each picture stands

@@ -1,6 +1,6 @@
-/* elbo.h - evaluation of variational autoencoders (src/elbo.c): the
+/* elbo.h - evaluation of variational autoencoders (src/eval/elbo.c): the
  * negative ELBO with its two terms, and the importance-weighted estimate of
- * -ln p(x). Internal to src/ (eval.c).
+ * -ln p(x). Internal to src/eval/ (eval.c).
  */
 #ifndef CNET_ELBO_H
 #define CNET_ELBO_H

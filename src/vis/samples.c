@@ -1,4 +1,4 @@
-/* vis_sample.c - pictures of a VAE's generative model (`cnet sample`):
+/* samples.c - pictures of a VAE's generative model (`cnet sample`):
  * z ~ N(0, I), or for a 2-D latent a grid over [-3, 3]^2, decoded by the
  * network's own layers.
  *
