@@ -6,7 +6,8 @@
 #   2. clang-tidy: the checks of .clang-tidy (the clang static analyzer's
 #      leaks, use after free, bad API use; bugprone-*), headers included;
 #   3. scripts/loops.sh: no reference loops between folders, read off the
-#      objects of build/ (./cnet is built first; make skips what is current).
+#      objects of build/ (./cnet is built first, with -Werror as make check
+#      builds it; make skips what is current).
 # Every stage runs; the script exits 1 if any of them found something.
 #
 # Bug classes only, not style. A finding that is not a bug is suppressed on
@@ -62,7 +63,7 @@ grep -v -E '^[0-9]+ (warnings?|errors?)( and [0-9]+ errors?)? (generated|treated
 [ "$rc" = 0 ] || failed="$failed clang-tidy"
 
 echo "lint: loops"
-if make --no-print-directory cnet > build/lint/make.log 2>&1; then
+if make --no-print-directory EXTRA_CFLAGS=-Werror cnet > build/lint/make.log 2>&1; then
     ./scripts/loops.sh build || failed="$failed loops"
 else
     cat build/lint/make.log

@@ -1,5 +1,5 @@
 /* cli.h - the `cnet` command line: shared option handling for the commands
- * in src/cli/*.c. Only the command line prints to stdout or exits. */
+ * in src/cli/. Only the command line prints to stdout or exits. */
 #ifndef CNET_CLI_H
 #define CNET_CLI_H
 
