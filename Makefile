@@ -9,6 +9,7 @@
 #   make tsan       the multi-threaded suites under ThreadSanitizer, in build-tsan/
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 60), in build-fuzz/
 #   make memcheck   a short training run and an eval under valgrind, in build-mem/
+#   make lint       cppcheck, clang-tidy and scripts/loops.sh (docs/reliability.md)
 CC      ?= cc
 PKGS     = openblas zlib stb
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
@@ -171,7 +172,10 @@ memcheck:
 	@$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror build-mem/cnet build-mem/mkdata
 	./tests/memcheck/run.sh
 
+# Static checks: cppcheck and clang-tidy (.clang-tidy), then reference loops
+# between folders in build/'s objects (scripts/lint.sh builds ./cnet first).
 lint:
+	@$(MAKE) --no-print-directory deps LINT=1
 	@./scripts/lint.sh
 
 clean:

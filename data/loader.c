@@ -104,9 +104,10 @@ cn_status cn_loader_create(const cn_dataset *ds, const int *idx, int n_idx, int 
         ok = ld->x[s] && ld->labels[s];
     }
     if (!ok) {
+        size_t dim = ld->dim;
         cn_loader_free(ld);
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for batches of %d x %zu floats",
-                         batch, ld->dim);
+                         batch, dim);
     }
     memcpy(ld->idx, idx, (size_t)n_idx * sizeof *idx);
     memcpy(ld->order, idx, (size_t)n_idx * sizeof *idx);

@@ -11,9 +11,10 @@
  *   df/dz = sigmoid(z) - t,  df/dt = -z
  * reduce=mean: 1/(n D) sum f (PyTorch's nn.BCELoss); reduce=sum: 1/n sum f,
  * the Bernoulli reconstruction term of the VAE's ELBO (Kingma & Welling,
- * "Auto-Encoding Variational Bayes", 2014; cross-entropy in seeds/003).
+ * "Auto-Encoding Variational Bayes", ICLR 2014; the binary cross-entropy of
+ * H. Bae's lecture "Loss function and cooperative learning").
  * nll(s) = sum_d f over sample s: -ln p(x_s | y_s) under independent
- * Bernoulli values, read by the ELBO and the IW bound (src/elbo.c).
+ * Bernoulli values, read by the ELBO and the IW bound (src/eval/elbo.c).
  */
 #include <math.h>
 

@@ -7,8 +7,9 @@
  * when the attached layer is a [softmax]. t is the one-hot of the label
  * (m = labelled samples; unlabelled ones, label -1, are skipped) or a
  * target layer's distribution (m = n). Shared core: xent.c. The multi-class
- * cross-entropy of the loss-function lecture (seeds/003). Evaluation reports
- * "accuracy" (argmax == label) for it, as for every label target (src/eval.c).
+ * cross-entropy of H. Bae's lecture "Loss function and cooperative
+ * learning". Evaluation reports "accuracy" (argmax == label) for it, as for
+ * every label target (src/eval/eval.c).
  */
 #include "xent.h"
 

@@ -1,6 +1,8 @@
 /* combine.c - a loss that is an expression over other losses' values: the
  * cooperative objectives of Kamal & Bae ("Cooperative and Non-cooperative
- * Autonets", seeds/003), e.g. the auto-classifier's strict cooperation
+ * Autonets: from Dimensionality Reduction to Classification", presented in
+ * H. Bae's lecture "Loss function and cooperative learning"), e.g. the
+ * auto-classifier's strict cooperation
  *   L = L_C + L_G + |L_C - L_G|        expr = c + g + abs(c - g)
  * and, generally, any objective written with + - * /, unary minus, numbers,
  * parentheses, abs(a), max(a, b), min(a, b) and the names of losses defined

@@ -5,7 +5,7 @@
  *
  * Legend: B samples (ctx->n); the attached layer is a [dense] encoder
  * h = f(a), a = W x + b, with its own W (N, K) and f sigmoid (gain g), tanh
- * or relu; phi(h) = f'(a) read from the output (codestat.c).
+ * or relu; phi(h) = f'(a) read from the output (src/jacobian.c).
  *   Omega = 1/B sum_n ||J_x(h_n)||_F^2,  ||J||_F^2 = sum_l f'(a_l)^2 s_l,
  *   s_l = sum_j W_lj^2                                  (eq. 4 of the paper)
  * The exact gradient has two paths:
@@ -17,7 +17,7 @@
  * product with x), b and, when it needs one, the input's gradient.
  * forward returns Omega; backward adds weight * both paths. Cost: one N x K
  * pass for s and one for the direct W term per call, O(B N) for the rest.
- * The formula lives once, in src/codestat.c, shared with
+ * The formula lives once, in src/jacobian.c, shared with
  * `cnet eval --jacobian`.
  */
 #include <stdlib.h>
@@ -81,6 +81,7 @@ static cn_status contractive_setup(cn_loss *loss, cn_sec *s, cn_error *err)
                          jac.N);
     c->jac = jac;
     c->fp2 = (double *)(c + 1);
+    /* cppcheck-suppress invalidPointerCast ; one block carved: N doubles, then N floats */
     c->s = (float *)(c->fp2 + jac.N);
     loss->state = c;
     return CN_OK;

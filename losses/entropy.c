@@ -1,5 +1,6 @@
 /* entropy.c - the entropy clustering loss of Paiton & Lundquist, "Entropy
- * loss function for unsupervised deep learning" (seeds/000).
+ * loss function for unsupervised deep learning" (UC Berkeley, Redwood
+ * Center for Theoretical Neuroscience).
  *
  * Legend: B samples in the batch (ctx->n), N values per sample (c*h*w);
  * X[i,l] = out[l*N + i] is node i of sample l (the paper's N x B matrix).
@@ -67,8 +68,10 @@ static double soft_entropy(const float *x, size_t stride, int count, double beta
         h += q * (m + beta * x[j * stride]);
         s += q * x[j * stride];
     }
+    /* cppcheck-suppress invalidFunctionArg ; z >= 1: the maximum's term is e^0 (count >= 1) */
     *lz = m + log(z);
     *sx = s;
+    /* cppcheck-suppress invalidFunctionArg ; z >= 1, as above */
     return log(z) + h;
 }
 

@@ -5,7 +5,8 @@
  *   df/dy = clamp(r, -delta, delta),  df/dt = -df/dy
  *   reduce=mean: 1/(n D) sum f (PyTorch's nn.HuberLoss);  reduce=sum: 1/n sum f
  * Huber, "Robust estimation of a location parameter", Ann. Math. Statist.
- * 1964; quadratic near the target, linear (robust) far from it (seeds/003).
+ * 1964; quadratic near the target, linear (robust) far from it (as in H.
+ * Bae's lecture "Loss function and cooperative learning").
  */
 #include "elementwise.h"
 

@@ -8,7 +8,8 @@
  * Gradients: dL/dy = -t / q (probs) or (sum t) q - t (logits), over m;
  * with target_grad dL/dt = ln t + 1 - ln q. t is a target layer (m = n) or
  * the one-hot of the label (m = labelled samples; KL equals cce there).
- * Kullback & Leibler, "On information and sufficiency", 1951; seeds/003.
+ * Kullback & Leibler, "On information and sufficiency", Ann. Math. Statist.
+ * 1951; H. Bae's lecture "Loss function and cooperative learning".
  * Shared core: xent.c.
  */
 #include "xent.h"

@@ -4,9 +4,10 @@
  *   L = 0.5 sum_j W_j^2  over every non-buffer parameter not ending in ".b"
  *   dL/dW_j = W_j
  * A per-step value, not divided by the batch: backward adds weight * W into
- * the parameters' grad. The L2 (Tikhonov) regulariser of the lecture on
- * regularised autoencoders (seeds/002); Krogh & Hertz, "A simple weight
- * decay can improve generalization", NIPS 1991.
+ * the parameters' grad. The L2 (Tikhonov) regulariser of A. Ekbal's lecture
+ * "CS 349: Autoencoder Part-II" (IIT Patna) on regularised autoencoders;
+ * Krogh & Hertz, "A simple weight decay can improve generalization", NIPS
+ * 1991.
  */
 #include "elementwise.h"
 

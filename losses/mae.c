@@ -2,9 +2,11 @@
  *
  *   f(y, t) = |y - t|,  df/dy = sign(y - t) (0 at y = t),  df/dt = -df/dy
  *   reduce=mean: L = 1/(n D) sum f  (PyTorch's nn.L1Loss);  reduce=sum: 1/n sum f
- * The L1 reconstruction loss of the loss-function lecture (seeds/003), and
- * with target=label (one-hot class, unlabelled samples skipped) the L1
- * separability loss of Kamal & Bae's cooperative super-encoder.
+ * The L1 reconstruction loss of H. Bae's lecture "Loss function and
+ * cooperative learning", and with target=label (one-hot class, unlabelled
+ * samples skipped) the L1 separability loss of Kamal & Bae's cooperative
+ * super-encoder ("Cooperative and Non-cooperative Autonets: from
+ * Dimensionality Reduction to Classification").
  */
 #include "elementwise.h"
 

@@ -4,8 +4,9 @@
  *   reduce=mean: L = 1/(n D) sum f   (PyTorch's nn.MSELoss, as in the peer)
  *   reduce=sum:  L = 1/n sum f       (squared error summed over a sample)
  * The reconstruction loss of autoencoders (e.g. Hinton & Salakhutdinov,
- * "Reducing the dimensionality of data with neural networks", 2006); the
- * lecture in seeds/003 lists it with MAE, RMSE and Huber. With target=label
+ * "Reducing the dimensionality of data with neural networks", 2006); H. Bae's
+ * lecture "Loss function and cooperative learning" lists it with MAE, RMSE
+ * and Huber. With target=label
  * the target is the one-hot class (the super-encoder's separator loss).
  */
 #include "elementwise.h"

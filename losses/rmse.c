@@ -3,8 +3,9 @@
  *   L = sqrt(m),  m = 1/(n D) sum (y - t)^2
  *   dL/dy = (y - t) / (n D L),  dL/dt = -dL/dy,  and 0 when L == 0
  *   (the gradient of sqrt is unbounded at 0; an exact fit is stationary).
- * The RMSE of the loss-function lecture (seeds/003) and the reconstruction
- * error reported for SESM (Ranzato, Boureau & LeCun, NIPS 2007).
+ * The RMSE of H. Bae's lecture "Loss function and cooperative learning" and
+ * the reconstruction error reported for SESM (Ranzato, Boureau & LeCun,
+ * "Sparse Feature Learning for Deep Belief Networks", NIPS 2007).
  */
 #include <math.h>
 

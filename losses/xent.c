@@ -48,6 +48,7 @@ static double log_sum_exp(const float *y, size_t D)
     double z = 0.0;
     for (size_t d = 0; d < D; d++)
         z += exp((double)y[d] - m);
+    /* cppcheck-suppress invalidFunctionArg ; z >= 1: the maximum's term is e^0 (D >= 1) */
     return m + log(z);
 }
 

@@ -3,6 +3,7 @@
 # when not root). DEV=1 adds the development extras: the PyTorch peer and
 # gnuplot for learning-curve plots. CHECKERS=1 adds what `make fuzz` and
 # `make memcheck` need: clang with its libFuzzer/sanitizer runtimes, and valgrind.
+# LINT=1 adds the static checkers of `make lint`: cppcheck and clang-tidy.
 set -e
 pkgs="libopenblas-dev check libstb-dev pkg-config zlib1g-dev dataset-fashion-mnist gnuplot-nox"
 if [ "${DEV:-0}" = 1 ]; then
@@ -10,6 +11,9 @@ if [ "${DEV:-0}" = 1 ]; then
 fi
 if [ "${CHECKERS:-0}" = 1 ]; then
     pkgs="$pkgs clang libclang-rt-14-dev valgrind"
+fi
+if [ "${LINT:-0}" = 1 ]; then
+    pkgs="$pkgs cppcheck clang-tidy"
 fi
 missing=""
 for p in $pkgs; do

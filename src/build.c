@@ -496,6 +496,7 @@ static cn_status allocate(cn_net *net, cn_error *err)
     }
     net->n_param_floats = n_params;
     net->n_act_floats = n_act;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     net->params = calloc((size_t)CN_MAX(np, 1), sizeof *net->params);
     net->param_arena = calloc(CN_MAX(n_params, 1), sizeof(float));
     net->grad_arena = calloc(CN_MAX(n_params, 1), sizeof(float));

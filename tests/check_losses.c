@@ -473,7 +473,8 @@ START_TEST(test_values_distributions)
     const float q[] = {0.2f, 0.3f, 0.5f};
     const int one[] = {1};
     ck_assert_double_eq_tol(value_of("cce", "", LAB, 1, 3, 1, q, NULL, one), 1.2039728043, 1e-6);
-    /* the die of seeds/003: KL((1/4)^4 || (1/2, 1/4, 1/8, 1/8)) = 0.25 bits */
+    /* the four-sided die of H. Bae's lecture "Loss function and cooperative learning":
+     * KL((1/4)^4 || (1/2, 1/4, 1/8, 1/8)) = 0.25 bits */
     const float d4[] = {0.5f, 0.25f, 0.125f, 0.125f}, u4[] = {0.25f, 0.25f, 0.25f, 0.25f};
     ck_assert_double_eq_tol(value_of("kl", "", LAY, 1, 4, 1, d4, u4, NULL), 0.25 * log(2.0), 1e-6);
     ck_assert_double_eq_tol(value_of("kl", "", LAY, 1, 4, 1, u4, u4, NULL), 0.0, 1e-7);

@@ -206,7 +206,7 @@ cn_train_opts cn_train_defaults(void);
  * the last good checkpoint stays and the status says why. */
 cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_error *err);
 
-/* ---- evaluation (src/eval.c) ---- */
+/* ---- evaluation (src/eval/eval.c) ---- */
 
 #define CN_METRICS_MAX 128
 
@@ -240,7 +240,7 @@ typedef struct cn_eval_opts {
 /* cn_eval with options (NULL = none); unknown layers are CN_ERR_USAGE. */
 cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
                        const cn_eval_opts *opts, cn_metrics *out, cn_error *err);
-/* Linear probe (src/probe.c): a softmax classifier (a cnet [dense] layer,
+/* Linear probe (src/eval/probe.c): a softmax classifier (a cnet [dense] layer,
  * cce, Adam lr 1e-3, batch 256) trained for `epochs` on `layer`'s eval-mode
  * outputs over the training part of data->train, scored on data->test.
  * layer "input" probes the raw inputs. Appends probe_accuracy (test) and

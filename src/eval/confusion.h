@@ -1,5 +1,5 @@
 /* confusion.h - the confusion matrix of a classifier and its per-class
- * precision, recall and F1 (src/confusion.c). Internal to src/ (eval.c).
+ * precision, recall and F1 (src/eval/confusion.c). Internal to src/eval/ (eval.c).
  */
 #ifndef CNET_CONFUSION_H
 #define CNET_CONFUSION_H

@@ -93,10 +93,12 @@ fail:
 static cn_status standardize(cn_dataset *tr, cn_dataset *te, const int *fit, int n_fit,
                              cn_error *err)
 {
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the caller's features() succeeded */
     size_t D = (size_t)tr->c;
-    double *mean = calloc(2 * D, sizeof *mean), *sq = mean + D; /* (D) each */
+    double *mean = calloc(2 * D, sizeof *mean); /* (D) means, then (D) squares */
     if (!mean)
         return cn_errorf(err, CN_ERR_NOMEM, "probe: out of memory");
+    double *sq = mean + D;
     for (int i = 0; i < n_fit; i++)
         for (size_t j = 0; j < D; j++) {
             double v = tr->f32[(size_t)fit[i] * D + j];
@@ -217,9 +219,10 @@ cn_status cn_eval_probe(cn_net *net, const cn_data *data, const char *layer, int
     /* all = 0, 1, ...: the test split in order; mix: the stored training
      * features in a seeded order, the last tenth held out for validation */
     int n_all = CN_MAX(test->n, data->n_train);
-    int *all = malloc(2 * (size_t)n_all * sizeof *all), *mix = all + n_all;
+    int *all = malloc(2 * (size_t)n_all * sizeof *all); /* (n_all) all, then (n_all) mix */
     if (!all)
         return cn_errorf(err, CN_ERR_NOMEM, "probe: out of memory");
+    int *mix = all + n_all;
     for (int i = 0; i < n_all; i++)
         all[i] = mix[i] = i;
     cn_rng rng;
@@ -232,8 +235,10 @@ cn_status cn_eval_probe(cn_net *net, const cn_data *data, const char *layer, int
         standardize(ftr, fte, mix, n_fit, err))
         goto done;
     tr = (split){ftr, mix, n_fit};
+    /* NOLINTBEGIN(clang-analyzer-core.NullDereference): features() succeeded, set both */
     split va = {ftr, mix + n_fit, ftr->n - n_fit};
     te = (split){fte, all, fte->n};
+    /* NOLINTEND(clang-analyzer-core.NullDereference) */
     probe_run(net->seed, &tr, &va, &te, cn_tensor_sample(&l->out), epochs, data->prefetch, out,
               err);
 done:

@@ -1,6 +1,6 @@
 /* canvas.h - RGB pictures drawn as grids of image tiles and written as PNG
- * (src/canvas.c), shared by the pictures of visualize.c and vis_sample.c.
- * Internal to src/.
+ * (src/vis/canvas.c), shared by the pictures of visualize.c and samples.c.
+ * Internal to src/vis/.
  */
 #ifndef CNET_CANVAS_H
 #define CNET_CANVAS_H

@@ -1,4 +1,4 @@
-/* vis_sample.c - pictures of a VAE's generative model (`cnet sample`):
+/* samples.c - pictures of a VAE's generative model (`cnet sample`):
  * z ~ N(0, I), or for a 2-D latent a grid over [-3, 3]^2, decoded by the
  * network's own layers.
  *
@@ -30,6 +30,7 @@ static cn_status decoder_only(const cn_net *net, const cn_layer *z, const cn_lay
                               cn_error *err)
 {
     int n = cn_net_n_layers(net), top = 0;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     const cn_layer **stack = malloc(((size_t)n * CN_MAX_INPUTS + 1) * sizeof *stack);
     char *seen = calloc((size_t)n, 1);
     cn_status rc = CN_OK;
