@@ -148,7 +148,7 @@ static cn_status store(const cli_opt *opt, const char *v, cli_opts *o, cn_error 
         long x = strtol(v, &end, 10);
         if (end == v || *end || x < opt->min || x > opt->max)
             return bad_int(opt, v, err);
-        *(long *)field = x;
+        memcpy(field, &x, sizeof x); /* field is the option's member, by offset */
         return CN_OK;
     }
     case CLI_PROB: {
@@ -156,7 +156,7 @@ static cn_status store(const cli_opt *opt, const char *v, cli_opts *o, cn_error 
         if (end == v || *end || !(x >= 0.0 && x <= 1.0))
             return cn_errorf(err, CN_ERR_USAGE, "%s expects a probability in [0, 1], got '%s'",
                              opt->name, v);
-        *(double *)field = x;
+        memcpy(field, &x, sizeof x);
         return CN_OK;
     }
     case CLI_CHOICE: {

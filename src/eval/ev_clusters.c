@@ -49,10 +49,10 @@ static cn_status clusters_batch(void *st, const cn_eval_pass *p, cn_error *err)
 {
     (void)err;
     clusters_ev *c = st;
-    for (int i = 0; i < p->b->n; i++)
+    for (int i = 0; i < p->b.n; i++)
         c->pred[p->seen + i] = cn_argmax(c->layer->out.data + (size_t)i * c->k, (size_t)c->k);
-    memcpy(c->labels + p->seen, p->b->labels, (size_t)p->b->n * sizeof *c->labels);
-    c->n = p->seen + p->b->n;
+    memcpy(c->labels + p->seen, p->b.labels, (size_t)p->b.n * sizeof *c->labels);
+    c->n = p->seen + p->b.n;
     return CN_OK;
 }
 

@@ -38,9 +38,9 @@ static cn_status confusion_batch(void *st, const cn_eval_pass *p, cn_error *err)
     (void)err;
     confusion_ev *c = st;
     size_t k = (size_t)c->conf.k;
-    for (int s = 0; s < p->ctx->n; s++)
-        if (p->ctx->labels[s] >= 0)
-            cn_confusion_add(&c->conf, p->ctx->labels[s],
+    for (int s = 0; s < p->ctx.n; s++)
+        if (p->ctx.labels[s] >= 0)
+            cn_confusion_add(&c->conf, p->ctx.labels[s],
                              cn_argmax(c->cls->layer->out.data + s * k, k));
     return CN_OK;
 }

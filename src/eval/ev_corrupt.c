@@ -45,7 +45,7 @@ static cn_status corrupt_batch(void *st, const cn_eval_pass *p, cn_error *err)
 {
     corrupt_ev *x = st;
     cn_net *net = p->net;
-    const cn_batch *b = p->b;
+    const cn_batch *b = &p->b;
     size_t d = cn_tensor_sample(&net->layers[0].out), count = (size_t)b->n * d;
     memcpy(x->xc, b->x, count * sizeof *x->xc);
     cn_corrupt_mask(x->xc, count, p->opts->corrupt_q, &x->rng, NULL);

@@ -23,7 +23,7 @@ static cn_status elbo_open(void *st, const cn_eval_pass *p, cn_error *err)
 static cn_status elbo_batch(void *st, const cn_eval_pass *p, cn_error *err)
 {
     (void)err;
-    cn_elbo_batch(st, p->ctx, p->acc);
+    cn_elbo_batch(st, &p->ctx, p->acc);
     return CN_OK;
 }
 

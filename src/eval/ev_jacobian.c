@@ -43,13 +43,13 @@ static cn_status jacobian_batch(void *st, const cn_eval_pass *p, cn_error *err)
 {
     (void)err;
     jacobian_ev *x = st;
-    for (int s = 0; s < p->ctx->n; s++) {
+    for (int s = 0; s < p->ctx.n; s++) {
         const float *h = x->layer->out.data + (size_t)s * x->jac.N; /* (N) */
         double sq = cn_jacobian_sample(&x->jac, h, x->s, 0.0f, NULL, NULL);
         x->fro += sqrt(sq);
         x->sq += sq;
     }
-    x->n += p->ctx->n;
+    x->n += p->ctx.n;
     return CN_OK;
 }
 

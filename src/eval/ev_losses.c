@@ -37,9 +37,9 @@ static cn_status losses_batch(void *st, const cn_eval_pass *p, cn_error *err)
     (void)st, (void)err;
     for (int i = 0; i < p->net->n_losses; i++) {
         cn_loss *loss = &p->net->losses[i];
-        loss_metrics(loss, p->ctx, p->acc);
+        loss_metrics(loss, &p->ctx, p->acc);
         if (loss->ops->metrics)
-            loss->ops->metrics(loss, p->ctx, p->acc);
+            loss->ops->metrics(loss, &p->ctx, p->acc);
     }
     return CN_OK;
 }

@@ -52,7 +52,7 @@ static cn_status sparsity_batch(void *st, const cn_eval_pass *p, cn_error *err)
     (void)err;
     sparsity_ev *x = st;
     for (int i = 0; i < x->n; i++)
-        cn_sparsity_add(&x->sp[i], p->ctx->n);
+        cn_sparsity_add(&x->sp[i], p->ctx.n);
     return CN_OK;
 }
 

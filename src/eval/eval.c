@@ -101,26 +101,21 @@ cn_status cn_eval(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
 static cn_status pass(cn_net *net, cn_loader *ld, cn_eval_set *set, cn_eval_pass *p,
                       double *loss_sum, double *total, cn_error *err)
 {
-    cn_batch b;
     cn_loader_epoch(ld, NULL);
-    while (cn_loader_next(ld, &b)) {
-        cn_net_set_batch(net, b.x, b.labels, b.n);
+    while (cn_loader_next(ld, &p->b)) {
+        cn_net_set_batch(net, p->b.x, p->b.labels, p->b.n);
         if (cn_net_infer(net, err)) /* a [code] layer with infer=1 */
             return err->code;
         cn_net_forward(net);
-        *total += cn_net_loss_forward(net) * b.n;
-        cn_ctx ctx = {.train = 0, .n = b.n, .rng = &net->rng, .labels = net->labels,
-                      .pool = net->pool};
+        *total += cn_net_loss_forward(net) * p->b.n;
+        p->ctx = (cn_ctx){.train = 0, .n = p->b.n, .rng = &net->rng, .labels = net->labels,
+                          .pool = net->pool};
         for (int i = 0; i < net->n_losses; i++)
-            loss_sum[i] += net->losses[i].value * b.n;
-        p->b = &b;
-        p->ctx = &ctx;
+            loss_sum[i] += net->losses[i].value * p->b.n;
         if (cn_eval_set_batch(set, p, err))
             return err->code;
-        p->seen += b.n;
+        p->seen += p->b.n;
     }
-    p->b = NULL;
-    p->ctx = NULL;
     return CN_OK;
 }
 

@@ -22,8 +22,8 @@ typedef struct cn_eval_pass {
     const cn_eval_opts *opts; /* never NULL */
     int n_idx;                /* samples in the split */
     /* each batch: */
-    const cn_batch *b;        /* the batch just run clean: inputs, labels, n */
-    const cn_ctx *ctx;        /* its context (labels as the net holds them) */
+    cn_batch b;               /* the batch just run clean: inputs, labels, n */
+    cn_ctx ctx;               /* its context (labels as the net holds them) */
     int seen;                 /* samples of the split before this batch */
     cn_metric_acc *acc;       /* sums that become metrics */
 } cn_eval_pass;

@@ -25,7 +25,9 @@
 EVALUATORS(DECLARE)
 #define ENTRY(name) &cn_evaluator_##name,
 static const cn_evaluator *const table[] = {EVALUATORS(ENTRY)};
-_Static_assert(sizeof table / sizeof *table <= CN_EVALUATORS_MAX, "raise CN_EVALUATORS_MAX");
+#define ONE(name) +1
+enum { N_EVALUATORS = 0 EVALUATORS(ONE) };
+_Static_assert(N_EVALUATORS <= CN_EVALUATORS_MAX, "raise CN_EVALUATORS_MAX");
 
 unsigned cn_net_offers(const cn_net *net)
 {
@@ -49,7 +51,7 @@ cn_status cn_eval_set_open(cn_eval_set *set, const cn_eval_pass *p, cn_error *er
 {
     unsigned offers = cn_net_offers(p->net);
     set->n = 0;
-    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+    for (int i = 0; i < N_EVALUATORS; i++) {
         const cn_evaluator *e = table[i];
         if (!applies(e, offers, p->net, p->opts))
             continue;
