@@ -1,7 +1,8 @@
 /* kl_gauss.c - the KL term of the variational autoencoder's ELBO (Kingma &
  * Welling, "Auto-Encoding Variational Bayes", ICLR 2014, appendix B; the
- * VAE lecture of seeds/003): the divergence of the encoder's diagonal
- * Gaussian q(z|x) = N(mu, exp(lv)) from the prior N(0, I), in nats.
+ * VAE part of H. Bae's lecture "Loss function and cooperative learning"):
+ * the divergence of the encoder's diagonal Gaussian q(z|x) = N(mu, exp(lv))
+ * from the prior N(0, I), in nats.
  *
  * Attached to the [sample] layer; reads its two inputs, mu = in[0] and
  * lv = in[1], each (n, D):
