@@ -69,6 +69,12 @@ void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);
 
+/* ---- the run folder's lock (src/runlock.c) ---- */
+/* Take <dir>/lock for this process (*fd, to pass to cn_run_unlock), or
+ * CN_ERR_IO naming the folder and the pid of the training that holds it. */
+cn_status cn_run_lock(const char *dir, int *fd, cn_error *err);
+void cn_run_unlock(int fd);
+
 /* ---- section types (src/sections.c) ---- */
 /* The special sections, one line each: X(KIND, name) is [name], CN_SECTION_KIND. */
 #define CN_SPECIAL_SECTIONS(X) \

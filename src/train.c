@@ -37,6 +37,7 @@ typedef struct run {
     char dir[512], last[600], best[600], log[600];
     FILE *log_f;
     double *parts;       /* (n_losses) running sums of each loss this epoch */
+    int lock;            /* the run folder's lock (src/runlock.c), or -1 */
     cn_ckpt_info info;
 } run;
 
@@ -113,7 +114,8 @@ static cn_status setup(run *r, cn_error *err)
     r->parts = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *r->parts);
     if (!r->parts)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
-    if (cn_make_dirs(r->dir, "run folder", err) ||
+    /* the lock before anything in the folder is read or written */
+    if (cn_make_dirs(r->dir, "run folder", err) || cn_run_lock(r->dir, &r->lock, err) ||
         cn_loader_create(d->train, d->train_idx, d->n_train, net->batch, 1, d->prefetch,
                          &r->train, err))
         return err->code;
@@ -238,7 +240,7 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     cn_error local;
     if (!err)
         err = &local;
-    run r = {.net = net, .data = data, .opts = opts};
+    run r = {.net = net, .data = data, .opts = opts, .lock = -1};
     r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
     cn_status st = setup(&r, err);
     cn_net_set_train(net, 1);
@@ -253,5 +255,6 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
         fclose(r.log_f);
     cn_loader_free(r.train);
     free(r.parts);
+    cn_run_unlock(r.lock);
     return st;
 }

@@ -2,10 +2,14 @@
  * reached, log.csv, resume after an epoch and after a mid-epoch stop equal
  * to an uninterrupted run bit for bit, same seed => identical checkpoint
  * files, and a diverging run stopped with the last good checkpoint kept. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cnet/cnet.h"
 #include "internal.h"
@@ -226,6 +230,92 @@ START_TEST(test_divergence_keeps_checkpoint)
 }
 END_TEST
 
+/* The first training of test_run_folder_lock: after its first epoch it
+ * says so through a pipe and waits there until the test lets it go on. */
+typedef struct pause_at_epoch {
+    int ready, go; /* pipe ends */
+} pause_at_epoch;
+
+static void pause_after_first_epoch(const cn_progress *p, void *user)
+{
+    const pause_at_epoch *q = user;
+    char c = 1;
+    if (p->epoch_done && p->epoch == 1) {
+        ck_assert_int_eq(write(q->ready, &c, 1), 1);
+        ck_assert_int_eq(read(q->go, &c, 1), 1);
+    }
+}
+
+/* Two trainings on one run folder: while the first holds it, the second
+ * refuses at once, naming the folder and the first's pid, and touches
+ * nothing; the first then ends as a training alone does (the same
+ * last.ckpt, byte for byte, and its log). A lock file whose process is gone
+ * (nobody holds it) stops nobody. */
+START_TEST(test_run_folder_lock)
+{
+    const char *dir = tu_tmpdir(), *alone = tu_tmpdir();
+    int ready[2], go[2];
+    ck_assert(pipe(ready) == 0 && pipe(go) == 0);
+    pid_t first = fork();
+    ck_assert_int_ge(first, 0);
+    if (first == 0) {
+        pause_at_epoch q = {ready[1], go[0]};
+        cn_error err = {0};
+        fixture f = open_fixture("0.1");
+        cn_train_opts o = cn_train_defaults();
+        o.run_dir = dir;
+        o.epochs = 3;
+        o.progress = pause_after_first_epoch;
+        o.user = &q;
+        _exit(cn_train(f.net, f.data, &o, &err) == CN_OK ? 0 : 1);
+    }
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1); /* the first is inside its run */
+    char path[600], log[600];
+    snprintf(path, sizeof path, "%s/last.ckpt", dir);
+    snprintf(log, sizeof log, "%s/log.csv", dir);
+    long size0, log0;
+    char *ckpt0 = slurp(path, &size0), *log_0 = slurp(log, &log0);
+    cn_error err = {0};
+    fixture f = open_fixture("0.1");
+    ck_assert_int_eq(train(&f, dir, 3, 0, NULL, NULL, &err), CN_ERR_IO);
+    char want[700];
+    snprintf(want, sizeof want, "%s: the run folder is in use by another training (pid %ld,",
+             dir, (long)first);
+    ck_assert_msg(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+    long size1, log1; /* nothing of the first was touched */
+    char *ckpt1 = slurp(path, &size1), *log_1 = slurp(log, &log1);
+    ck_assert(size0 == size1 && !memcmp(ckpt0, ckpt1, (size_t)size0));
+    ck_assert(log0 == log1 && !memcmp(log_0, log_1, (size_t)log0));
+    free(ckpt0), free(ckpt1), free(log_0), free(log_1);
+    ck_assert_int_eq(write(go[1], &c, 1), 1);
+    int status;
+    ck_assert_int_eq(waitpid(first, &status, 0), first);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* the same training alone, in a folder with a stale lock file */
+    snprintf(want, sizeof want, "%s/lock", alone);
+    FILE *stale = fopen(want, "w");
+    ck_assert_ptr_nonnull(stale);
+    fputs("999999\n", stale);
+    fclose(stale);
+    tu_fixture_close(&f);
+    f = open_fixture("0.1");
+    ck_assert_msg(train(&f, alone, 3, 0, NULL, NULL, &err) == CN_OK, "%s", err.msg);
+    tu_fixture_close(&f);
+    char other[600];
+    snprintf(other, sizeof other, "%s/last.ckpt", alone);
+    ckpt0 = slurp(path, &size0);
+    ckpt1 = slurp(other, &size1);
+    ck_assert(size0 == size1 && !memcmp(ckpt0, ckpt1, (size_t)size0));
+    free(ckpt0), free(ckpt1);
+    /* after a run the lock is free: another process can take it */
+    int fd = open(want, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    close(fd);
+}
+END_TEST
+
 /* A softmax marked offers=clusters is scored as a clustering layer by eval;
  * after supervised training its clusters match the classes. */
 START_TEST(test_marked_cluster_layer)
@@ -273,6 +363,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_divergence_keeps_checkpoint);
     tcase_add_test(tc, test_batch_larger_than_data);
     tcase_add_test(tc, test_marked_cluster_layer);
+    tcase_add_test(tc, test_run_folder_lock);
     suite_add_tcase(s, tc);
     return s;
 }
