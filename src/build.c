@@ -27,7 +27,9 @@ const cn_key cn_net_keys[] = {
     {"input", CN_KEY_LIST, "1,28,28", NULL, "input shape C,H,W (or a flat size N)"},
     {"seed", CN_KEY_INT, "1", NULL, "seed of the one RNG (init, shuffling, noise, sampling)"},
     {"epochs", CN_KEY_INT, "10", NULL, "training epochs (cnet train --epochs overrides)"},
-    {"name", CN_KEY_STRING, "", NULL, "run name: runs/<name>/ (default: the cfg file's stem)"},
+    {"name", CN_KEY_STRING, "", NULL,
+     "run name: runs/<name>/, 1 to 63 characters, no '/', not . or .. (default: the cfg "
+     "file's stem)"},
     {"threads", CN_KEY_INT, "0", NULL, "threads of the network's pool, which splits every layer's "
                                        "work (0 = OPENBLAS_NUM_THREADS, or the cores; at most 64)"},
     CN_KEY_END};
@@ -198,6 +200,37 @@ static int default_threads(void)
     return n;
 }
 
+static void stem(const char *path, char *out, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(out, size, "%s", base);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out)
+        *dot = 0;
+}
+
+/* The longest run name: the net's name buffer, never truncated into it. */
+#define RUN_NAME_MAX ((int)sizeof(((cn_net *)0)->name) - 1)
+
+/* Why `name` cannot name the folder runs/<name>, or NULL: it is taken as it
+ * is, so two names are two folders, and it never leaves runs/. */
+static const char *run_name_problem(const char *name)
+{
+    if (!*name)
+        return "is empty";
+    if (strlen(name) > (size_t)RUN_NAME_MAX)
+        return "is too long";
+    if (strchr(name, '/'))
+        return "contains '/'";
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return "would climb out of runs/";
+    for (const char *c = name; *c; c++)
+        if (iscntrl((unsigned char)*c))
+            return "contains a control character";
+    return NULL;
+}
+
 static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
 {
     cn_cfg_section *sec = cn_cfg_find(cfg, cn_section_name(CN_SECTION_NET));
@@ -222,8 +255,22 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
     if (check_size(net, in, &s, err))
         return err->code;
     net->seed = (uint64_t)(int64_t)seed;
-    if (name && *name)
+    const char *why;
+    if (name && *name) {
+        if ((why = run_name_problem(name)))
+            return cn_sec_bad(&s, "name", CN_ERR_CFG, err, "the run name %s; it names the "
+                              "folder runs/<name>: 1 to %d characters, no '/' and no control "
+                              "characters, not '.' or '..'", why, RUN_NAME_MAX);
         snprintf(net->name, sizeof net->name, "%s", name);
+        return CN_OK;
+    }
+    char base[1024];
+    stem(cfg->file, base, sizeof base);
+    if ((why = run_name_problem(base)))
+        return cn_errorf(err, CN_ERR_CFG, "%s: the cfg file's name '%.80s' %s, so it cannot "
+                         "name the run folder runs/<name> (1 to %d characters); set [net] name",
+                         cfg->file, base, why, RUN_NAME_MAX);
+    memcpy(net->name, base, strlen(base) + 1); /* fits: checked above */
     return CN_OK;
 }
 
@@ -598,16 +645,6 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
     return CN_OK;
 }
 
-static void stem(const char *path, char *out, size_t size)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    snprintf(out, size, "%s", base);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = 0;
-}
-
 cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
 {
     cn_error local;
@@ -618,7 +655,6 @@ cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
     if (!net)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     snprintf(net->file, sizeof net->file, "%s", cfg->file);
-    stem(cfg->file, net->name, sizeof net->name);
     net->train = 1;
     if (build(net, cfg, err)) {
         cn_net_free(net);

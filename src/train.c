@@ -104,6 +104,10 @@ static cn_status setup(run *r, cn_error *err)
                          d->train->c, d->train->h, d->train->w);
     if (check_labels(net, d->train, err) || check_labels(net, d->test, err))
         return err->code;
+    if (r->opts->run_dir && strlen(r->opts->run_dir) >= sizeof r->dir)
+        return cn_errorf(err, CN_ERR_USAGE, "run folder '%.40s...' is %zu characters long; at "
+                         "most %zu (--run-dir)", r->opts->run_dir, strlen(r->opts->run_dir),
+                         sizeof r->dir - 1);
     if (r->opts->run_dir)
         snprintf(r->dir, sizeof r->dir, "%s", r->opts->run_dir);
     else

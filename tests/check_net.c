@@ -334,6 +334,49 @@ START_TEST(test_total_overflow)
 }
 END_TEST
 
+/* A run name is taken as it is or refused: never truncated, never a path
+ * (so two names are two folders under runs/, and none leaves it); a cfg
+ * file whose name cannot name the folder needs [net] name. */
+START_TEST(test_run_names)
+{
+    static const struct {
+        const char *name, *why;
+    } bad[] = {{"../up", "contains '/'"},     {"/abs", "contains '/'"},
+               {"a/b", "contains '/'"},        {"..", "would climb out of runs/"},
+               {".", "would climb out of runs/"}, {"a\tb", "contains a control character"}};
+    char cfg[512], name[80], want[200];
+    cn_error err = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cfg, sizeof cfg, "[net]\ninput=2\nname=%s\n[linear]\n", bad[i].name);
+        ck_assert_int_eq(tu_net_err(cfg, &err), CN_ERR_CFG);
+        snprintf(want, sizeof want, "test.cfg:3: key 'name' = '%s': the run name %s;",
+                 bad[i].name, bad[i].why);
+        ck_assert_msg(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+    }
+    memset(name, 'n', 64);
+    name[64] = 0; /* one too many */
+    snprintf(cfg, sizeof cfg, "[net]\ninput=2\nname=%s\n[linear]\n", name);
+    ck_assert_int_eq(tu_net_err(cfg, &err), CN_ERR_CFG);
+    ck_assert_msg(strstr(err.msg, "the run name is too long; it names the folder runs/<name>: "
+                             "1 to 63 characters"), "%s", err.msg);
+    name[63] = 0; /* the longest */
+    snprintf(cfg, sizeof cfg, "[net]\ninput=2\nname=%s\n[linear]\n", name);
+    cn_net *net = tu_net(cfg);
+    ck_assert_str_eq(cn_net_name(net), name);
+    cn_net_free(net);
+    /* the cfg file's stem, when there is no [net] name */
+    memset(name, 'f', 70);
+    strcpy(name + 70, ".cfg");
+    const char *path = tu_write(tu_tmpdir(), name, "[net]\ninput=2\n[linear]\n");
+    cn_cfg *c = NULL;
+    ck_assert_int_eq(cn_cfg_parse_file(path, &c, &err), CN_OK);
+    ck_assert_int_eq(cn_net_create(c, &net, &err), CN_ERR_CFG);
+    ck_assert_msg(strstr(err.msg, "' is too long, so it cannot name the run folder runs/<name> "
+                             "(1 to 63 characters); set [net] name"), "%s", err.msg);
+    cn_cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_grad_hook)
 {
     cn_net *net = tu_net("[net]\nbatch=33\nseed=2\nthreads=2\ninput=70\n[dense]\nname=enc\n"
@@ -430,6 +473,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_threads_agree);
     tcase_add_test(tc, test_update_in_backward);
     tcase_add_test(tc, test_grad_hook);
+    tcase_add_test(tc, test_run_names);
     tcase_add_test(tc, test_total_overflow);
     tcase_add_test(tc, test_pool_share);
     suite_add_tcase(s, tc);

@@ -308,6 +308,15 @@ START_TEST(test_run_folder_lock)
     ckpt1 = slurp(other, &size1);
     ck_assert(size0 == size1 && !memcmp(ckpt0, ckpt1, (size_t)size0));
     free(ckpt0), free(ckpt1);
+    /* a run folder path is taken whole or refused, never truncated */
+    char long_dir[700];
+    memset(long_dir, 'd', sizeof long_dir - 1);
+    long_dir[sizeof long_dir - 1] = 0;
+    f = open_fixture("0.1");
+    ck_assert_int_eq(train(&f, long_dir, 1, 0, NULL, NULL, &err), CN_ERR_USAGE);
+    ck_assert_msg(strstr(err.msg, "is 699 characters long; at most 511 (--run-dir)"), "%s",
+                  err.msg);
+    tu_fixture_close(&f);
     /* after a run the lock is free: another process can take it */
     int fd = open(want, O_RDWR);
     ck_assert_int_ge(fd, 0);
