@@ -99,11 +99,31 @@ static void test_delay(void)
     }
 }
 
+/* A good checkpoint is never replaced by a bad one: every parameter and
+ * the optimizer's state must be finite (an activation's clamp can hide a
+ * NaN weight from the loss: sigmoid(NaN) is 0 or 1, not NaN). */
+static cn_status check_saveable(cn_net *net, const char *path, cn_error *err)
+{
+    for (int i = 0; i < net->n_params; i++)
+        if (!cn_all_finite(net->params[i]->value, net->params[i]->count))
+            return cn_errorf(err, CN_ERR_NUMERIC, "parameter '%s' has a non-finite value, so "
+                             "%s was not written (the previous one is kept)",
+                             net->params[i]->name, path);
+    size_t n = optim_floats(net);
+    if (n && !cn_all_finite(net->optim->ops->state_data(net->optim), n))
+        return cn_errorf(err, CN_ERR_NUMERIC, "the %s optimizer's state has a non-finite "
+                         "value, so %s was not written (the previous one is kept)",
+                         net->optim->ops->type, path);
+    return CN_OK;
+}
+
 cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, cn_error *err)
 {
     cn_error local;
     if (!err)
         err = &local;
+    if (check_saveable(net, path, err))
+        return err->code;
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");

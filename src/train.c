@@ -38,6 +38,8 @@ typedef struct run {
     FILE *log_f;
     double *parts;       /* (n_losses) running sums of each loss this epoch */
     int lock;            /* the run folder's lock (src/runlock.c), or -1 */
+    double ref_loss;     /* the run's first batch's total loss (NAN before it) */
+    float *ref_out;      /* (n_layers) largest |output| of each layer at that batch */
     cn_ckpt_info info;
 } run;
 
@@ -116,7 +118,8 @@ static cn_status setup(run *r, cn_error *err)
     snprintf(r->best, sizeof r->best, "%s/best.ckpt", r->dir);
     snprintf(r->log, sizeof r->log, "%s/log.csv", r->dir);
     r->parts = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *r->parts);
-    if (!r->parts)
+    r->ref_out = calloc((size_t)net->n_layers, sizeof *r->ref_out);
+    if (!r->parts || !r->ref_out)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     /* the lock before anything in the folder is read or written */
     if (cn_make_dirs(r->dir, "run folder", err) || cn_run_lock(r->dir, &r->lock, err) ||
@@ -149,6 +152,60 @@ static int begin_epoch(run *r)
     r->info.epoch_loss = 0.0;
     cn_loader_epoch(r->train, &net->rng);
     return 0;
+}
+
+/* A run diverges when a batch's total loss, though finite, exceeds EXPLODE
+ * times the run's first batch's (at least 1): the step already checked
+ * finiteness, this catches the growth before it overflows, while the last
+ * checkpoints are still good. */
+#define EXPLODE 1e6
+/* A layer's output is out of range past the square root of that factor
+ * times its size at the first batch (at least 1): a squared error grows as
+ * the square of the output it measures. */
+#define OUT_EXPLODE 1e3f
+
+static float max_abs(const cn_tensor *t)
+{
+    float m = 0.0f;
+    for (size_t i = 0; i < cn_tensor_count(t); i++)
+        m = fmaxf(m, fabsf(t->data[i]));
+    return m;
+}
+
+/* CN_OK, or CN_ERR_NUMERIC naming the largest loss term and the first layer
+ * whose output grew past OUT_EXPLODE times its size at the first batch. */
+static cn_status check_growth(run *r, double loss, cn_error *err)
+{
+    cn_net *net = r->net;
+    if (isnan(r->ref_loss)) {
+        r->ref_loss = loss;
+        for (int i = 0; i < net->n_layers; i++)
+            r->ref_out[i] = max_abs(&net->layers[i].out);
+        return CN_OK;
+    }
+    if (!(fabs(loss) > EXPLODE * fmax(fabs(r->ref_loss), 1.0)))
+        return CN_OK;
+    const cn_loss *big = NULL;
+    for (int i = 0; i < net->n_losses; i++) {
+        const cn_loss *l = &net->losses[i];
+        if (!l->consumed && (!big || fabs(l->weight * l->value) > fabs(big->weight * big->value)))
+            big = l;
+    }
+    char layer[200] = "no layer's output grew over 1000 times its first batch's";
+    for (int i = 1; i < net->n_layers; i++) {
+        const cn_layer *l = &net->layers[i];
+        float m = max_abs(&l->out);
+        if (m > OUT_EXPLODE * fmaxf(r->ref_out[i], 1.0f)) {
+            snprintf(layer, sizeof layer, "the first layer whose output left its range is "
+                     "'%s' ([%s], line %d): largest |output| %g, %g at the first batch",
+                     l->name, l->ops->type, l->cfg_line, (double)m, (double)r->ref_out[i]);
+            break;
+        }
+    }
+    return cn_errorf(err, CN_ERR_NUMERIC, "the total loss %g is over %g times the run's first "
+                     "batch's (%g): training diverges; loss '%s' (line %d) is %g; %s", loss,
+                     EXPLODE, r->ref_loss, big ? big->name : "?", big ? big->cfg_line : 0,
+                     big ? big->value : NAN, layer);
 }
 
 static cn_status validate(run *r, double *valid, cn_error *err)
@@ -208,9 +265,11 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
         p.phase_s[CN_PHASE_DATA] += t_data - t;
         cn_net_set_batch(net, b.x, b.labels, b.n); /* the copy counts as forward */
         p.phase_s[CN_PHASE_FORWARD] += now() - t_data;
-        if (cn_net_step(net, &train, &loss, err))
+        /* a failed step updated nothing; a diverging one was step t */
+        int failed = cn_net_step(net, &train, &loss, err) != CN_OK;
+        if (failed || check_growth(r, loss, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
-                                   done + 1, net->optim->t + 1);
+                                   done + 1, net->optim->t + failed);
         t = now();
         done++, trained++;
         r->info.epoch_loss += loss;
@@ -244,7 +303,7 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     cn_error local;
     if (!err)
         err = &local;
-    run r = {.net = net, .data = data, .opts = opts, .lock = -1};
+    run r = {.net = net, .data = data, .opts = opts, .lock = -1, .ref_loss = NAN};
     r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
     cn_status st = setup(&r, err);
     cn_net_set_train(net, 1);
@@ -259,6 +318,7 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
         fclose(r.log_f);
     cn_loader_free(r.train);
     free(r.parts);
+    free(r.ref_out);
     cn_run_unlock(r.lock);
     return st;
 }

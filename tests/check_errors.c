@@ -248,8 +248,10 @@ static const row rows[] = {
      "%T/x.csv:1: feature 2 times scale 10 is not a finite float (sample 0)"},
     {"diverging", NULL, HEAD "[dense]\noutput=3\n[cce]\ntarget=label\n",
      "train %C --set optim.lr=1e38 --set optim.momentum=0.9 --run-dir %T/run", 1,
-     "training stopped before its first checkpoint: epoch 1, batch * (step *): loss 'cce' "
-     "(line 11) is *nan; first non-finite output: layer 'dense1' ([dense], line 9)"},
+     "training stopped before its first checkpoint: epoch 1, batch * (step *): the total "
+     "loss * is over 1e+06 times the run's first batch's (*): training diverges; loss 'cce' "
+     "(line 11) is *; the first layer whose output left its range is 'dense1' ([dense], line "
+     "9): largest |output| *, * at the first batch"},
     /* checkpoints and the run folder */
     {"ckpt_other_net", prep_trained, HEAD "[dense]\nname=h\noutput=5\n" CLS,
      "eval %C --weights %T/run/last.ckpt", 1, "%T/run/last.ckpt: checkpoint of another "

@@ -230,6 +230,78 @@ START_TEST(test_divergence_keeps_checkpoint)
 }
 END_TEST
 
+/* An autoencoder with a linear output, whose loss SGD makes grow step by
+ * step at EXPLODING_LR (to 1e6 times its first batch's long before it
+ * overflows). */
+#define EXPLODING_LR "10"
+
+static fixture open_regression(const char *lr)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n"
+             "[optim]\ntype=sgd\nlr=%s\n"
+             "[dense]\noutput=16\n[dense]\noutput=64\n"
+             "[mse]\ntarget=input\n", tu_train_dataset(), lr);
+    return tu_fixture_open("regress.cfg", text, NULL);
+}
+
+/* A loss that explodes but stays finite stops the run (over 1e6 times its
+ * first batch's), naming the loss and the first layer out of range, and
+ * the checkpoints of the epoch before stay byte for byte. */
+START_TEST(test_explosion_keeps_checkpoints)
+{
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    fixture f = open_regression("0.01");
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    tu_fixture_close(&f);
+    char last[600], best[600];
+    snprintf(last, sizeof last, "%s/last.ckpt", dir);
+    snprintf(best, sizeof best, "%s/best.ckpt", dir);
+    long l0, b0, l1, b1;
+    char *last0 = slurp(last, &l0), *best0 = slurp(best, &b0);
+    f = open_regression(EXPLODING_LR);
+    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "times the run's first batch's") &&
+                      strstr(err.msg, "training diverges; loss 'mse' (line 16) is ") &&
+                      strstr(err.msg, "the first layer whose output left its range is "
+                                      "'dense1' ([dense], line 12)"),
+                  "%s", err.msg);
+    char *last1 = slurp(last, &l1), *best1 = slurp(best, &b1);
+    ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
+    ck_assert(b0 == b1 && !memcmp(best0, best1, (size_t)b0));
+    free(last0), free(last1), free(best0), free(best1);
+    tu_fixture_close(&f);
+}
+END_TEST
+
+/* A NaN weight that an activation's clamp hides from the loss (sigmoid of
+ * NaN is finite here) is refused when the checkpoint would be written. */
+START_TEST(test_nan_weight_not_saved)
+{
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    fixture f = open_fixture("0.1");
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    char last[600];
+    snprintf(last, sizeof last, "%s/last.ckpt", dir);
+    long l0, l1;
+    char *last0 = slurp(last, &l0);
+    cn_net_params(f.net)[0]->value[0] = NAN;
+    cn_ckpt_info info = {0};
+    ck_assert_int_eq(cn_ckpt_save(f.net, last, &info, &err), CN_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "has a non-finite value, so ") &&
+                      strstr(err.msg, "was not written (the previous one is kept)"), "%s",
+                  err.msg);
+    char *last1 = slurp(last, &l1);
+    ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
+    free(last0), free(last1);
+    tu_fixture_close(&f);
+}
+END_TEST
+
 /* The first training of test_run_folder_lock: after its first epoch it
  * says so through a pipe and waits there until the test lets it go on. */
 typedef struct pause_at_epoch {
@@ -373,6 +445,8 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_batch_larger_than_data);
     tcase_add_test(tc, test_marked_cluster_layer);
     tcase_add_test(tc, test_run_folder_lock);
+    tcase_add_test(tc, test_explosion_keeps_checkpoints);
+    tcase_add_test(tc, test_nan_weight_not_saved);
     suite_add_tcase(s, tc);
     return s;
 }
