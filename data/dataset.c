@@ -9,6 +9,7 @@
  * unlabel part of the training file, validation part included (labels.c).
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,16 @@ const cn_key cn_data_common_keys[] = {
      "unlabelled)"},
     CN_KEY_END,
 };
+
+cn_status cn_byte_scale_check(cn_sec *s, float scale, cn_error *err)
+{
+    /* the product as cn_dataset_sample computes it, in float */
+    if (isfinite(255.0f * scale))
+        return CN_OK;
+    return cn_sec_bad(s, "scale", CN_ERR_CFG, err, "a byte of 255 would read as %g * 255, "
+                      "which is not a finite float: |scale| must be at most %g",
+                      (double)scale, (double)(FLT_MAX / 255.0f));
+}
 
 void cn_dataset_sample(const cn_dataset *ds, int i, float *x)
 {

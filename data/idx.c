@@ -279,7 +279,8 @@ static cn_status idx_load(cn_sec *s, cn_split split, cn_dataset **out, cn_error 
     cn_status st;
     *out = NULL;
     /* Every key is read before any file, so the caller can check for unknown ones. */
-    if ((st = cn_sec_str(s, "dir", &dir, err)) || (st = cn_sec_float(s, "scale", &scale, err)))
+    if ((st = cn_sec_str(s, "dir", &dir, err)) || (st = cn_sec_float(s, "scale", &scale, err)) ||
+        (st = cn_byte_scale_check(s, scale, err)))
         return st;
     for (int i = 0; i < 4; i++)
         if ((st = cn_sec_str(s, keys[i], &names[i], err)))

@@ -308,7 +308,8 @@ static cn_status imgdir_load(cn_sec *s, cn_split split, cn_dataset **out, cn_err
         (st = cn_sec_enum(s, "channels", &ch, err)) ||
         (st = cn_sec_int_min(s, "height", 1, &h, err)) ||
         (st = cn_sec_int_min(s, "width", 1, &w, err)) ||
-        (st = cn_sec_float(s, "scale", &scale, err)))
+        (st = cn_sec_float(s, "scale", &scale, err)) ||
+        (st = cn_byte_scale_check(s, scale, err)))
         return st;
     const char *name = split == CN_SPLIT_TRAIN ? train : test;
     if (!name[0])

@@ -65,6 +65,11 @@ void cn_corrupt_gaussian(float *x, size_t n, float sigma, cn_rng *rng);
 /* Salt-and-pepper: with probability q a value becomes 0 or 1 (even odds). */
 void cn_corrupt_saltpepper(float *x, size_t n, float q, cn_rng *rng, float *keep);
 
+/* ---- byte datasets (data/dataset.c) ---- */
+/* CN_ERR_CFG naming the key `scale` of s when a byte of 255 times scale is
+ * not a finite float (the readers of byte datasets check it). */
+cn_status cn_byte_scale_check(cn_sec *s, float scale, cn_error *err);
+
 /* ---- file system (src/fs.c) ---- */
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);

@@ -206,6 +206,13 @@ START_TEST(test_imgdir_open)
     ck_assert_ptr_nonnull(strstr(err.msg, "test.cfg:1: [data] needs key 'height'"));
     ck_assert_int_eq(open_cfg("type = imgdir\nheight = 3\nwidth = 4\n", &d, &err), CN_ERR_CFG);
     ck_assert_ptr_nonnull(strstr(err.msg, "needs key 'dir'"));
+    /* a scale that makes a byte infinite, before any file is read */
+    snprintf(text, sizeof text, "type = imgdir\ndir = %s\nheight = 3\nwidth = 4\n"
+             "scale = 1e37\n", root);
+    ck_assert_int_eq(open_cfg(text, &d, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:6: key 'scale' = '1e37': a byte of 255 would read as "
+                              "1e+37 * 255, which is not a finite float: |scale| must be at "
+                              "most 1.33444e+36");
 }
 END_TEST
 

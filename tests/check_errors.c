@@ -216,6 +216,9 @@ static const row rows[] = {
      "dataset '%T/none' not found: No such file or directory"},
     {"data_file_missing", NULL, HEAD CLS, "train %C --set data.train_labels=nope.gz", 1,
      "%D/nope.gz: cannot open: No such file or directory"},
+    {"idx_scale_inf", NULL, HEAD_WITH("scale=-1e37") CLS, "train %C", 1,
+     "%C:7: key 'scale' = '-1e37': a byte of 255 would read as -1e+37 * 255, which is not a "
+     "finite float: |scale| must be at most 1.33444e+36"},
     {"idx_magic", prep_magic, HEAD_WITH("train_images=%T/bad.idx") CLS, "train %C", 1,
      "%T/bad.idx: not an IDX file of unsigned bytes (magic 0x000008NN expected, NN = 01 to 04 "
      "dimensions; found 0x12345678)"},
