@@ -55,6 +55,9 @@ cn_status cn_offers_read(cn_sec *s, const char *key, unsigned *out, cn_error *er
 /* Flat float arenas of the net: parameters then grads (for the checkpoint). */
 float *cn_net_param_arena(cn_net *net, size_t *count);
 
+/* CN_ERR_SHAPE when a label of ds lies outside the outputs of a label
+ * loss's layer (src/train.c; cn_eval checks its split too). */
+cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err);
 /* Sampling layers draw in eval mode from the stream every evaluation of a
  * Gaussian posterior uses (seeded from the net's seed), so validation and
  * cn_eval see the same z (src/valid.c). The caller restores the RNG. */

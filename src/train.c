@@ -59,8 +59,8 @@ static cn_status open_log(run *r, cn_error *err)
 
 /* A label loss skips labels outside its layer's outputs, so such labels
  * would be ignored without a word: refuse them, naming the file, the
- * sample and the label. */
-static cn_status check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err)
+ * sample and the label (training and evaluation alike). */
+cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err)
 {
     for (int k = 0; ds && ds->labels && k < net->n_losses; k++) {
         const cn_loss *loss = &net->losses[k];
@@ -104,7 +104,7 @@ static cn_status setup(run *r, cn_error *err)
         return cn_errorf(err, CN_ERR_SHAPE, "%s: [net] input has %zu values per sample but "
                          "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
                          d->train->c, d->train->h, d->train->w);
-    if (check_labels(net, d->train, err) || check_labels(net, d->test, err))
+    if (cn_net_check_labels(net, d->train, err) || cn_net_check_labels(net, d->test, err))
         return err->code;
     if (r->opts->run_dir && strlen(r->opts->run_dir) >= sizeof r->dir)
         return cn_errorf(err, CN_ERR_USAGE, "run folder '%.40s...' is %zu characters long; at "

@@ -133,6 +133,13 @@ static void prep_trained(const char *dir, const char *data)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A trained net (prep_trained) and a labels file with one out of range. */
+static void prep_trained_label_range(const char *dir, const char *data)
+{
+    prep_trained(dir, data);
+    prep_label_range(dir, data);
+}
+
 static void prep_flipped(const char *dir, const char *data)
 {
     char path[600];
@@ -235,6 +242,11 @@ static const row rows[] = {
      "[dense]\noutput=10\n[cce]\ntarget=label\n", "train %C", 1,
      "the labels of %T/img.idx: sample 7 has label 12, but loss 'cce' (line 13) reads layer "
      "'dense1' with 10 outputs, so labels must be 0 to 9"},
+    {"eval_label_range", prep_trained_label_range,
+     HEAD_WITH("test_images=%T/img.idx\ntest_labels=%T/lab.idx") CLS,
+     "eval %C --weights %T/run/last.ckpt", 1,
+     "the labels of %T/img.idx: sample 3 has label 3, but loss 'cce' (line 13) reads layer "
+     "'dense1' with 3 outputs, so labels must be 0 to 2"},
     {"no_training_left", NULL, HEAD CLS,
      "train %C --set data.limit=1 --set data.valid_fraction=0.9", 1,
      "%C:5: key 'valid_fraction' = '0.9': holding out 1 of 1 samples leaves none for training"},

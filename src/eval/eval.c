@@ -146,7 +146,7 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
         cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
         goto done;
     }
-    if (cn_eval_set_open(&set, &p, err) ||
+    if (cn_net_check_labels(net, ds, err) || cn_eval_set_open(&set, &p, err) ||
         cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
     cn_net_set_train(net, 0);
