@@ -77,10 +77,12 @@ cn_status cn_loader_create(const cn_dataset *ds, const int *idx, int n_idx, int 
                            int drop_last, int prefetch, cn_loader **out, cn_error *err)
 {
     *out = NULL;
+    if (!idx)
+        n_idx = ds->n;
     if (batch < 1 || n_idx < 0)
         return cn_errorf(err, CN_ERR_INTERNAL, "loader over %s: batch %d and %d samples, "
                          "expected batch >= 1", ds->source, batch, n_idx);
-    for (int i = 0; i < n_idx; i++)
+    for (int i = 0; idx && i < n_idx; i++)
         if (idx[i] < 0 || idx[i] >= ds->n)
             return cn_errorf(err, CN_ERR_INTERNAL, "loader over %s: index %d is out of "
                              "[0, %d)", ds->source, idx[i], ds->n);
@@ -109,8 +111,9 @@ cn_status cn_loader_create(const cn_dataset *ds, const int *idx, int n_idx, int 
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for batches of %d x %zu floats",
                          batch, dim);
     }
-    memcpy(ld->idx, idx, (size_t)n_idx * sizeof *idx);
-    memcpy(ld->order, idx, (size_t)n_idx * sizeof *idx);
+    for (int i = 0; i < n_idx; i++) /* idx NULL: every sample, in order */
+        ld->idx[i] = idx ? idx[i] : i;
+    memcpy(ld->order, ld->idx, (size_t)n_idx * sizeof *ld->idx);
     ld->prefetch = prefetch;
     if (prefetch) {
         pthread_mutex_init(&ld->mu, NULL);

@@ -62,6 +62,8 @@ cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error 
  * Gaussian posterior uses (seeded from the net's seed), so validation and
  * cn_eval see the same z (src/valid.c). The caller restores the RNG. */
 void cn_net_draw_posterior(cn_net *net);
+/* Seconds on the monotonic clock (src/step.c; the phase and epoch timings). */
+double cn_now(void);
 /* The backward of a step: loss backward, then layer backward in reverse
  * order, with `hook` in the layers' context (NULL: none). */
 void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook);

@@ -17,7 +17,7 @@
 
 #include "net_internal.h"
 
-static double now(void)
+double cn_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,7 +29,7 @@ static void lap(const cn_step_opts *o, int ph, double *t)
 {
     if (!o->phase_s)
         return;
-    double t1 = now();
+    double t1 = cn_now();
     o->phase_s[ph] += t1 - *t;
     *t = t1;
 }
@@ -39,7 +39,7 @@ cn_status cn_net_step(cn_net *net, const cn_step_opts *o, double *loss, cn_error
     cn_error local;
     if (!err)
         err = &local;
-    double t = o->phase_s ? now() : 0.0; /* inner inference counts as forward */
+    double t = o->phase_s ? cn_now() : 0.0; /* inner inference counts as forward */
     if (o->kind == CN_STEP_TRAIN && cn_net_has_inner(net) && cn_net_infer(net, err))
         return err->code;
     cn_net_zero_grad(net);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "net_internal.h"
 
@@ -21,12 +20,6 @@ cn_train_opts cn_train_defaults(void)
     return (cn_train_opts){0};
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct run {
     cn_net *net;
@@ -257,20 +250,20 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
                      .valid_loss = NAN};
     int done = begin_epoch(r), trained = 0;
     memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
-    double start = now(), t = start;
+    double start = cn_now(), t = start;
     const cn_step_opts train = {.kind = CN_STEP_TRAIN, .phase_s = p.phase_s};
     cn_batch b;
     while (cn_loader_next(r->train, &b)) {
-        double loss = 0.0, t_data = now();
+        double loss = 0.0, t_data = cn_now();
         p.phase_s[CN_PHASE_DATA] += t_data - t;
         cn_net_set_batch(net, b.x, b.labels, b.n); /* the copy counts as forward */
-        p.phase_s[CN_PHASE_FORWARD] += now() - t_data;
+        p.phase_s[CN_PHASE_FORWARD] += cn_now() - t_data;
         /* a failed step updated nothing; a diverging one was step t */
         int failed = cn_net_step(net, &train, &loss, err) != CN_OK;
         if (failed || check_growth(r, loss, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
                                    done + 1, net->optim->t + failed);
-        t = now();
+        t = cn_now();
         done++, trained++;
         r->info.epoch_loss += loss;
         for (int i = 0; i < net->n_losses; i++)
@@ -291,7 +284,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
         if (o->progress)
             o->progress(&p, o->user);
     }
-    if (end_epoch(r, epoch, done, now() - start, &p, err))
+    if (end_epoch(r, epoch, done, cn_now() - start, &p, err))
         return err->code;
     if (o->progress)
         o->progress(&p, o->user);

@@ -8,7 +8,6 @@
  * same draws; the net's RNG is restored afterwards.
  */
 #include <math.h>
-#include <stdlib.h>
 
 #include "net_internal.h"
 
@@ -37,17 +36,8 @@ cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, in
         err = &local;
     const cn_rng saved = net->rng;
     const int train = net->train;
-    int *all = NULL;
     cn_loader *ld = NULL;
     *loss = NAN;
-    if (!idx) {
-        n_idx = ds->n;
-        if (!(all = malloc((size_t)CN_MAX(n_idx, 1) * sizeof *all)))
-            return cn_errorf(err, CN_ERR_NOMEM, "out of memory for validation");
-        for (int i = 0; i < n_idx; i++)
-            all[i] = i;
-        idx = all;
-    }
     err->code = CN_OK;
     if (cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
@@ -72,6 +62,5 @@ done:
     cn_net_set_sample(net, 0);
     cn_net_set_train(net, train);
     cn_loader_free(ld);
-    free(all);
     return err->code;
 }

@@ -78,7 +78,8 @@ typedef struct cn_batch {
 
 typedef struct cn_loader cn_loader;
 
-/* A loader over ds[idx[0..n_idx)] in batches of `batch`; drop_last drops a
+/* A loader over ds[idx[0..n_idx)] (idx NULL: every sample of ds, in order,
+ * n_idx ignored) in batches of `batch`; drop_last drops a
  * final partial batch; prefetch starts the worker thread. */
 cn_status cn_loader_create(const cn_dataset *ds, const int *idx, int n_idx, int batch,
                            int drop_last, int prefetch, cn_loader **out, cn_error *err);

@@ -129,20 +129,14 @@ cn_status cn_eval_with(cn_net *net, const cn_dataset *ds, const int *idx, int n_
     if (!err)
         err = &local;
     memset(out, 0, sizeof *out);
-    int *all = NULL;
     double *loss_sum = calloc((size_t)CN_MAX(net->n_losses, 1), sizeof *loss_sum), total = 0;
     cn_metric_acc *acc = calloc(1, sizeof *acc);
     cn_loader *ld = NULL;
-    if (!idx) {
+    if (!idx) /* the loader reads every sample */
         n_idx = ds->n;
-        all = malloc((size_t)n_idx * sizeof *all);
-        for (int i = 0; all && i < n_idx; i++)
-            all[i] = i;
-        idx = all;
-    }
     cn_eval_pass p = {.net = net, .ds = ds, .opts = opts ? opts : &none, .n_idx = n_idx,
                       .acc = acc};
-    if (!loss_sum || !acc || !idx) {
+    if (!loss_sum || !acc) {
         cn_errorf(err, CN_ERR_NOMEM, "out of memory for evaluation");
         goto done;
     }
@@ -160,7 +154,6 @@ done:
     net->rng = saved;
     cn_net_set_sample(net, 0);
     cn_loader_free(ld);
-    free(all);
     free(loss_sum);
     free(acc);
     return err->code;
