@@ -25,11 +25,11 @@ static const cn_key csv_keys[] = {
      "training rows, searched in $CNET_DATA_PATH, ./datasets and /usr/share/datasets unless "
      "absolute or ./-relative"},
     {"test_file", CN_KEY_STRING, NULL, NULL, "test rows, with the columns of train_file"},
-    {"label_col", CN_KEY_INT, "0", NULL,
+    {"label_col", CN_KEY_INT, "0", "[-1, 1048575]",
      "column of the class label, counted from 0 (-1 = no labels)"},
     {"header", CN_KEY_BOOL, "0", NULL, "skip the first line (column names)"},
-    {"scale", CN_KEY_FLOAT, "1", NULL, "a value v reads as v * scale"},
-    {"shape", CN_KEY_LIST, "", NULL,
+    {"scale", CN_KEY_FLOAT, "1", "(-inf, inf)", "a value v reads as v * scale"},
+    {"shape", CN_KEY_LIST, "", "[1, 1048576]",
      "C,H,W of the features of a row (empty = 1,1,N for N feature columns)"},
     {"delimiter", CN_KEY_STRING, ",", NULL,
      "column separator: one character, or `tab` or `semicolon`"},
@@ -218,7 +218,7 @@ static cn_status read_opts(cn_sec *s, cn_split split, csv_opts *o, cn_error *err
     cn_status st;
     if ((st = cn_sec_str(s, "train_file", &train, err)) ||
         (st = cn_sec_str(s, "test_file", &test, err)) ||
-        (st = cn_sec_int_min(s, "label_col", -1, &o->label_col, err)) ||
+        (st = cn_sec_int(s, "label_col", &o->label_col, err)) ||
         (st = cn_sec_bool(s, "header", &o->header, err)) ||
         (st = cn_sec_float(s, "scale", &o->scale, err)) ||
         (st = cn_sec_str(s, "shape", &shape, err)) ||

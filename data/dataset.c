@@ -21,12 +21,12 @@
 const cn_key cn_data_common_keys[] = {
     /* The choices: every type of data/registry.c, registered ones included. */
     {"type", CN_KEY_ENUM, "idx", cn_dataset_choices_ + 1, "dataset type"},
-    {"valid_fraction", CN_KEY_FLOAT, "0", NULL,
+    {"valid_fraction", CN_KEY_FLOAT, "0", "[0, 0.9]",
      "fraction of the training samples held out for validation, in [0, 0.9]"},
-    {"limit", CN_KEY_INT, "0", NULL,
+    {"limit", CN_KEY_INT, "0", "[0, 2147483647]",
      "use at most the first `limit` training samples (0 = all)"},
     {"prefetch", CN_KEY_BOOL, "1", NULL, "fill the next batch on a worker thread"},
-    {"label_fraction", CN_KEY_FLOAT, "1", NULL,
+    {"label_fraction", CN_KEY_FLOAT, "1", "[0, 1]",
      "fraction of the training samples that keep their labels (a seeded draw; the others "
      "become unlabelled, -1), in [0, 1]"},
     {"label_mask", CN_KEY_STRING, "", NULL,
@@ -218,8 +218,8 @@ cn_status cn_data_open(const cn_cfg *cfg, uint64_t seed, cn_data **out, cn_error
     cn_data *d = calloc(1, sizeof *d);
     if (!d)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the datasets");
-    if ((st = cn_sec_float_range(&s, "valid_fraction", 0.0f, 0.9f, &fraction, err)) ||
-        (st = cn_sec_int_min(&s, "limit", 0, &limit, err)) ||
+    if ((st = cn_sec_float(&s, "valid_fraction", &fraction, err)) ||
+        (st = cn_sec_int(&s, "limit", &limit, err)) ||
         (st = cn_sec_bool(&s, "prefetch", &d->prefetch, err)) ||
         (st = cn_label_keys_read(&s, &lk, err)) || (st = load_splits(d, ops, &s, err)))
         goto fail;

@@ -224,7 +224,7 @@ static const cn_key idx_keys[] = {
     {"test_images", CN_KEY_STRING, "t10k-images-idx3-ubyte.gz", NULL, "test images"},
     {"test_labels", CN_KEY_STRING, "t10k-labels-idx1-ubyte.gz", NULL,
      "test labels; none = unlabelled"},
-    {"scale", CN_KEY_FLOAT, "0.00392156862745098", NULL,
+    {"scale", CN_KEY_FLOAT, "0.00392156862745098", "(-inf, inf)",
      "a byte b reads as b * scale (default 1/255: values in [0, 1])"},
     CN_KEY_END,
 };

@@ -241,9 +241,9 @@ static const cn_key imgdir_keys[] = {
     {"test_dir", CN_KEY_STRING, "test", NULL,
      "test images; the same class folder names as train_dir"},
     {"channels", CN_KEY_ENUM, "1", "1|3", "1 = greyscale, 3 = RGB (images are converted)"},
-    {"height", CN_KEY_INT, NULL, NULL, "image height; every image must have it"},
-    {"width", CN_KEY_INT, NULL, NULL, "image width; every image must have it"},
-    {"scale", CN_KEY_FLOAT, "0.00392156862745098", NULL,
+    {"height", CN_KEY_INT, NULL, "[1, 65536]", "image height; every image must have it"},
+    {"width", CN_KEY_INT, NULL, "[1, 65536]", "image width; every image must have it"},
+    {"scale", CN_KEY_FLOAT, "0.00392156862745098", "(-inf, inf)",
      "a byte b reads as b * scale (default 1/255: values in [0, 1])"},
     CN_KEY_END,
 };
@@ -306,8 +306,8 @@ static cn_status imgdir_load(cn_sec *s, cn_split split, cn_dataset **out, cn_err
         (st = cn_sec_str(s, "train_dir", &train, err)) ||
         (st = cn_sec_str(s, "test_dir", &test, err)) ||
         (st = cn_sec_enum(s, "channels", &ch, err)) ||
-        (st = cn_sec_int_min(s, "height", 1, &h, err)) ||
-        (st = cn_sec_int_min(s, "width", 1, &w, err)) ||
+        (st = cn_sec_int(s, "height", &h, err)) ||
+        (st = cn_sec_int(s, "width", &w, err)) ||
         (st = cn_sec_float(s, "scale", &scale, err)) ||
         (st = cn_byte_scale_check(s, scale, err)))
         return st;

@@ -26,7 +26,7 @@ cn_status cn_label_keys_read(cn_sec *s, cn_label_keys *k, cn_error *err)
 {
     cn_status st;
     *k = (cn_label_keys){.fraction = 1.0f};
-    if ((st = cn_sec_float_range(s, "label_fraction", 0.0f, 1.0f, &k->fraction, err)) ||
+    if ((st = cn_sec_float(s, "label_fraction", &k->fraction, err)) ||
         (st = cn_sec_str(s, "label_mask", &k->mask, err)))
         return st;
     if (k->mask && !*k->mask)

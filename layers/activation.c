@@ -19,9 +19,9 @@ extern const cn_layer_ops cn_layer_sigmoid, cn_layer_tanh, cn_layer_relu, cn_lay
     cn_layer_linear;
 
 static const cn_key sigmoid_keys[] = {
-    {"gain", CN_KEY_FLOAT, "1", NULL, "gain g in 1/(1+exp(-g x))"}, CN_KEY_END};
+    {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "gain g in 1/(1+exp(-g x))"}, CN_KEY_END};
 static const cn_key leaky_keys[] = {
-    {"slope", CN_KEY_FLOAT, "0.01", NULL, "slope for x < 0 (>= 0)"}, CN_KEY_END};
+    {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "slope for x < 0 (>= 0)"}, CN_KEY_END};
 static const cn_key no_keys[] = {CN_KEY_END};
 
 typedef struct act_state {

@@ -22,8 +22,8 @@
 
 static const cn_key keys[] = {
     {"affine", CN_KEY_BOOL, "1", NULL, "learn a scale gamma and shift beta per channel"},
-    {"momentum", CN_KEY_FLOAT, "0.1", NULL, "running statistics update rate m in (0, 1]"},
-    {"eps", CN_KEY_FLOAT, "1e-5", NULL, "added to the variance (> 0)"},
+    {"momentum", CN_KEY_FLOAT, "0.1", "(0, 1]", "running statistics update rate m in (0, 1]"},
+    {"eps", CN_KEY_FLOAT, "1e-5", "(0, 1]", "added to the variance (> 0)"},
     CN_KEY_END};
 
 typedef struct bn_state {
@@ -43,8 +43,8 @@ static cn_status bn_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     const cn_layer *in = l->in[0];
     l->c = in->c, l->h = in->h, l->w = in->w;
     if (cn_sec_bool(s, "affine", &st->affine, err) ||
-        cn_sec_float_range(s, "momentum", 1e-6f, 1.0f, &st->momentum, err) ||
-        cn_sec_float_range(s, "eps", 1e-12f, 1.0f, &st->eps, err))
+        cn_sec_float(s, "momentum", &st->momentum, err) ||
+        cn_sec_float(s, "eps", &st->eps, err))
         return err->code;
     int C = l->c;
     if (st->affine) {
@@ -58,11 +58,11 @@ static cn_status bn_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     st->var = cn_build_param(b, l, "running_var", C, 1, 1, 1, CN_INIT_ONE, 1, 1,
                              CN_PARAM_NO_DECAY);
     if (!st->mean || !st->var || (st->affine && (!st->gamma || !st->beta)))
-        return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
+        return cn_build_error(b, l, err);
     st->mean->buffer = st->var->buffer = 1;
-    st->bmean = malloc(2 * (size_t)C * sizeof(float));
+    st->bmean = cn_build_alloc(b, l, 2 * (size_t)C * sizeof(float));
     if (!st->bmean)
-        return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
+        return cn_build_error(b, l, err);
     st->binvstd = st->bmean + C;
     return CN_OK;
 }

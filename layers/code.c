@@ -26,9 +26,9 @@
 #include "internal.h"
 
 static const cn_key keys[] = {
-    {"steps", CN_KEY_INT, "20", NULL,
+    {"steps", CN_KEY_INT, "20", "[0, 100000]",
      "inner gradient steps on Z per batch (0: Z = the input, no inference)"},
-    {"lr", CN_KEY_FLOAT, "0.1", NULL, "inner step size on each sample's energy (> 0)"},
+    {"lr", CN_KEY_FLOAT, "0.1", "(0, inf)", "inner step size on each sample's energy (> 0)"},
     {"infer", CN_KEY_BOOL, "0", NULL,
      "in eval mode, output the inferred Z instead of the input f_enc(Y)"},
     CN_KEY_END};
@@ -47,11 +47,9 @@ static cn_status code_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     if (!st)
         return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
     l->state = st;
-    cn_status rc = cn_sec_int_min(s, "steps", 0, &st->steps, err);
+    cn_status rc = cn_sec_int(s, "steps", &st->steps, err);
     if (!rc)
         rc = cn_sec_float(s, "lr", &st->lr, err);
-    if (!rc && !(st->lr > 0.0f))
-        rc = cn_sec_bad(s, "lr", CN_ERR_CFG, err, "expects a step size > 0");
     if (!rc)
         rc = cn_sec_bool(s, "infer", &st->infer, err);
     if (rc)
@@ -61,9 +59,9 @@ static cn_status code_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     st->D = (size_t)in->c * in->h * in->w;
     /* zero-initialised; no weight decay (CN_PARAM_NO_DECAY), and the optimizer skips it */
     st->Z = cn_build_param(b, l, "Z", cn_build_batch(b), in->c, in->h, in->w, CN_INIT_ZERO,
-                           (int)st->D, (int)st->D, CN_PARAM_NO_DECAY);
+                           (double)st->D, (double)st->D, CN_PARAM_NO_DECAY);
     if (!st->Z)
-        return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
+        return cn_build_error(b, l, err);
     st->Z->inner = 1;
     return CN_OK;
 }

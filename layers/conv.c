@@ -30,13 +30,13 @@
 #include "conv.h"
 
 static const cn_key keys[] = {
-    {"filters", CN_KEY_INT, NULL, NULL, "output channels F (>= 1)"},
-    {"size", CN_KEY_INT, "3", NULL, "kernel height and width k (>= 1)"},
-    {"stride", CN_KEY_INT, "1", NULL, "step between kernel positions (>= 1)"},
-    {"pad", CN_KEY_INT, "0", NULL, "zeros added on each side of the input (>= 0)"},
+    {"filters", CN_KEY_INT, NULL, "[1, 65536]", "output channels F (>= 1)"},
+    {"size", CN_KEY_INT, "3", "[1, 1024]", "kernel height and width k (>= 1)"},
+    {"stride", CN_KEY_INT, "1", "[1, 1024]", "step between kernel positions (>= 1)"},
+    {"pad", CN_KEY_INT, "0", "[0, 1024]", "zeros added on each side of the input (>= 0)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to W * x + b"},
-    {"gain", CN_KEY_FLOAT, "1", NULL, "sigmoid gain g in 1/(1+exp(-g x))"},
-    {"slope", CN_KEY_FLOAT, "0.01", NULL, "leaky slope for x < 0 (>= 0)"},
+    {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
+    {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},
     {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias per filter"},
     {"algo", CN_KEY_ENUM, "auto", "auto|im2col|winograd",
      "im2col + GEMM, or Winograd F(4x4,5x5) (size 5, stride 1, pad <= 4); auto: Winograd "
@@ -49,10 +49,10 @@ static cn_status read_keys(cn_sec *s, conv_state *st, int *bias, int *algo, cn_e
 {
     cn_conv_geom *g = &st->g;
     if (cn_act_read(s, &st->act, &st->param, err) ||
-        cn_sec_int_min(s, "filters", 1, &st->F, err) ||
-        cn_sec_int_min(s, "size", 1, &g->k, err) ||
-        cn_sec_int_min(s, "stride", 1, &g->stride, err) ||
-        cn_sec_int_min(s, "pad", 0, &g->pad, err) || cn_sec_bool(s, "bias", bias, err) ||
+        cn_sec_int(s, "filters", &st->F, err) ||
+        cn_sec_int(s, "size", &g->k, err) ||
+        cn_sec_int(s, "stride", &g->stride, err) ||
+        cn_sec_int(s, "pad", &g->pad, err) || cn_sec_bool(s, "bias", bias, err) ||
         cn_sec_enum(s, "algo", algo, err))
         return err->code;
     return CN_OK;
@@ -81,15 +81,15 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     g->Wo = (g->W + 2 * g->pad - g->k) / g->stride + 1;
     l->c = st->F, l->h = g->Ho, l->w = g->Wo;
 
-    int K = g->C * g->k * g->k;
+    double kk = (double)g->k * g->k, fan_in = g->C * kk, fan_out = st->F * kk;
     cn_init init = cn_build_init(b);
-    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, K, st->F * g->k * g->k,
+    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, fan_in, fan_out,
                            CN_PARAM_WEIGHT);
-    if (bias)
-        st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, K, st->F * g->k * g->k,
-                               CN_PARAM_BIAS);
+    if (st->W && bias)
+        st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, fan_in, fan_out, CN_PARAM_BIAS);
     if (!st->W || (bias && !st->b))
-        return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
+        return cn_build_error(b, l, err);
+    int K = g->C * g->k * g->k; /* fits: W, F times larger, was accepted */
     int fits = g->k == 5 && g->stride == 1 && g->pad <= g->k - 1;
     if (algo == ALGO_WINOGRAD && !fits)
         return cn_sec_bad(s, "algo", CN_ERR_CFG, err, "layer '%s': winograd needs size 5, "

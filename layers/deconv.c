@@ -30,15 +30,15 @@
 extern const cn_layer_ops cn_layer_conv;
 
 static const cn_key keys[] = {
-    {"filters", CN_KEY_INT, NULL, NULL, "output channels F (may be left out with tie)"},
-    {"size", CN_KEY_INT, "3", NULL, "kernel height and width k (with tie: the conv's)"},
-    {"stride", CN_KEY_INT, "1", NULL, "output step per input pixel (>= 1)"},
-    {"pad", CN_KEY_INT, "0", NULL, "rows and columns cropped from each side of the output (>= 0)"},
-    {"output_padding", CN_KEY_INT, "0", NULL,
+    {"filters", CN_KEY_INT, NULL, "[1, 65536]", "output channels F (may be left out with tie)"},
+    {"size", CN_KEY_INT, "3", "[1, 1024]", "kernel height and width k (with tie: the conv's)"},
+    {"stride", CN_KEY_INT, "1", "[1, 1024]", "output step per input pixel (>= 1)"},
+    {"pad", CN_KEY_INT, "0", "[0, 1024]", "rows and columns cropped from each side of the output (>= 0)"},
+    {"output_padding", CN_KEY_INT, "0", "[0, 1023]",
      "rows and columns added at the bottom and right of the output (< stride)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to W^T * x + b"},
-    {"gain", CN_KEY_FLOAT, "1", NULL, "sigmoid gain g in 1/(1+exp(-g x))"},
-    {"slope", CN_KEY_FLOAT, "0.01", NULL, "leaky slope for x < 0 (>= 0)"},
+    {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
+    {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},
     {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias per output channel"},
     {"tie", CN_KEY_STRING, "", NULL, "earlier conv layer whose filters are used transposed"},
     CN_KEY_END};
@@ -104,9 +104,9 @@ static cn_status read_keys(cn_layer *l, cn_sec *s, cn_build *b, deconv_state *st
     const char *tie;
     int op;
     if (cn_act_read(s, &st->act, &st->param, err) ||
-        cn_sec_int_min(s, "stride", 1, &g->stride, err) ||
-        cn_sec_int_min(s, "pad", 0, &g->pad, err) ||
-        cn_sec_int_min(s, "output_padding", 0, &op, err) || cn_sec_bool(s, "bias", bias, err) ||
+        cn_sec_int(s, "stride", &g->stride, err) ||
+        cn_sec_int(s, "pad", &g->pad, err) ||
+        cn_sec_int(s, "output_padding", &op, err) || cn_sec_bool(s, "bias", bias, err) ||
         cn_sec_str(s, "tie", &tie, err))
         return err->code;
     if (op >= g->stride)
@@ -115,8 +115,8 @@ static cn_status read_keys(cn_layer *l, cn_sec *s, cn_build *b, deconv_state *st
     if (tie && tie[0]) {
         if (resolve_tie(l, s, b, tie, st, err))
             return err->code;
-    } else if (cn_sec_int_min(s, "filters", 1, &g->C, err) ||
-               cn_sec_int_min(s, "size", 1, &g->k, err)) {
+    } else if (cn_sec_int(s, "filters", &g->C, err) ||
+               cn_sec_int(s, "size", &g->k, err)) {
         return err->code;
     }
     g->Ho = l->in[0]->h, g->Wo = l->in[0]->w;
@@ -146,16 +146,16 @@ static cn_status deconv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
         return err->code;
     const cn_conv_geom *g = &st->g;
     l->c = g->C, l->h = g->H, l->w = g->W;
-    int FKK = g->C * g->k * g->k;
+    double kk = (double)g->k * g->k, fan_in = g->C * kk, fan_out = st->C * kk;
     cn_init init = cn_build_init(b);
     if (!st->W)
-        st->W = cn_build_param(b, l, "W", st->C, g->C, g->k, g->k, init, FKK,
-                               st->C * g->k * g->k, CN_PARAM_WEIGHT);
-    if (bias)
-        st->b = cn_build_param(b, l, "b", g->C, 1, 1, 1, init, FKK, st->C * g->k * g->k,
-                               CN_PARAM_BIAS);
+        st->W = cn_build_param(b, l, "W", st->C, g->C, g->k, g->k, init, fan_in, fan_out,
+                               CN_PARAM_WEIGHT);
+    if (st->W && bias)
+        st->b = cn_build_param(b, l, "b", g->C, 1, 1, 1, init, fan_in, fan_out, CN_PARAM_BIAS);
     if (!st->W || (bias && !st->b))
-        return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
+        return cn_build_error(b, l, err);
+    int FKK = g->C * g->k * g->k; /* fits: W, C times larger, was accepted */
     /* scratch per sample: the input channel-major (C, P) and its columns (F*k*k, P) */
     size_t P = (size_t)g->Ho * g->Wo, per_sample = ((size_t)st->C + FKK) * P;
     int parts = cn_build_threads(b);

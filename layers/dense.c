@@ -24,10 +24,10 @@
 extern const cn_layer_ops cn_layer_dense;
 
 static const cn_key keys[] = {
-    {"output", CN_KEY_INT, NULL, NULL, "output features (may be left out with tie)"},
+    {"output", CN_KEY_INT, NULL, "[1, 16777216]", "output features (may be left out with tie)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to X W^T + b"},
-    {"gain", CN_KEY_FLOAT, "1", NULL, "sigmoid gain g in 1/(1+exp(-g x))"},
-    {"slope", CN_KEY_FLOAT, "0.01", NULL, "leaky slope for x < 0 (>= 0)"},
+    {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
+    {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},
     {"tie", CN_KEY_STRING, "", NULL, "earlier dense layer whose W is used transposed"},
     {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias"},
     CN_KEY_END};
@@ -100,7 +100,7 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     if (tie && tie[0])
         rc = resolve_tie(l, s, b, tie, st, err);
     else
-        rc = cn_sec_int_min(s, "output", 1, &st->out, err);
+        rc = cn_sec_int(s, "output", &st->out, err);
     if (rc)
         return rc;
     l->c = st->out;
@@ -114,7 +114,7 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         st->b = cn_build_param(b, l, "b", st->out, 1, 1, 1, init, st->in, st->out,
                                CN_PARAM_BIAS);
     if ((!st->tied && !st->W) || (bias && !st->b))
-        return cn_errorf(err, CN_ERR_INTERNAL, "layer '%s': too many parameters", l->name);
+        return cn_build_error(b, l, err);
     return CN_OK;
 }
 

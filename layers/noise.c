@@ -19,8 +19,8 @@ enum { NOISE_MASK, NOISE_GAUSSIAN, NOISE_SALTPEPPER };
 
 static const cn_key keys[] = {
     {"type", CN_KEY_ENUM, "mask", "mask|gaussian|saltpepper", "kind of corruption"},
-    {"q", CN_KEY_FLOAT, "0.25", NULL, "corrupted fraction for mask and saltpepper, in [0, 1]"},
-    {"sigma", CN_KEY_FLOAT, "0.1", NULL, "standard deviation for gaussian (>= 0)"},
+    {"q", CN_KEY_FLOAT, "0.25", "[0, 1]", "corrupted fraction for mask and saltpepper, in [0, 1]"},
+    {"sigma", CN_KEY_FLOAT, "0.1", "[0, inf)", "standard deviation for gaussian (>= 0)"},
     CN_KEY_END};
 
 typedef struct noise_state {
@@ -40,14 +40,11 @@ static cn_status read_keys(cn_sec *s, noise_state *st, cn_error *err)
         if (cn_sec_has(s, "q"))
             return cn_sec_bad(s, "q", CN_ERR_CFG, err,
                               "applies only to type=mask and type=saltpepper");
-        rc = cn_sec_float(s, "sigma", &st->sigma, err);
-        if (!rc && !(st->sigma >= 0.0f))
-            rc = cn_sec_bad(s, "sigma", CN_ERR_CFG, err, "expects a number >= 0");
-        return rc;
+        return cn_sec_float(s, "sigma", &st->sigma, err);
     }
     if (cn_sec_has(s, "sigma"))
         return cn_sec_bad(s, "sigma", CN_ERR_CFG, err, "applies only to type=gaussian");
-    return cn_sec_float_range(s, "q", 0.0f, 1.0f, &st->q, err);
+    return cn_sec_float(s, "q", &st->q, err);
 }
 
 static cn_status noise_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
@@ -64,10 +61,9 @@ static cn_status noise_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     l->w = l->in[0]->w;
     if (st->type != NOISE_GAUSSIAN) {
         size_t count = (size_t)cn_build_batch(b) * l->c * l->h * l->w;
-        st->keep = malloc(count * sizeof *st->keep);
+        st->keep = cn_build_alloc(b, l, count * sizeof *st->keep);
         if (!st->keep)
-            return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory for %zu floats",
-                             l->name, count);
+            return cn_build_error(b, l, err);
     }
     return CN_OK;
 }

@@ -22,9 +22,9 @@
 extern const cn_layer_ops cn_layer_maxpool, cn_layer_avgpool;
 
 static const cn_key keys[] = {
-    {"size", CN_KEY_INT, "2", NULL, "window height and width k (>= 1)"},
-    {"stride", CN_KEY_INT, "0", NULL, "step between windows (>= 1; 0 = size)"},
-    {"pad", CN_KEY_INT, "0", NULL, "padding on each side (0 <= pad < size)"},
+    {"size", CN_KEY_INT, "2", "[1, 1024]", "window height and width k (>= 1)"},
+    {"stride", CN_KEY_INT, "0", "[0, 1024]", "step between windows (>= 1; 0 = size)"},
+    {"pad", CN_KEY_INT, "0", "[0, 1023]", "padding on each side (0 <= pad < size)"},
     CN_KEY_END};
 
 typedef struct pool_state {
@@ -39,9 +39,9 @@ static cn_status pool_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
     l->state = st;
     const cn_layer *in = l->in[0];
-    if (cn_sec_int_min(s, "size", 1, &st->k, err) ||
-        cn_sec_int_min(s, "stride", 0, &st->stride, err) ||
-        cn_sec_int_min(s, "pad", 0, &st->pad, err))
+    if (cn_sec_int(s, "size", &st->k, err) ||
+        cn_sec_int(s, "stride", &st->stride, err) ||
+        cn_sec_int(s, "pad", &st->pad, err))
         return err->code;
     if (st->stride == 0)
         st->stride = st->k;
@@ -61,10 +61,9 @@ static cn_status pool_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     l->w = (in->w + 2 * st->pad - st->k) / st->stride + 1;
     if (l->ops == &cn_layer_maxpool) {
         size_t count = (size_t)cn_build_batch(b) * l->c * l->h * l->w;
-        st->argmax = malloc(count * sizeof *st->argmax);
+        st->argmax = cn_build_alloc(b, l, count * sizeof *st->argmax);
         if (!st->argmax)
-            return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory for %zu indices",
-                             l->name, count);
+            return cn_build_error(b, l, err);
     }
     return CN_OK;
 }

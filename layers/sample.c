@@ -52,9 +52,9 @@ static cn_status sample_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err
     }
     l->c = mu->c, l->h = mu->h, l->w = mu->w;
     st->D = (size_t)l->c * l->h * l->w;
-    st->eps = calloc((size_t)cn_build_batch(b) * st->D, sizeof *st->eps);
+    st->eps = cn_build_alloc(b, l, (size_t)cn_build_batch(b) * st->D * sizeof *st->eps);
     if (!st->eps)
-        return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory for the noise", l->name);
+        return cn_build_error(b, l, err);
     return CN_OK;
 }
 

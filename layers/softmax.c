@@ -13,7 +13,7 @@
 #include "internal.h"
 
 static const cn_key keys[] = {
-    {"temperature", CN_KEY_FLOAT, "1", NULL, "T > 0 in softmax(x / T)"}, CN_KEY_END};
+    {"temperature", CN_KEY_FLOAT, "1", "(0, inf)", "T > 0 in softmax(x / T)"}, CN_KEY_END};
 
 typedef struct softmax_state {
     float temperature;
@@ -29,8 +29,6 @@ static cn_status softmax_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *er
     cn_status rc = cn_sec_float(s, "temperature", &st->temperature, err);
     if (rc)
         return rc;
-    if (!(st->temperature > 0.0f))
-        return cn_sec_bad(s, "temperature", CN_ERR_CFG, err, "expects a number > 0");
     l->c = l->in[0]->c;
     l->h = l->in[0]->h;
     l->w = l->in[0]->w;

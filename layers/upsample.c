@@ -11,7 +11,7 @@
 #include "internal.h"
 
 static const cn_key keys[] = {
-    {"factor", CN_KEY_INT, "2", NULL, "each pixel becomes a factor x factor block (>= 1)"},
+    {"factor", CN_KEY_INT, "2", "[1, 1024]", "each pixel becomes a factor x factor block (>= 1)"},
     CN_KEY_END};
 
 typedef struct upsample_state {
@@ -25,7 +25,7 @@ static cn_status upsample_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *e
     if (!st)
         return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
     l->state = st;
-    if (cn_sec_int_min(s, "factor", 1, &st->factor, err))
+    if (cn_sec_int(s, "factor", &st->factor, err))
         return err->code;
     l->c = l->in[0]->c;
     l->h = l->in[0]->h * st->factor;

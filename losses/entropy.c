@@ -44,9 +44,9 @@ typedef struct entropy_state {
 } entropy_state;
 
 static const cn_key keys[] = {
-    {"beta", CN_KEY_FLOAT, "-1", NULL,
+    {"beta", CN_KEY_FLOAT, "-1", "(-inf, inf)",
      "inverse temperature: Q = softmax(-beta X); -1 is the plain softmax (nonzero)"},
-    {"lambda", CN_KEY_FLOAT, "1", NULL,
+    {"lambda", CN_KEY_FLOAT, "1", "[0, inf)",
      "weight of the per-node (batch) entropy that is maximised (>= 0)"},
     CN_KEY_END
 };
@@ -142,7 +142,7 @@ static cn_status entropy_setup(cn_loss *loss, cn_sec *s, cn_error *err)
         st = cn_sec_bad(s, "beta", CN_ERR_CFG, err,
                         "expects a nonzero float (beta = 0 makes every distribution uniform)");
     if (!st)
-        st = cn_sec_float_range(s, "lambda", 0.0f, FLT_MAX, &lambda, err);
+        st = cn_sec_float(s, "lambda", &lambda, err);
     if (st)
         return st;
     size_t N = (size_t)loss->layer->c * loss->layer->h * loss->layer->w;

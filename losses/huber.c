@@ -11,7 +11,7 @@
 #include "elementwise.h"
 
 static const cn_key keys[] = {
-    {"delta", CN_KEY_FLOAT, "1", NULL,
+    {"delta", CN_KEY_FLOAT, "1", "(0, inf)",
      "residual where the loss turns from quadratic to linear (> 0)"},
     CN_EW_REDUCE_KEY,
     CN_KEY_END
@@ -42,8 +42,6 @@ static cn_status huber_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     cn_status st = cn_sec_float(s, "delta", &delta, err);
     if (st)
         return st;
-    if (!(delta > 0.0f))
-        return cn_sec_bad(s, "delta", CN_ERR_CFG, err, "expects a float > 0");
     return cn_ew_setup(loss, s, &kernel, delta, err);
 }
 

@@ -35,7 +35,7 @@ typedef struct kl_sparse_state {
 } kl_sparse_state;
 
 static const cn_key keys[] = {
-    {"rho", CN_KEY_FLOAT, "0.05", NULL, "target mean activation of every unit, in (0, 1)"},
+    {"rho", CN_KEY_FLOAT, "0.05", "(0, 1)", "target mean activation of every unit, in (0, 1)"},
     CN_KEY_END
 };
 
@@ -93,8 +93,6 @@ static cn_status kl_sparse_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     cn_status st = cn_sec_float(s, "rho", &rho, err);
     if (st)
         return st;
-    if (!(rho > 0.0f && rho < 1.0f))
-        return cn_sec_bad(s, "rho", CN_ERR_CFG, err, "expects a float in (0, 1)");
     int act = cn_layer_act(l, &param);
     if (act != CN_ACT_SIGMOID && !(cn_layer_offers(l) & CN_OFFER_PROBS)) {
         char shape[64];

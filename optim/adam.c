@@ -19,9 +19,9 @@
 #include "internal.h"
 
 static const cn_key adam_keys[] = {
-    {"beta1", CN_KEY_FLOAT, "0.9", NULL, "decay of the first-moment average, in [0, 1)"},
-    {"beta2", CN_KEY_FLOAT, "0.999", NULL, "decay of the second-moment average, in [0, 1)"},
-    {"eps", CN_KEY_FLOAT, "1e-8", NULL, "added to the root of the second moment (> 0)"},
+    {"beta1", CN_KEY_FLOAT, "0.9", "[0, 1)", "decay of the first-moment average, in [0, 1)"},
+    {"beta2", CN_KEY_FLOAT, "0.999", "[0, 1)", "decay of the second-moment average, in [0, 1)"},
+    {"eps", CN_KEY_FLOAT, "1e-8", "(0, inf)", "added to the root of the second moment (> 0)"},
     CN_KEY_END,
 };
 
@@ -32,27 +32,14 @@ typedef struct adam_state {
     float *mv;     /* (2, n): m then v, one block so the checkpoint saves both */
 } adam_state;
 
-/* A float key in [0, 1). */
-static cn_status read_beta(cn_sec *s, const char *key, float *out, cn_error *err)
-{
-    cn_status rc = cn_sec_float(s, key, out, err);
-    if (rc)
-        return rc;
-    if (!(*out >= 0.0f && *out < 1.0f))
-        return cn_sec_bad(s, key, CN_ERR_CFG, err, "expects a number in [0, 1)");
-    return CN_OK;
-}
-
 /* Shared by adam and adamw; `decoupled` tells them apart. */
 static cn_status setup(cn_optim *o, cn_sec *s, int decoupled, cn_error *err)
 {
     float b1, b2, eps;
     cn_status rc;
-    if ((rc = read_beta(s, "beta1", &b1, err)) || (rc = read_beta(s, "beta2", &b2, err)) ||
+    if ((rc = cn_sec_float(s, "beta1", &b1, err)) || (rc = cn_sec_float(s, "beta2", &b2, err)) ||
         (rc = cn_sec_float(s, "eps", &eps, err)))
         return rc;
-    if (!(eps > 0.0f))
-        return cn_sec_bad(s, "eps", CN_ERR_CFG, err, "expects a number > 0");
     adam_state *st = calloc(1, sizeof *st);
     if (!st)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the %s state", o->ops->type);

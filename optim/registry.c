@@ -41,14 +41,14 @@ static const char sched_choices[] = CN_SCHEDULES(SCHED_CHOICE);
 
 const cn_key cn_optim_common_keys[] = {
     {"type", CN_KEY_ENUM, "sgd", type_choices + 1, "optimizer type"},
-    {"lr", CN_KEY_FLOAT, "0.01", NULL, "base learning rate (> 0)"},
+    {"lr", CN_KEY_FLOAT, "0.01", "(0, inf)", "base learning rate (> 0)"},
     {"schedule", CN_KEY_ENUM, "constant", sched_choices + 1,
      "learning-rate schedule after warm-up (the list below)"},
-    {"warmup", CN_KEY_INT, "0", NULL, "steps of linear warm-up from lr/warmup to lr (>= 0)"},
-    {"step_size", CN_KEY_INT, "1000", NULL, "schedule=step: steps between decays (>= 1)"},
-    {"gamma", CN_KEY_FLOAT, "0.1", NULL, "schedule=step|exp: decay factor (> 0)"},
-    {"min_lr", CN_KEY_FLOAT, "0", NULL, "schedule=cosine: final learning rate (0 <= min_lr <= lr)"},
-    {"weight_decay", CN_KEY_FLOAT, "0", NULL,
+    {"warmup", CN_KEY_INT, "0", "[0, 1000000000]", "steps of linear warm-up from lr/warmup to lr (>= 0)"},
+    {"step_size", CN_KEY_INT, "1000", "[1, 2147483647]", "schedule=step: steps between decays (>= 1)"},
+    {"gamma", CN_KEY_FLOAT, "0.1", "(0, inf)", "schedule=step|exp: decay factor (> 0)"},
+    {"min_lr", CN_KEY_FLOAT, "0", "[0, inf)", "schedule=cosine: final learning rate (0 <= min_lr <= lr)"},
+    {"weight_decay", CN_KEY_FLOAT, "0", "[0, inf)",
      "L2 weight decay (>= 0), times each parameter's decay_mult; coupled into the gradient "
      "for sgd and adam, decoupled for adamw"},
     CN_KEY_END,
@@ -78,32 +78,19 @@ int cn_optim_types_add(const cn_optim_ops *ops)
     return 0;
 }
 
-/* A float key that must be >= lo (or > lo when strict). */
-static cn_status float_min(cn_sec *s, const char *key, float lo, int strict, float *out,
-                           cn_error *err)
-{
-    cn_status st = cn_sec_float(s, key, out, err);
-    if (st)
-        return st;
-    if (strict ? !(*out > lo) : !(*out >= lo))
-        return cn_sec_bad(s, key, CN_ERR_CFG, err, "expects a number %s %g", strict ? ">" : ">=",
-                          (double)lo);
-    return CN_OK;
-}
-
 /* The common keys into o->sched and o->weight_decay (total_steps stays 0). */
 static cn_status read_common(cn_optim *o, cn_sec *s, cn_error *err)
 {
     cn_schedule *sc = &o->sched;
     int kind;
     cn_status st;
-    if ((st = float_min(s, "lr", 0.0f, 1, &sc->lr, err)) ||
+    if ((st = cn_sec_float(s, "lr", &sc->lr, err)) ||
         (st = cn_sec_enum(s, "schedule", &kind, err)) ||
-        (st = cn_sec_int_min(s, "warmup", 0, &sc->warmup, err)) ||
-        (st = cn_sec_int_min(s, "step_size", 1, &sc->step_size, err)) ||
-        (st = float_min(s, "gamma", 0.0f, 1, &sc->gamma, err)) ||
-        (st = float_min(s, "min_lr", 0.0f, 0, &sc->min_lr, err)) ||
-        (st = float_min(s, "weight_decay", 0.0f, 0, &o->weight_decay, err)))
+        (st = cn_sec_int(s, "warmup", &sc->warmup, err)) ||
+        (st = cn_sec_int(s, "step_size", &sc->step_size, err)) ||
+        (st = cn_sec_float(s, "gamma", &sc->gamma, err)) ||
+        (st = cn_sec_float(s, "min_lr", &sc->min_lr, err)) ||
+        (st = cn_sec_float(s, "weight_decay", &o->weight_decay, err)))
         return st;
     sc->kind = (cn_sched_kind)kind; /* the choices are CN_SCHEDULES, in cn_sched_kind order */
     sc->total_steps = 0;

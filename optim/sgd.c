@@ -15,7 +15,7 @@
 #include "internal.h"
 
 static const cn_key sgd_keys[] = {
-    {"momentum", CN_KEY_FLOAT, "0", NULL, "momentum factor mu, 0 <= mu < 1 (0 = plain SGD)"},
+    {"momentum", CN_KEY_FLOAT, "0", "[0, 1)", "momentum factor mu, 0 <= mu < 1 (0 = plain SGD)"},
     {"nesterov", CN_KEY_BOOL, "0", NULL, "Nesterov momentum (needs momentum > 0)"},
     CN_KEY_END,
 };
@@ -35,8 +35,6 @@ static cn_status sgd_setup(cn_optim *o, cn_sec *s, cn_error *err)
     if ((rc = cn_sec_float(s, "momentum", &mu, err)) ||
         (rc = cn_sec_bool(s, "nesterov", &nesterov, err)))
         return rc;
-    if (!(mu >= 0.0f && mu < 1.0f))
-        return cn_sec_bad(s, "momentum", CN_ERR_CFG, err, "expects a number in [0, 1)");
     if (nesterov && mu == 0.0f)
         return cn_sec_bad(s, "nesterov", CN_ERR_CFG, err,
                           "Nesterov momentum needs momentum > 0 (momentum is 0)");

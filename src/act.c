@@ -80,13 +80,8 @@ cn_status cn_act_read(cn_sec *s, cn_act *act, float *param, cn_error *err)
         return cn_sec_bad(s, "slope", CN_ERR_CFG, err, "applies only to activation=leaky");
     if (*act == CN_ACT_SIGMOID)
         return cn_sec_float(s, "gain", param, err);
-    if (*act == CN_ACT_LEAKY) {
-        rc = cn_sec_float(s, "slope", param, err);
-        /* f' is read from the output's sign, which needs slope >= 0 */
-        if (!rc && *param < 0.0f)
-            rc = cn_sec_bad(s, "slope", CN_ERR_CFG, err, "expects a slope >= 0");
-        return rc;
-    }
+    if (*act == CN_ACT_LEAKY) /* f' is read from the output's sign: slope's range is >= 0 */
+        return cn_sec_float(s, "slope", param, err);
     return CN_OK;
 }
 

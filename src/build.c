@@ -7,6 +7,7 @@
  * layers/registry.c or a loss type from losses/registry.c.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +19,24 @@
 /* The most memory a network may need (arenas, optimizer state, scratch): a
  * typo such as output=100000000 is an error naming the layer, not a failed
  * or swapping allocation. The fuzzing build (make fuzz) compiles a lower cap. */
+/* The largest output a layer may have: height and width (the input's range),
+ * channels (a dense layer's `output` range). */
+#define CN_DIM_MAX 1048576
+#define CN_CHANNELS_MAX 16777216
+
 #ifndef CN_MAX_NET_BYTES
 #define CN_MAX_NET_BYTES 8589934592.0 /* 8 GiB */
 #endif
 
 const cn_key cn_net_keys[] = {
-    {"batch", CN_KEY_INT, "128", NULL, "samples per mini-batch (>= 1)"},
-    {"input", CN_KEY_LIST, "1,28,28", NULL, "input shape C,H,W (or a flat size N)"},
-    {"seed", CN_KEY_INT, "1", NULL, "seed of the one RNG (init, shuffling, noise, sampling)"},
-    {"epochs", CN_KEY_INT, "10", NULL, "training epochs (cnet train --epochs overrides)"},
+    {"batch", CN_KEY_INT, "128", "[1, 65536]", "samples per mini-batch (>= 1)"},
+    {"input", CN_KEY_LIST, "1,28,28", "[1, 1048576]", "input shape C,H,W (or a flat size N)"},
+    {"seed", CN_KEY_INT, "1", "[0, 2147483647]", "seed of the one RNG (init, shuffling, noise, sampling)"},
+    {"epochs", CN_KEY_INT, "10", "[1, 1000000]", "training epochs (cnet train --epochs overrides)"},
     {"name", CN_KEY_STRING, "", NULL,
      "run name: runs/<name>/, 1 to 63 characters, no '/', not . or .. (default: the cfg "
      "file's stem)"},
-    {"threads", CN_KEY_INT, "0", NULL, "threads of the network's pool, which splits every layer's "
+    {"threads", CN_KEY_INT, "0", "[0, 64]", "threads of the network's pool, which splits every layer's "
                                        "work (0 = OPENBLAS_NUM_THREADS, or the cores; at most 64)"},
     CN_KEY_END};
 
@@ -39,11 +45,11 @@ static const cn_key layer_common_keys[] = {
     {"name", CN_KEY_STRING, "", NULL, "layer name for references (default <type><index>)"},
     {"from", CN_KEY_LIST, "-1", NULL,
      "inputs: layer names or negative relative indices (-1 = the previous layer)"},
-    {"lr_mult", CN_KEY_FLOAT, "1", NULL, "learning-rate multiplier of this layer's parameters"},
-    {"decay_mult", CN_KEY_FLOAT, "1", NULL, "weight-decay multiplier (biases always get 0)"},
+    {"lr_mult", CN_KEY_FLOAT, "1", "[0, inf)", "learning-rate multiplier of this layer's parameters"},
+    {"decay_mult", CN_KEY_FLOAT, "1", "[0, inf)", "weight-decay multiplier (biases always get 0)"},
     {"init", CN_KEY_ENUM, "uniform", "uniform|normal|xavier",
      "weight init: U(-a,a) a=s/sqrt(fan_in); N(0,(s/sqrt(fan_in))^2); U with a=s*sqrt(6/(in+out))"},
-    {"init_scale", CN_KEY_FLOAT, "1", NULL, "the factor s of the init rule"},
+    {"init_scale", CN_KEY_FLOAT, "1", "[0, inf)", "the factor s of the init rule"},
     {"offers", CN_KEY_LIST, "", CN_OFFER_MARK_NAMES,
      "what this layer offers to evaluation (docs/eval.md): clusters = its argmax is a cluster "
      "id (clustering metrics), code = it is a sparse code (sparsity statistics)"},
@@ -56,7 +62,7 @@ static const cn_key loss_common_keys[] = {
      "the layer the loss attaches to (default: the last layer above the section)"},
     {"target", CN_KEY_STRING, "", NULL,
      "input (the clean network input), label, none, or a layer (default: per type)"},
-    {"weight", CN_KEY_FLOAT, "1", NULL, "factor of this loss in the total"},
+    {"weight", CN_KEY_FLOAT, "1", "(-inf, inf)", "factor of this loss in the total"},
     {"target_grad", CN_KEY_BOOL, "0", NULL, "let the gradient flow into a target layer"},
     CN_KEY_END};
 
@@ -68,6 +74,8 @@ struct cn_build {
     cn_sec *sec;        /* section of the layer being set up */
     float lr_mult, decay_mult, init_scale;
     cn_init init;
+    cn_status param_code; /* why the last cn_build_param returned NULL */
+    char param_why[192];
 };
 
 static const cn_layer_ops input_ops = {
@@ -101,14 +109,57 @@ static int looks_like_int(const char *s)
     return 1;
 }
 
-cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
-                         int d3, cn_init init, int fan_in, int fan_out, cn_param_role role)
+/* Bytes a layer adds to its network, in double so no size can overflow: per
+ * parameter its value, gradient and two floats of optimizer state (Adam's;
+ * SGD keeps one or none), per activation its value and gradient. Its own
+ * buffers (cn_build_alloc) and the shared scratch (the largest layer's) are
+ * added as they are made. */
+static double layer_bytes(const cn_net *net, const cn_layer *l)
 {
-    if (l->n_params >= CN_MAX_PARAMS)
+    double params = 0.0;
+    for (int j = 0; j < l->n_params; j++) {
+        const int *d = l->params[j]->shape;
+        params += (double)d[0] * d[1] * d[2] * d[3];
+    }
+    return 4.0 * (4.0 * params + 2.0 * (double)net->batch * l->c * l->h * l->w);
+}
+
+/* What the layers built so far need, scratch included. */
+static double net_bytes(const cn_net *net) { return net->bytes + net->scratch_bytes; }
+
+/* A value count as an int, for the fans (a checked tensor keeps them far below). */
+static int fan(double x) { return x < 1.0 ? 1 : x > INT_MAX ? INT_MAX : (int)x; }
+
+cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
+                         int d3, cn_init init, double fan_in, double fan_out, cn_param_role role)
+{
+    /* in double: a product of four ints could overflow even size_t */
+    double count = (double)d0 * d1 * d2 * d3;
+    if (d0 < 1 || d1 < 1 || d2 < 1 || d3 < 1) {
+        b->param_code = CN_ERR_CFG;
+        snprintf(b->param_why, sizeof b->param_why, "parameter '%s' has shape %d x %d x %d x "
+                 "%d, with a size below 1", name, d0, d1, d2, d3);
         return NULL;
+    }
+    if (16.0 * count > CN_MAX_NET_BYTES) { /* value, gradient, two floats of state */
+        b->param_code = CN_ERR_CFG;
+        snprintf(b->param_why, sizeof b->param_why, "parameter '%s' (%d x %d x %d x %d) has "
+                 "%.4g values, which with gradient and optimizer state need %.1f GiB, more "
+                 "than the %g GiB a network may use", name, d0, d1, d2, d3, count,
+                 16.0 * count / 1073741824.0, CN_MAX_NET_BYTES / 1073741824.0);
+        return NULL;
+    }
+    if (l->n_params >= CN_MAX_PARAMS) {
+        b->param_code = CN_ERR_INTERNAL;
+        snprintf(b->param_why, sizeof b->param_why, "more than %d parameters", CN_MAX_PARAMS);
+        return NULL;
+    }
     cn_param *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        b->param_code = CN_ERR_NOMEM;
+        snprintf(b->param_why, sizeof b->param_why, "out of memory declaring '%s'", name);
         return NULL;
+    }
     snprintf(p->name, sizeof p->name, "%s.%s", l->name, name);
     p->shape[0] = d0, p->shape[1] = d1, p->shape[2] = d2, p->shape[3] = d3;
     p->count = (size_t)d0 * (size_t)d1 * (size_t)d2 * (size_t)d3;
@@ -117,10 +168,37 @@ cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int
     p->role = role;
     p->init = init;
     p->init_scale = b->init_scale;
-    p->fan_in = fan_in;
-    p->fan_out = fan_out;
+    p->fan_in = fan(fan_in);
+    p->fan_out = fan(fan_out);
     l->params[l->n_params++] = p;
     return p;
+}
+
+void *cn_build_alloc(cn_build *b, cn_layer *l, size_t bytes)
+{
+    double total = net_bytes(b->net) + (double)bytes;
+    if (total > CN_MAX_NET_BYTES) {
+        b->param_code = CN_ERR_CFG;
+        snprintf(b->param_why, sizeof b->param_why, "a buffer of %.4g bytes (batch %d) brings "
+                 "the network to %.1f GiB, more than the %g GiB a network may use",
+                 (double)bytes, b->net->batch, total / 1073741824.0,
+                 CN_MAX_NET_BYTES / 1073741824.0);
+        return NULL;
+    }
+    void *p = calloc(1, bytes ? bytes : 1);
+    if (!p) {
+        b->param_code = CN_ERR_NOMEM;
+        snprintf(b->param_why, sizeof b->param_why, "out of memory for %zu bytes", bytes);
+        return NULL;
+    }
+    l->own_bytes += bytes;
+    b->net->bytes += (double)bytes;
+    return p;
+}
+
+cn_status cn_build_error(const cn_build *b, const cn_layer *l, cn_error *err)
+{
+    return cn_sec_errorf(b->sec, b->param_code, err, "layer '%s': %s", l->name, b->param_why);
 }
 
 cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *key,
@@ -154,28 +232,12 @@ const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size)
     return buf;
 }
 
-/* Bytes the layers 0..last will need, in double so no size can overflow: per
- * parameter its value, gradient and two floats of optimizer state, per
- * activation its value and gradient, plus the largest scratch. */
-static double net_bytes(const cn_net *net, int last)
+/* Count layer l in, and refuse a network that now needs more than the cap. */
+static cn_status check_size(cn_net *net, const cn_layer *l, cn_sec *s, cn_error *err)
 {
-    double params = 0.0, act = 0.0, scratch = 0.0;
-    for (int i = 0; i <= last; i++) {
-        const cn_layer *l = &net->layers[i];
-        act += (double)net->batch * l->c * l->h * l->w;
-        scratch = fmax(scratch, (double)l->scratch);
-        for (int j = 0; j < l->n_params; j++) {
-            const int *d = l->params[j]->shape;
-            params += (double)d[0] * d[1] * d[2] * d[3];
-        }
-    }
-    return 4.0 * (4.0 * params + 2.0 * act + scratch);
-}
-
-/* Refuse a network whose layers up to `l` already need more than the cap. */
-static cn_status check_size(const cn_net *net, const cn_layer *l, cn_sec *s, cn_error *err)
-{
-    double bytes = net_bytes(net, l->index);
+    net->bytes += layer_bytes(net, l);
+    net->scratch_bytes = fmax(net->scratch_bytes, 4.0 * (double)l->scratch);
+    double bytes = net_bytes(net);
     if (bytes <= CN_MAX_NET_BYTES)
         return CN_OK;
     char shape[64];
@@ -241,11 +303,11 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
     int dims[3], nd, seed;
     const char *name;
     cn_layer *in = &net->layers[0];
-    if (cn_sec_int_min(&s, "batch", 1, &net->batch, err) ||
+    if (cn_sec_int(&s, "batch", &net->batch, err) ||
         cn_sec_ints(&s, "input", dims, 3, &nd, err) || cn_sec_int(&s, "seed", &seed, err) ||
-        cn_sec_int_min(&s, "epochs", 1, &net->epochs, err) ||
+        cn_sec_int(&s, "epochs", &net->epochs, err) ||
         cn_sec_str(&s, "name", &name, err) ||
-        cn_sec_int_min(&s, "threads", 0, &net->threads, err) || cn_sec_finish(&s, err) ||
+        cn_sec_int(&s, "threads", &net->threads, err) || cn_sec_finish(&s, err) ||
         cn_pool_create(net->threads ? net->threads : default_threads(), &net->pool, err))
         return err ? err->code : CN_ERR_CFG;
     in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;
@@ -331,10 +393,10 @@ static cn_status read_name(cn_net *net, cn_layer *l, cn_sec *s, const char *fall
         return cn_sec_bad(s, "name", CN_ERR_CFG, err,
                           "expected a name of 1-%d characters, not a number, without ',' or "
                           "'.', other than input, label and none", CN_NAME_MAX - 1);
-    for (int i = 0; i < l->index; i++)
-        if (!strcmp(net->layers[i].name, name))
-            return cn_sec_bad(s, "name", CN_ERR_CFG, err, "name already used by the layer "
-                              "on line %d", net->layers[i].cfg_line);
+    int i = cn_names_find(&net->names, net->layers, name);
+    if (i >= 0 && i < l->index)
+        return cn_sec_bad(s, "name", CN_ERR_CFG, err, "name already used by the layer "
+                          "on line %d", net->layers[i].cfg_line);
     snprintf(l->name, sizeof l->name, "%s", name);
     return CN_OK;
 }
@@ -347,7 +409,10 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
     char fallback[CN_NAME_MAX];
     int init;
     snprintf(fallback, sizeof fallback, "%s%d", l->ops->type, l->index);
-    if (read_name(net, l, &s, fallback, err) || read_inputs(net, l, &s, err) ||
+    if (read_name(net, l, &s, fallback, err))
+        return err->code;
+    cn_names_add(&net->names, net->layers, l->index);
+    if (read_inputs(net, l, &s, err) ||
         cn_sec_float(&s, "lr_mult", &b.lr_mult, err) ||
         cn_sec_float(&s, "decay_mult", &b.decay_mult, err) ||
         cn_sec_enum(&s, "init", &init, err) ||
@@ -360,6 +425,14 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
     if (l->c < 1 || l->h < 1 || l->w < 1)
         return cn_sec_errorf(&s, CN_ERR_INTERNAL, err, "layer '%s' set no output shape",
                              l->name);
+    /* keeps every layer's size arithmetic (a dim times a key of at most 1024) in int */
+    if (l->h > CN_DIM_MAX || l->w > CN_DIM_MAX || l->c > CN_CHANNELS_MAX) {
+        char shape[64];
+        return cn_sec_errorf(&s, CN_ERR_SHAPE, err, "layer '%s' has output %s: at most %d "
+                             "channels and %d rows and columns", l->name,
+                             cn_layer_shape_str(l, shape, sizeof shape), CN_CHANNELS_MAX,
+                             CN_DIM_MAX);
+    }
     for (int i = 0; i < l->n_params; i++)
         if (!l->params[i])
             return cn_errorf(err, CN_ERR_NOMEM, "out of memory declaring parameters");
@@ -601,11 +674,12 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
         return err->code;
     net->layers = calloc((size_t)n_layers + 1, sizeof *net->layers);
     net->losses = calloc((size_t)CN_MAX(n_losses, 1), sizeof *net->losses);
-    if (!net->layers || !net->losses)
+    if (!net->layers || !net->losses || cn_names_init(&net->names, n_layers + 1))
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     cn_layer *in = &net->layers[0];
     in->ops = &input_ops;
     snprintf(in->name, sizeof in->name, "input");
+    cn_names_add(&net->names, net->layers, 0);
     net->n_layers = 1;
     if (read_net(net, cfg, err))
         return err->code;
@@ -680,6 +754,7 @@ void cn_net_free(cn_net *net)
     }
     cn_optim_free(net->optim);
     free(net->layers);
+    cn_names_free(&net->names);
     free(net->losses);
     free(net->params);
     free(net->param_arena);

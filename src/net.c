@@ -40,10 +40,8 @@ float *cn_net_param_arena(cn_net *net, size_t *count)
 
 cn_layer *cn_net_find_layer(const cn_net *net, const char *name)
 {
-    for (int i = 0; i < net->n_layers; i++)
-        if (!strcmp(net->layers[i].name, name))
-            return &net->layers[i];
-    return NULL;
+    int i = cn_names_find(&net->names, net->layers, name);
+    return i >= 0 && i < net->n_layers ? &net->layers[i] : NULL;
 }
 
 const cn_tensor *cn_loss_target(const cn_loss *loss)

@@ -7,6 +7,12 @@
 #include "cnet/cnet.h"
 #include "internal.h"
 
+/* Layer names hashed for O(1) lookup (names.c): slots hold index + 1. */
+typedef struct cn_names {
+    int *slot;
+    size_t mask;
+} cn_names;
+
 struct cn_net {
     char name[64];          /* run name: [net] name or the cfg file stem */
     char file[256];         /* cfg file, for messages */
@@ -23,6 +29,8 @@ struct cn_net {
 
     cn_layer *layers;       /* (n_layers) in cfg order; [0] is the input */
     int n_layers;
+    cn_names names;         /* layers by name */
+    double bytes, scratch_bytes; /* memory the layers built so far need (build.c) */
     cn_loss *losses;        /* (n_losses) */
     int n_losses;
     cn_param **params;      /* (n_params) owned parameters, cfg order */
@@ -44,6 +52,12 @@ struct cn_net {
     const cn_grad_hook *grad_hook; /* the hook a training step's backward uses, or NULL */
     uint64_t fingerprint;
 };
+
+/* The name index (names.c), sized for n_layers; find gives -1 when absent. */
+cn_status cn_names_init(cn_names *t, int n_layers);
+void cn_names_free(cn_names *t);
+int cn_names_find(const cn_names *t, const cn_layer *layers, const char *name);
+void cn_names_add(cn_names *t, const cn_layer *layers, int index);
 
 /* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,

@@ -45,11 +45,11 @@ cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const 
         *out = &net->layers[current + rel];
         return CN_OK;
     }
-    for (int i = 0; i < current && i < net->n_layers; i++)
-        if (!strcmp(net->layers[i].name, ref)) {
-            *out = &net->layers[i];
-            return CN_OK;
-        }
+    int at = cn_names_find(&net->names, net->layers, ref);
+    if (at >= 0 && at < current && at < net->n_layers) {
+        *out = &net->layers[at];
+        return CN_OK;
+    }
     const cn_cfg_entry *self = cn_cfg_entry_find(s->sec, "name");
     if (self && !strcmp(self->value, ref) && cn_layer_find(s->sec->type))
         return cn_sec_bad(s, key, CN_ERR_CFG, err, "layer '%s' cannot read itself (a cycle); a "

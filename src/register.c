@@ -44,6 +44,16 @@ static cn_status check_section_name(const char *fn, const char *name, cn_error *
     return CN_OK;
 }
 
+/* The key table of type `name`: ranges, choices and defaults as
+ * cn_key_table_check wants; a bad one is the registering program's error. */
+static cn_status check_keys(const char *fn, const char *name, const cn_key *keys, cn_error *err)
+{
+    cn_error e = {0};
+    if (!cn_key_table_check(keys, name, &e))
+        return CN_OK;
+    return cn_errorf(err, CN_ERR_CFG, "%s: %s", fn, e.msg);
+}
+
 static cn_status full(const char *fn, const char *kind, const char *name, cn_error *err)
 {
     return cn_errorf(err, CN_ERR_CFG, "%s: cannot add '%s': at most %d %s types can be "
@@ -56,7 +66,7 @@ cn_status cn_layer_register(const cn_layer_ops *ops, cn_error *err)
     if (!ops)
         return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
     cn_status st = check_section_name(fn, ops->type, err);
-    if (st)
+    if (st || (st = check_keys(fn, ops->type, ops->keys, err)))
         return st;
     if (!ops->forward) /* backward may be NULL: a layer nothing flows back through */
         return cn_errorf(err, CN_ERR_CFG, "%s: layer type '%s' has no forward", fn, ops->type);
@@ -69,7 +79,7 @@ cn_status cn_loss_register(const cn_loss_ops *ops, cn_error *err)
     if (!ops)
         return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
     cn_status st = check_section_name(fn, ops->type, err);
-    if (st)
+    if (st || (st = check_keys(fn, ops->type, ops->keys, err)))
         return st;
     /* the net calls both for every loss */
     if (!ops->forward || !ops->backward)
@@ -87,7 +97,7 @@ cn_status cn_optim_register(const cn_optim_ops *ops, cn_error *err)
     if (!ops)
         return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
     cn_status st = check_name(fn, ops->type, err);
-    if (st)
+    if (st || (st = check_keys(fn, ops->type, ops->keys, err)))
         return st;
     if (cn_optim_find(ops->type))
         return cn_errorf(err, CN_ERR_CFG, "%s: type '%s' is already an optimizer type", fn,
@@ -104,7 +114,7 @@ cn_status cn_dataset_register(const cn_dataset_ops *ops, cn_error *err)
     if (!ops)
         return cn_errorf(err, CN_ERR_CFG, "%s: NULL ops", fn);
     cn_status st = check_name(fn, ops->type, err);
-    if (st)
+    if (st || (st = check_keys(fn, ops->type, ops->keys, err)))
         return st;
     if (cn_dataset_find(ops->type))
         return cn_errorf(err, CN_ERR_CFG, "%s: type '%s' is already a dataset type", fn,

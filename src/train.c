@@ -71,6 +71,27 @@ cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error 
     return CN_OK;
 }
 
+/* A label loss averages over the labelled samples of a batch, so a training
+ * part with none (a file without labels, or label_fraction / label_mask
+ * keeping none) would train it on nothing and log 0: refuse that. */
+static cn_status check_labelled(const cn_net *net, const cn_data *d, cn_error *err)
+{
+    const cn_dataset *ds = d->train;
+    for (int i = 0; ds->labels && i < d->n_train; i++)
+        if (ds->labels[d->train_idx ? d->train_idx[i] : i] >= 0)
+            return CN_OK;
+    for (int k = 0; k < net->n_losses; k++)
+        if (net->losses[k].target_kind == CN_TARGET_LABEL)
+            return cn_errorf(err, CN_ERR_CFG, "loss '%s' (line %d) needs labels, but none of "
+                             "the %d training samples of %s has one (%s); label some (the "
+                             "[data] keys label_fraction and label_mask choose which keep "
+                             "theirs) or remove the loss", net->losses[k].name,
+                             net->losses[k].cfg_line, d->n_train, ds->source,
+                             ds->labels ? "label_fraction or label_mask keeps none"
+                                        : "the data has no labels");
+    return CN_OK;
+}
+
 /* Resuming needs run_dir/last.ckpt; a run stopped before its first epoch
  * ended has none, which is said plainly rather than as a failed open. */
 static cn_status resume(run *r, cn_error *err)
@@ -97,7 +118,8 @@ static cn_status setup(run *r, cn_error *err)
         return cn_errorf(err, CN_ERR_SHAPE, "%s: [net] input has %zu values per sample but "
                          "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
                          d->train->c, d->train->h, d->train->w);
-    if (cn_net_check_labels(net, d->train, err) || cn_net_check_labels(net, d->test, err))
+    if (cn_net_check_labels(net, d->train, err) || cn_net_check_labels(net, d->test, err) ||
+        check_labelled(net, d, err))
         return err->code;
     if (r->opts->run_dir && strlen(r->opts->run_dir) >= sizeof r->dir)
         return cn_errorf(err, CN_ERR_USAGE, "run folder '%.40s...' is %zu characters long; at "

@@ -227,17 +227,18 @@ static const cn_key base_keys[] = {
 };
 
 static const cn_key test_keys[] = {
-    {"output", CN_KEY_INT, NULL, NULL, "a positive integer, the width"},
-    {"steps", CN_KEY_INT, "10", NULL, "steps"},
-    {"lr", CN_KEY_FLOAT, "0.01", NULL, "learning rate"},
-    {"learning_rate", CN_KEY_FLOAT, "0.5", NULL, "learning rate"},
-    {"momentum", CN_KEY_FLOAT, "0.9", NULL, "momentum"},
+    {"output", CN_KEY_INT, NULL, "[-20, 100]", "a positive integer, the width"},
+    {"steps", CN_KEY_INT, "10", "[1, 100]", "steps"},
+    {"lr", CN_KEY_FLOAT, "0.01", "[0, 1]", "learning rate"},
+    {"learning_rate", CN_KEY_FLOAT, "0.5", "(0, inf)", "learning rate"},
+    {"momentum", CN_KEY_FLOAT, "0.9", "[0, 1)", "momentum"},
     {"nesterov", CN_KEY_BOOL, "no", NULL, "Nesterov"},
     {"activation", CN_KEY_ENUM, "linear", "linear|sigmoid|tanh", "nonlinearity"},
-    {"shape", CN_KEY_LIST, "1,28,28", NULL, "input shape"},
-    {"need", CN_KEY_FLOAT, NULL, NULL, NULL},
-    {"broken", CN_KEY_INT, "ten", NULL, "a bad default"},
-    {"type", CN_KEY_INT, "3", NULL, "shadowed by base_keys"},
+    {"shape", CN_KEY_LIST, "1,28,28", "[1, 65536]", "input shape"},
+    {"need", CN_KEY_FLOAT, NULL, "(-inf, inf)", NULL},
+    {"broken", CN_KEY_INT, "ten", "[0, 10]", "a bad default"},
+    {"bare", CN_KEY_INT, "1", NULL, "a number without a range"},
+    {"type", CN_KEY_INT, "3", "[0, 9]", "shadowed by base_keys"},
     CN_KEY_END,
 };
 
@@ -265,11 +266,11 @@ START_TEST(test_getters_ok)
     const char *str = NULL;
     ck_assert_int_eq(cn_sec_int(&s, "output", &i, &err), CN_OK);
     ck_assert_int_eq(i, -12);
-    ck_assert_int_eq(cn_sec_int_min(&s, "steps", 1, &i, &err), CN_OK);
+    ck_assert_int_eq(cn_sec_int(&s, "steps", &i, &err), CN_OK);
     ck_assert_int_eq(i, 10);
     ck_assert_int_eq(cn_sec_float(&s, "lr", &f, &err), CN_OK);
     ck_assert_float_eq(f, 1e-3f);
-    ck_assert_int_eq(cn_sec_float_range(&s, "momentum", 0, 1, &f, &err), CN_OK);
+    ck_assert_int_eq(cn_sec_float(&s, "momentum", &f, &err), CN_OK);
     ck_assert_float_eq(f, 0.9f);
     ck_assert_int_eq(cn_sec_bool(&s, "nesterov", &i, &err), CN_OK);
     ck_assert_int_eq(i, 1);
@@ -316,27 +317,32 @@ START_TEST(test_getters_ok)
 END_TEST
 
 /* Each row: one entry in [layer] (line 2), the getter, and the message. */
-enum getter { G_INT, G_INT_MIN, G_FLOAT, G_RANGE, G_BOOL, G_ENUM, G_INTS };
+enum getter { G_INT, G_FLOAT, G_BOOL, G_ENUM, G_INTS };
 
+#define IN_OUT "expects an integer in [-20, 100]"
+#define IN_LR "expects a finite number in [0, 1]"
+#define IN_SHAPE "expects a comma list of at most 3 integers in [1, 65536]"
 static const struct {
     const char *body;
     enum getter g;
     const char *key, *msg;
 } bad_values[] = {
-    {"output = abc", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got 'abc'"},
-    {"output = 12x", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got '12x'"},
-    {"output = 1.5", G_INT, "output", "test.cfg:2: key 'output' expects an integer, got '1.5'"},
+    {"output = abc", G_INT, "output", "test.cfg:2: key 'output' " IN_OUT ", got 'abc'"},
+    {"output = 12x", G_INT, "output", "test.cfg:2: key 'output' " IN_OUT ", got '12x'"},
+    {"output = 1.5", G_INT, "output", "test.cfg:2: key 'output' " IN_OUT ", got '1.5'"},
     {"output = 99999999999", G_INT, "output",
-     "test.cfg:2: key 'output' expects an integer, got '99999999999'"},
-    {"output = 0", G_INT_MIN, "output",
-     "test.cfg:2: key 'output' expects an integer >= 1, got '0'"},
-    {"output = x", G_INT_MIN, "output",
-     "test.cfg:2: key 'output' expects an integer >= 1, got 'x'"},
-    {"lr = 1e", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got '1e'"},
-    {"lr = nan", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got 'nan'"},
-    {"lr = 1e99", G_FLOAT, "lr", "test.cfg:2: key 'lr' expects a number, got '1e99'"},
-    {"lr = 1.5", G_RANGE, "lr", "test.cfg:2: key 'lr' expects a number in [0, 1], got '1.5'"},
-    {"lr = -0.5", G_RANGE, "lr", "test.cfg:2: key 'lr' expects a number in [0, 1], got '-0.5'"},
+     "test.cfg:2: key 'output' " IN_OUT ", got '99999999999'"},
+    {"output = 101", G_INT, "output", "test.cfg:2: key 'output' " IN_OUT ", got '101'"},
+    {"output = -21", G_INT, "output", "test.cfg:2: key 'output' " IN_OUT ", got '-21'"},
+    {"lr = 1e", G_FLOAT, "lr", "test.cfg:2: key 'lr' " IN_LR ", got '1e'"},
+    {"lr = nan", G_FLOAT, "lr", "test.cfg:2: key 'lr' " IN_LR ", got 'nan'"},
+    {"lr = 1e99", G_FLOAT, "lr", "test.cfg:2: key 'lr' " IN_LR ", got '1e99'"},
+    {"lr = 1.5", G_FLOAT, "lr", "test.cfg:2: key 'lr' " IN_LR ", got '1.5'"},
+    {"lr = -0.5", G_FLOAT, "lr", "test.cfg:2: key 'lr' " IN_LR ", got '-0.5'"},
+    {"learning_rate = 0", G_FLOAT, "learning_rate",
+     "test.cfg:2: key 'learning_rate' expects a finite number in (0, inf), got '0'"},
+    {"momentum = 1", G_FLOAT, "momentum",
+     "test.cfg:2: key 'momentum' expects a finite number in [0, 1), got '1'"},
     {"nesterov = maybe", G_BOOL, "nesterov",
      "test.cfg:2: key 'nesterov' expects 0, 1, true or false, got 'maybe'"},
     {"nesterov = 2", G_BOOL, "nesterov",
@@ -345,14 +351,11 @@ static const struct {
      "test.cfg:2: key 'activation' expects one of linear, sigmoid, tanh, got 'sigmod'"},
     {"activation = Tanh", G_ENUM, "activation",
      "test.cfg:2: key 'activation' expects one of linear, sigmoid, tanh, got 'Tanh'"},
-    {"shape = 1,2,3,4", G_INTS, "shape",
-     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,2,3,4'"},
-    {"shape = 1,x,3", G_INTS, "shape",
-     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,x,3'"},
-    {"shape = 1,,3", G_INTS, "shape",
-     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1,,3'"},
-    {"shape = 1 2", G_INTS, "shape",
-     "test.cfg:2: key 'shape' expects a comma list of at most 3 integers, got '1 2'"},
+    {"shape = 1,2,3,4", G_INTS, "shape", "test.cfg:2: key 'shape' " IN_SHAPE ", got '1,2,3,4'"},
+    {"shape = 1,x,3", G_INTS, "shape", "test.cfg:2: key 'shape' " IN_SHAPE ", got '1,x,3'"},
+    {"shape = 1,,3", G_INTS, "shape", "test.cfg:2: key 'shape' " IN_SHAPE ", got '1,,3'"},
+    {"shape = 1 2", G_INTS, "shape", "test.cfg:2: key 'shape' " IN_SHAPE ", got '1 2'"},
+    {"shape = 1,0,3", G_INTS, "shape", "test.cfg:2: key 'shape' " IN_SHAPE ", got '1,0,3'"},
 };
 
 static cn_status call_getter(cn_sec *s, enum getter g, const char *key, cn_error *err)
@@ -361,9 +364,7 @@ static cn_status call_getter(cn_sec *s, enum getter g, const char *key, cn_error
     float f = 0;
     switch (g) {
     case G_INT: return cn_sec_int(s, key, &i, err);
-    case G_INT_MIN: return cn_sec_int_min(s, key, 1, &i, err);
     case G_FLOAT: return cn_sec_float(s, key, &f, err);
-    case G_RANGE: return cn_sec_float_range(s, key, 0, 1, &f, err);
     case G_BOOL: return cn_sec_bool(s, key, &i, err);
     case G_ENUM: return cn_sec_enum(s, key, &i, err);
     case G_INTS: return cn_sec_ints(s, key, v, 3, &n, err);
@@ -392,7 +393,7 @@ START_TEST(test_getters_required_and_internal)
     cn_error err = {0};
     int i = 7;
     float f = 0;
-    ck_assert_int_eq(cn_sec_int_min(&s, "output", 1, &i, &err), CN_ERR_CFG);
+    ck_assert_int_eq(cn_sec_int(&s, "output", &i, &err), CN_ERR_CFG);
     ck_assert_str_eq(err.msg,
                      "test.cfg:1: [layer] needs key 'output' (a positive integer, the width)");
     ck_assert_int_eq(i, 7);
@@ -402,7 +403,11 @@ START_TEST(test_getters_required_and_internal)
     ck_assert_str_eq(err.msg, "internal: key 'size' read by [layer] is not in its key table");
     ck_assert_int_eq(cn_sec_int(&s, "broken", &i, &err), CN_ERR_INTERNAL);
     ck_assert_str_eq(err.msg,
-                     "internal: default of key 'broken' in [layer] expects an integer, got 'ten'");
+                     "internal: default of key 'broken' in [layer] expects an integer in "
+                     "[0, 10], got 'ten'");
+    ck_assert_int_eq(cn_sec_int(&s, "bare", &i, &err), CN_ERR_INTERNAL);
+    ck_assert_str_eq(err.msg, "internal: numeric key 'bare' of [layer] has no range "
+                              "\"[lo, hi]\" in its key table (got 'none')");
     cn_cfg_free(cfg);
 }
 END_TEST
@@ -439,23 +444,23 @@ static const struct {
     {"lr = 1\nlerning_rate = 0.1\n",
      "test.cfg:3: unknown key 'lerning_rate' in [layer] (did you mean 'learning_rate'?; accepted: "
      "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
-     "broken)"},
+     "broken, bare)"},
     {"momentun = 0.1\n",
      "test.cfg:2: unknown key 'momentun' in [layer] (did you mean 'momentum'?; accepted: "
      "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
-     "broken)"},
+     "broken, bare)"},
     {"activ = tanh\n",
      "test.cfg:2: unknown key 'activ' in [layer] (did you mean 'activation'?; accepted: "
      "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
-     "broken)"},
+     "broken, bare)"},
     {"\n\nbias = 1\n",
      "test.cfg:4: unknown key 'bias' in [layer] (accepted: "
      "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
-     "broken)"},
+     "broken, bare)"},
     {"xy = 1\n",
      "test.cfg:2: unknown key 'xy' in [layer] (accepted: "
      "type, name, output, steps, lr, learning_rate, momentum, nesterov, activation, shape, need, "
-     "broken)"},
+     "broken, bare)"},
 };
 
 START_TEST(test_finish_unknown)
@@ -484,10 +489,65 @@ START_TEST(test_finish_after_set)
     ck_assert_int_eq(i, 3);
     ck_assert_int_eq(cn_sec_finish(&s, &err), CN_ERR_CFG);
     ck_assert_str_eq(err.msg,
-                     "test.cfg:1: unknown key 'outptu' in [layer] (did you mean 'output'?; "
-                     "accepted: output, steps, lr, learning_rate, momentum, nesterov, activation, "
-                     "shape, need, broken, type)");
+                     "--set 'layer.outptu=4': unknown key 'outptu' in [layer] (did you mean "
+                     "'output'?; accepted: output, steps, lr, learning_rate, momentum, nesterov, "
+                     "activation, shape, need, broken, bare, type)");
     cn_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_set_value_named)
+{
+    /* a bad value from --set names the override, not the file's line */
+    cn_cfg *cfg = parse_ok("[layer]\noutput = 3\nlr = 0.5\n");
+    cn_error err = {0};
+    ck_assert_int_eq(cn_cfg_set(cfg, "layer.output=300", &err), CN_OK);
+    ck_assert_int_eq(cn_cfg_set(cfg, "layer.steps=0", &err), CN_OK);
+    cn_sec s = cn_sec_make(cfg, &cfg->sections[0], test_keys, NULL, NULL);
+    int i;
+    float f;
+    char at[64];
+    ck_assert_int_eq(cn_sec_int(&s, "output", &i, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "--set 'layer.output=300': key 'output' " IN_OUT ", got '300'");
+    ck_assert_int_eq(cn_sec_int(&s, "steps", &i, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "--set 'layer.steps=0': key 'steps' expects an integer in "
+                              "[1, 100], got '0'");
+    ck_assert_int_eq(cn_sec_bad(&s, "output", CN_OK, &err, "too wide"), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "--set 'layer.output=300': key 'output' = '300': too wide");
+    ck_assert_str_eq(cn_sec_where(&s, "output", at, sizeof at), "--set 'layer.output=300'");
+    /* the file's values keep their lines */
+    ck_assert_int_eq(cn_sec_float(&s, "lr", &f, &err), CN_OK);
+    ck_assert_str_eq(cn_sec_where(&s, "lr", at, sizeof at), "test.cfg:3");
+    cn_cfg_free(cfg);
+}
+END_TEST
+
+/* cn_key_table_check: numeric keys need ranges, defaults must read and fit. */
+START_TEST(test_key_table_check)
+{
+    static const cn_key good[] = {{"n", CN_KEY_INT, "3", "[1, 8]", "n"},
+                                  {"x", CN_KEY_FLOAT, NULL, "(0, 1)", "x"},
+                                  {"dims", CN_KEY_LIST, "1,2", "[1, 9]", "dims"},
+                                  {"names", CN_KEY_LIST, "a,b", NULL, "names"},
+                                  {"how", CN_KEY_ENUM, "b", "a|b", "how"},
+                                  CN_KEY_END};
+    static const cn_key no_range[] = {{"n", CN_KEY_FLOAT, "3", NULL, "n"}, CN_KEY_END};
+    static const cn_key bad_range[] = {{"n", CN_KEY_INT, "3", "[8, 1]", "n"}, CN_KEY_END};
+    static const cn_key out[] = {{"n", CN_KEY_INT, "0", "[1, 8]", "n"}, CN_KEY_END};
+    static const cn_key open_end[] = {{"x", CN_KEY_FLOAT, "1", "[0, 1)", "x"}, CN_KEY_END};
+    static const cn_key list_out[] = {{"d", CN_KEY_LIST, "1,0", "[1, 9]", "d"}, CN_KEY_END};
+    static const cn_key enum_bad[] = {{"how", CN_KEY_ENUM, "c", "a|b", "how"}, CN_KEY_END};
+    cn_error err = {0};
+    ck_assert_int_eq(cn_key_table_check(good, "t", &err), CN_OK);
+    ck_assert_int_eq(cn_key_table_check(no_range, "t", &err), CN_ERR_INTERNAL);
+    ck_assert_str_eq(err.msg, "t: numeric key 'n' has no range \"[lo, hi]\"");
+    ck_assert_int_eq(cn_key_table_check(bad_range, "t", &err), CN_ERR_INTERNAL);
+    ck_assert_int_eq(cn_key_table_check(out, "t", &err), CN_ERR_INTERNAL);
+    ck_assert_str_eq(err.msg, "t: internal: default of key 'n' in [?] expects an integer in "
+                              "[1, 8], got '0'");
+    ck_assert_int_eq(cn_key_table_check(open_end, "t", &err), CN_ERR_INTERNAL);
+    ck_assert_int_eq(cn_key_table_check(list_out, "t", &err), CN_ERR_INTERNAL);
+    ck_assert_int_eq(cn_key_table_check(enum_bad, "t", &err), CN_ERR_INTERNAL);
 }
 END_TEST
 
@@ -513,6 +573,8 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_has_line_bad_errorf);
     tcase_add_loop_test(tc, test_finish_unknown, 0, sizeof unknown_keys / sizeof unknown_keys[0]);
     tcase_add_test(tc, test_finish_after_set);
+    tcase_add_test(tc, test_set_value_named);
+    tcase_add_test(tc, test_key_table_check);
     suite_add_tcase(s, tc);
     return s;
 }

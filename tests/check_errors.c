@@ -169,20 +169,34 @@ typedef struct row {
 static const row rows[] = {
     /* cfg semantics */
     {"negative_size", NULL, HEAD "[dense]\noutput=-5\n", "summary %C", 1,
-     "%C:10: key 'output' expects an integer >= 1, got '-5'"},
+     "%C:10: key 'output' expects an integer in [1, 16777216], got '-5'"},
     {"zero_size", NULL, HEAD "[conv]\nfilters=0\n", "summary %C", 1,
-     "%C:10: key 'filters' expects an integer >= 1, got '0'"},
-    {"absurd_size", NULL, HEAD "[dense]\nname=wide\noutput=2000000000\n", "summary %C", 1,
-     "%C:9: [dense]: layer 'wide' (output 2000000000, batch 8) brings the network to 625.8 "
-     "GiB, more than the 8 GiB a network may use"},
+     "%C:10: key 'filters' expects an integer in [1, 65536], got '0'"},
+    {"absurd_size", NULL,
+     HEAD "[dense]\nname=wide\noutput=2000000\n[dense]\noutput=100\n[dense]\noutput=2000000\n"
+     "[dense]\noutput=100\n", "summary %C", 1, "%C:16: [dense]: layer 'dense4' (output 100, "
+     "batch 8) brings the network to 9.7 GiB, more than the 8 GiB a network may use"},
+    {"key_out_of_range", NULL, HEAD "[conv]\nfilters=2\nsize=2000\n", "summary %C", 1,
+     "%C:11: key 'size' expects an integer in [1, 1024], got '2000'"},
+    {"threads_out_of_range", NULL, HEAD CLS, "summary %C --set net.threads=65", 1,
+     "--set 'net.threads=65': key 'threads' expects an integer in [0, 64], got '65'"},
+    {"epochs_option_range", NULL, HEAD CLS, "train %C --epochs 4294967296", 2,
+     "--epochs expects an integer from 1 to 1000000, got '4294967296'"},
+    {"tensor_over_cap", NULL, HEAD "[dense]\nname=wide\noutput=16777216\n[dense]\noutput=1000\n",
+     "summary %C", 1, "%C:12: [dense]: layer 'dense2': parameter 'W' (1000 x 16777216 x 1 x 1) "
+     "has 1.678e+10 values, which with gradient and optimizer state need 250.0 GiB, more than "
+     "the 8 GiB a network may use"},
+    {"output_too_large", NULL, HEAD "[upsample]\nfactor=1024\n[upsample]\nfactor=1024\n",
+     "summary %C", 1, "%C:11: [upsample]: layer 'upsample2' has output 1x4194304x4194304: at "
+     "most 16777216 channels and 1048576 rows and columns"},
     {"missing_key", NULL, HEAD "[dense]\n[cce]\n", "summary %C", 1,
      "%C:9: [dense] needs key 'output' (output features (may be left out with tie))"},
     {"unknown_value", NULL, HEAD "[dense]\noutput=3\nactivation=relux\n", "summary %C", 1,
      "%C:11: key 'activation' expects one of linear, sigmoid, tanh, relu, leaky, got 'relux'"},
     {"unknown_optimizer", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.type=rms",
-     1, "%C:7: key 'type' expects one of sgd, adam, adamw, got 'rms'"},
+     1, "--set 'optim.type=rms': key 'type' expects one of sgd, adam, adamw, got 'rms'"},
     {"bad_float", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.lr=fast", 1,
-     "%C:8: key 'lr' expects a number, got 'fast'"},
+     "--set 'optim.lr=fast': key 'lr' expects a finite number in (0, inf), got 'fast'"},
     {"self_reference", NULL, HEAD "[dense]\nname=a\noutput=3\nfrom=a\n", "summary %C", 1,
      "%C:12: key 'from' = 'a': layer 'a' cannot read itself (a cycle); a layer may only read "
      "layers above it"},
@@ -214,10 +228,10 @@ static const row rows[] = {
     {"set_unknown_section", NULL, HEAD CLS, "summary %C --set dense1.output=2", 2,
      "--set 'dense1.output=2': no section named or typed 'dense1' in %C"},
     {"set_unknown_key", NULL, HEAD CLS, "summary %C --set net.bogus=1", 1,
-     "%C:1: unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, name, "
-     "threads)"},
+     "--set 'net.bogus=1': unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, "
+     "name, threads)"},
     {"set_bad_value", NULL, HEAD CLS, "summary %C --set net.batch=-3", 1,
-     "%C:2: key 'batch' expects an integer >= 1, got '-3'"},
+     "--set 'net.batch=-3': key 'batch' expects an integer in [1, 65536], got '-3'"},
     /* datasets */
     {"data_dir_missing", NULL, HEAD CLS, "train %C --set data.dir=%T/none", 1,
      "dataset '%T/none' not found: No such file or directory"},
@@ -249,7 +263,13 @@ static const row rows[] = {
      "'dense1' with 3 outputs, so labels must be 0 to 2"},
     {"no_training_left", NULL, HEAD CLS,
      "train %C --set data.limit=1 --set data.valid_fraction=0.9", 1,
-     "%C:5: key 'valid_fraction' = '0.9': holding out 1 of 1 samples leaves none for training"},
+     "--set 'data.valid_fraction=0.9': key 'valid_fraction' = '0.9': holding out 1 of 1 "
+     "samples leaves none for training"},
+    {"no_labelled_sample", NULL, HEAD_WITH("label_fraction=0") CLS, "train %C", 1,
+     "loss 'cce' (line 12) needs labels, but none of the 64 training samples of "
+     "%D/train-images-idx3-ubyte.gz has one (label_fraction or label_mask keeps none); label "
+     "some (the [data] keys label_fraction and label_mask choose which keep theirs) or remove "
+     "the loss"},
     {"batch_too_large", NULL, HEAD CLS, "train %C --set net.batch=100", 1,
      "%C: batch 100 is larger than the training split (64 samples)"},
     {"input_shape", NULL, HEAD CLS, "train %C --set net.input=1,5,5", 1,

@@ -431,7 +431,7 @@ START_TEST(test_errors)
                  "'input' (1x2x2) and 'd' (3): channels join only when height and width are "
                  "equal");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[dense]\noutput=0\n", CN_ERR_CFG,
-                 "test.cfg:5: key 'output' expects an integer >= 1, got '0'");
+                 "test.cfg:5: key 'output' expects an integer in [1, 16777216], got '0'");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[dense]\noutput=3\nactivation=swish\n",
                  CN_ERR_CFG,
                  "test.cfg:6: key 'activation' expects one of linear, sigmoid, tanh, relu, "
@@ -439,9 +439,9 @@ START_TEST(test_errors)
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[dense]\noutput=3\ngain=2\n", CN_ERR_CFG,
                  "test.cfg:6: key 'gain' = '2': applies only to activation=sigmoid");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[softmax]\ntemperature=0\n", CN_ERR_CFG,
-                 "test.cfg:5: key 'temperature' = '0': expects a number > 0");
+                 "test.cfg:5: key 'temperature' expects a finite number in (0, inf), got '0'");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[noise]\nq=1.5\n", CN_ERR_CFG,
-                 "test.cfg:5: key 'q' expects a number in [0, 1], got '1.5'");
+                 "test.cfg:5: key 'q' expects a finite number in [0, 1], got '1.5'");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[noise]\ntype=gaussian\nq=0.5\n", CN_ERR_CFG,
                  "test.cfg:6: key 'q' = '0.5': applies only to type=mask and type=saltpepper");
 }

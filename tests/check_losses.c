@@ -710,7 +710,7 @@ START_TEST(test_errors)
            "test.cfg:9: [cce]: target=label needs one value per class (at least 2), but layer "
            "'dense2' (dense, 1) has 1");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[huber]\ndelta=0\n", CN_ERR_CFG,
-           "test.cfg:7: key 'delta' = '0': expects a float > 0");
+           "test.cfg:7: key 'delta' expects a finite number in (0, inf), got '0'");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[entropy]\nbeta=0\n", CN_ERR_CFG,
            "test.cfg:7: key 'beta' = '0': expects a nonzero float (beta = 0 makes every "
            "distribution uniform)");
@@ -784,7 +784,7 @@ START_TEST(test_errors_regularisers)
            "activation, so its output is not bounded in (0, 1); attach kl_sparse to a [sigmoid] "
            "or [softmax] layer or to one with activation=sigmoid");
     golden("[net]\nbatch=3\ninput=1,1,4\n[sigmoid]\n[kl_sparse]\nrho=1\n", CN_ERR_CFG,
-           "test.cfg:6: key 'rho' = '1': expects a float in (0, 1)");
+           "test.cfg:6: key 'rho' expects a finite number in (0, 1), got '1'");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[softmax]\n[contractive]\n",
            CN_ERR_CFG, "test.cfg:7: [contractive]: layer 'softmax2' (softmax, 4) is not a "
            "[dense] layer; the Jacobian norm needs a dense encoder h = f(W x + b); attach "

@@ -14,7 +14,8 @@
 static void expect_error(const char *cfg, cn_status code, const char *msg)
 {
     cn_error err = {0};
-    ck_assert_int_eq(tu_net_err(cfg, &err), code);
+    cn_status st = tu_net_err(cfg, &err);
+    ck_assert_msg(st == code, "status %d, not %d: %s", st, code, err.msg);
     ck_assert_str_eq(err.msg, msg);
 }
 
@@ -50,11 +51,23 @@ END_TEST
 START_TEST(test_bad_numbers)
 {
     expect_error("[net]\nbatch=abc\n[dense]\noutput=3\n", CN_ERR_CFG,
-                 "test.cfg:2: key 'batch' expects an integer >= 1, got 'abc'");
+                 "test.cfg:2: key 'batch' expects an integer in [1, 65536], got 'abc'");
     expect_error("[net]\nbatch=0\n[dense]\noutput=3\n", CN_ERR_CFG,
-                 "test.cfg:2: key 'batch' expects an integer >= 1, got '0'");
+                 "test.cfg:2: key 'batch' expects an integer in [1, 65536], got '0'");
     expect_error("[net]\ninput=1,0,3\n[dense]\noutput=3\n", CN_ERR_CFG,
-                 "test.cfg:2: key 'input' = '1,0,3': expected C,H,W or N with positive sizes");
+                 "test.cfg:2: key 'input' expects a comma list of at most 3 integers in "
+                 "[1, 1048576], got '1,0,3'");
+    /* clamps and casts are errors: a seed past an int, threads past the pool's 64 */
+    expect_error("[net]\nseed=4294967297\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'seed' expects an integer in [0, 2147483647], got "
+                 "'4294967297'");
+    expect_error("[net]\nseed=-1\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'seed' expects an integer in [0, 2147483647], got '-1'");
+    expect_error("[net]\nthreads=65\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'threads' expects an integer in [0, 64], got '65'");
+    expect_error("[net]\nepochs=2147483648\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:2: key 'epochs' expects an integer in [1, 1000000], got "
+                 "'2147483648'");
 }
 END_TEST
 
@@ -411,14 +424,24 @@ END_TEST
 START_TEST(test_absurd_sizes)
 {
     expect_error(NET_HEAD "[dense]\nname=wide\noutput=1000000000\n", CN_ERR_CFG,
-                 "test.cfg:4: [dense]: layer 'wide' (output 1000000000, batch 2) brings the "
-                 "network to 89.4 GiB, more than the 8 GiB a network may use");
-    expect_error("[net]\nbatch=100000000\ninput=3,32,32\n[dense]\noutput=3\n", CN_ERR_CFG,
-                 "test.cfg:3: key 'input' = '3,32,32': a batch of 100000000 inputs of shape "
-                 "3x32x32 needs 2288.8 GiB, more than the 8 GiB a network may use");
+                 "test.cfg:6: key 'output' expects an integer in [1, 16777216], got "
+                 "'1000000000'");
+    /* in range, but its W alone is over the cap: refused before anything is allocated */
+    expect_error("[net]\nbatch=2\ninput=1024\n[dense]\nname=wide\noutput=16777216\n",
+                 CN_ERR_CFG, "test.cfg:4: [dense]: layer 'wide': parameter 'W' (16777216 x "
+                 "1024 x 1 x 1) has 1.718e+10 values, which with gradient and optimizer state "
+                 "need 256.0 GiB, more than the 8 GiB a network may use");
+    /* a layer's own buffer (maxpool's argmax) is counted before it is allocated */
+    expect_error("[net]\nbatch=1024\ninput=1,1024,832\n[maxpool]\nsize=1\n", CN_ERR_CFG,
+                 "test.cfg:4: [maxpool]: layer 'maxpool1': a buffer of 3.49e+09 bytes (batch "
+                 "1024) brings the network to 9.8 GiB, more than the 8 GiB a network may use");
+    expect_error("[net]\nbatch=65536\ninput=3,1024,1024\n[dense]\noutput=3\n", CN_ERR_CFG,
+                 "test.cfg:3: key 'input' = '3,1024,1024': a batch of 65536 inputs of shape "
+                 "3x1024x1024 needs 1536.0 GiB, more than the 8 GiB a network may use");
     expect_error(NET_HEAD "[conv]\nfilters=65536\nsize=1\n[conv]\nfilters=65536\nsize=1\n",
-                 CN_ERR_CFG, "test.cfg:7: [conv]: layer 'conv2' (output 65536x1x4, batch 2) "
-                 "brings the network to 64.0 GiB, more than the 8 GiB a network may use");
+                 CN_ERR_CFG, "test.cfg:7: [conv]: layer 'conv2': parameter 'W' (65536 x 65536 x "
+                 "1 x 1) has 4.295e+09 values, which with gradient and optimizer state need 64.0 "
+                 "GiB, more than the 8 GiB a network may use");
 }
 END_TEST
 
@@ -456,6 +479,39 @@ START_TEST(test_pool_share)
 }
 END_TEST
 
+/* Building is linear in the number of layers (names are hashed, the memory
+ * tally is kept as it goes): 100,000 layers, every tenth read by name from
+ * the one above it, build well inside the test's 20 s limit, where the old
+ * quadratic build took half a minute. */
+START_TEST(test_many_layers)
+{
+    enum { N = 100000 };
+    size_t cap = 64 + (size_t)N * 32, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text, cap, "[net]\nbatch=1\ninput=4\n");
+    for (int i = 1; i <= N; i++)
+        len += (size_t)snprintf(text + len, cap - len, i % 10 ? "[relu]\n" :
+                                "[relu]\nname=r%d\nfrom=r%d\n", i, i - 10 > 0 ? i - 10 : 0);
+    ck_assert_uint_lt(len, cap);
+    /* r0 does not exist: the first named layer reads the relu above instead */
+    char *first = strstr(text, "from=r0\n");
+    ck_assert_ptr_nonnull(first);
+    memcpy(first, "from=-1\n", 8);
+    cn_error err = {0};
+    cn_cfg *cfg = NULL;
+    cn_net *net = NULL;
+    ck_assert_int_eq(cn_cfg_parse_string("big.cfg", text, &cfg, &err), CN_OK);
+    ck_assert_msg(cn_net_create(cfg, &net, &err) == CN_OK, "%s", err.msg);
+    ck_assert_int_eq(cn_net_n_layers(net), N + 1);
+    ck_assert_ptr_eq(cn_net_find_layer(net, "r99990"), cn_net_layer(net, 99990));
+    ck_assert_ptr_eq(cn_net_layer(net, 100)->in[0], cn_net_layer(net, 90));
+    cn_net_free(net);
+    cn_cfg_free(cfg);
+    free(text);
+}
+END_TEST
+
 Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -477,5 +533,9 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_total_overflow);
     tcase_add_test(tc, test_pool_share);
     suite_add_tcase(s, tc);
+    TCase *big = tcase_create("many_layers");
+    tcase_set_timeout(big, 20);
+    tcase_add_test(big, test_many_layers);
+    suite_add_tcase(s, big);
     return s;
 }

@@ -280,20 +280,21 @@ START_TEST(cfg_errors)
                      "test.cfg:2: key 'nesterov' = '1': Nesterov momentum needs momentum > 0 "
                      "(momentum is 0)");
     ck_assert_str_eq(make_err("[optim]\nmomentum = 1\n"),
-                     "test.cfg:2: key 'momentum' = '1': expects a number in [0, 1)");
+                     "test.cfg:2: key 'momentum' expects a finite number in [0, 1), got '1'");
     ck_assert_str_eq(make_err("[optim]\nlr = 0\n"),
-                     "test.cfg:2: key 'lr' = '0': expects a number > 0");
+                     "test.cfg:2: key 'lr' expects a finite number in (0, inf), got '0'");
     ck_assert_str_eq(make_err("[optim]\nweight_decay = -1e-4\n"),
-                     "test.cfg:2: key 'weight_decay' = '-1e-4': expects a number >= 0");
+                     "test.cfg:2: key 'weight_decay' expects a finite number in [0, inf), got "
+                     "'-1e-4'");
     ck_assert_str_eq(make_err("[optim]\nschedule = cosine\nlr = 0.1\nmin_lr = 0.2\n"),
                      "test.cfg:4: key 'min_lr' = '0.2': must not exceed lr = 0.1, the cosine "
                      "schedule decays to it");
     ck_assert_str_eq(make_err("[optim]\ntype = adam\nbeta2 = 1\n"),
-                     "test.cfg:3: key 'beta2' = '1': expects a number in [0, 1)");
+                     "test.cfg:3: key 'beta2' expects a finite number in [0, 1), got '1'");
     ck_assert_str_eq(make_err("[optim]\ntype = adamw\neps = 0\n"),
-                     "test.cfg:3: key 'eps' = '0': expects a number > 0");
+                     "test.cfg:3: key 'eps' expects a finite number in (0, inf), got '0'");
     ck_assert_str_eq(make_err("[optim]\nwarmup = -1\n"),
-                     "test.cfg:2: key 'warmup' expects an integer >= 0, got '-1'");
+                     "test.cfg:2: key 'warmup' expects an integer in [0, 1000000000], got '-1'");
     /* Type keys belong to their type. */
     ck_assert_str_eq(make_err("[optim]\nbeta1 = 0.9\n"),
                      "test.cfg:2: unknown key 'beta1' in [optim] (accepted: type, lr, schedule, "

@@ -409,6 +409,36 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Every built-in key table passes the check registration runs on a plug-in's:
+ * each number has a documented range and each default lies in it. */
+START_TEST(test_key_tables)
+{
+    cn_error err = {0};
+#define CHECK(keys, owner) \
+    ck_assert_msg(cn_key_table_check(keys, owner, &err) == CN_OK, "%s", err.msg)
+    CHECK(cn_net_keys, "net");
+    CHECK(cn_data_common_keys, "data");
+    CHECK(cn_optim_common_keys, "optim");
+    CHECK(cn_layer_common_keys(), "layers");
+    CHECK(cn_loss_common_keys(), "losses");
+    for (const cn_dataset_ops *const *t = cn_dataset_types(); *t; t++)
+        CHECK((*t)->keys, (*t)->type);
+    for (const cn_optim_ops *const *t = cn_optim_types(); *t; t++)
+        CHECK((*t)->keys, (*t)->type);
+    for (const cn_layer_ops *const *t = cn_layer_types(); *t; t++)
+        CHECK((*t)->keys, (*t)->type);
+    for (const cn_loss_ops *const *t = cn_loss_types(); *t; t++)
+        CHECK((*t)->keys, (*t)->type);
+#undef CHECK
+    /* and a plug-in whose table lacks a range is refused at registration */
+    static const cn_key bare[] = {{"a", CN_KEY_FLOAT, "1", NULL, "a factor"}, CN_KEY_END};
+    cn_layer_ops l = scale2_ops;
+    l.type = "scale3", l.keys = bare;
+    expect(cn_layer_register(&l, &err), &err, "cn_layer_register: scale3: numeric key 'a' has "
+           "no range \"[lo, hi]\"");
+}
+END_TEST
+
 /* At most CN_REGISTER_MAX types of a kind may be registered. */
 START_TEST(test_bound)
 {
@@ -452,6 +482,7 @@ Suite *registry_suite(void)
     tcase_add_test(tc, test_sweep_failures);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_bound);
+    tcase_add_test(tc, test_key_tables);
     suite_add_tcase(s, tc);
     return s;
 }

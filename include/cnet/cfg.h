@@ -13,12 +13,15 @@
 #ifndef CNET_CFG_H
 #define CNET_CFG_H
 
+#include <stddef.h>
+
 #include "error.h"
 
 typedef struct cn_cfg_entry {
     char *key, *value;
     int line;
-    int used; /* set when a module reads the key */
+    int used;  /* set when a module reads the key */
+    char *set; /* the --set override that gave the value, or NULL (from the file) */
 } cn_cfg_entry;
 
 typedef struct cn_cfg_section {
@@ -54,8 +57,8 @@ cn_cfg_entry *cn_cfg_entry_find(const cn_cfg_section *sec, const char *key);
 /* ---- key tables ---- */
 
 typedef enum cn_key_kind {
-    CN_KEY_INT,    /* decimal integer */
-    CN_KEY_FLOAT,  /* decimal or exponent float, finite */
+    CN_KEY_INT,    /* decimal integer in the row's range */
+    CN_KEY_FLOAT,  /* decimal or exponent float, finite, in the row's range */
     CN_KEY_BOOL,   /* 0, 1, true, false */
     CN_KEY_STRING, /* free text */
     CN_KEY_ENUM,   /* one of `choices` ("a|b|c") */
@@ -66,7 +69,11 @@ typedef struct cn_key {
     const char *name;
     cn_key_kind kind;
     const char *def;     /* default as text; NULL = required */
-    const char *choices; /* CN_KEY_ENUM: "a|b|c"; otherwise NULL */
+    /* CN_KEY_ENUM: "a|b|c". CN_KEY_INT and CN_KEY_FLOAT: the range, required,
+     * "[lo, hi]" with '(' or ')' for an open end and inf for no bound, e.g.
+     * "[1, 65536]", "(0, inf)"; a CN_KEY_LIST of integers may have one, which
+     * bounds each element. */
+    const char *choices;
     const char *doc;     /* one line for docs/cfg.md */
 } cn_key;
 /* Tables end with a zeroed row. */
@@ -86,15 +93,12 @@ cn_sec cn_sec_make(const cn_cfg *cfg, cn_cfg_section *sec, const cn_key *t0, con
                    const cn_key *t2);
 
 /* Typed reads. A missing key takes the table's default; a key absent from
- * every table is CN_ERR_INTERNAL. Messages read
- * "file:line: key 'size' expects an integer, got 'abc'". */
+ * every table is CN_ERR_INTERNAL. Numbers must lie in the table's range.
+ * Messages read "file:line: key 'size' expects an integer in [1, 1024], got
+ * 'abc'", with "--set 'conv1.size=abc'" in place of file:line for a value
+ * the command line gave. */
 cn_status cn_sec_int(cn_sec *s, const char *key, int *out, cn_error *err);
-/* Integer with a lower bound: "expects an integer >= lo". */
-cn_status cn_sec_int_min(cn_sec *s, const char *key, int lo, int *out, cn_error *err);
 cn_status cn_sec_float(cn_sec *s, const char *key, float *out, cn_error *err);
-/* Float in [lo, hi]. */
-cn_status cn_sec_float_range(cn_sec *s, const char *key, float lo, float hi, float *out,
-                             cn_error *err);
 cn_status cn_sec_bool(cn_sec *s, const char *key, int *out, cn_error *err);
 /* String value; *out is NULL when the key is absent and has no default. */
 cn_status cn_sec_str(cn_sec *s, const char *key, const char **out, cn_error *err);
@@ -107,12 +111,19 @@ cn_status cn_sec_ints(cn_sec *s, const char *key, int *out, int max, int *n, cn_
 int cn_sec_has(cn_sec *s, const char *key);
 /* Line of the key if written, else of the section header. */
 int cn_sec_line(const cn_sec *s, const char *key);
+/* Where the key's value came from, for messages: "file:line" or "--set 'x.k=v'". */
+const char *cn_sec_where(const cn_sec *s, const char *key, char *buf, size_t size);
 /* "file:line: key 'k' = 'v': <why>" at the key's line (CN_ERR_CFG unless code given). */
 cn_status cn_sec_bad(const cn_sec *s, const char *key, cn_status code, cn_error *err,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* "file:line: [type]: <msg>" at the section header. */
 cn_status cn_sec_errorf(const cn_sec *s, cn_status code, cn_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Check a key table (CN_ERR_INTERNAL naming `owner` and the key): every
+ * numeric key has a range, every enum its choices, every default reads as
+ * its kind and lies in its range. Registration runs it on a plug-in's table. */
+cn_status cn_key_table_check(const cn_key *keys, const char *owner, cn_error *err);
+
 /* Error on the first key nobody read: "unknown key 'x' in [dense] (accepted: ...)". */
 cn_status cn_sec_finish(const cn_sec *s, cn_error *err);
 

@@ -126,6 +126,7 @@ struct cn_layer {
     unsigned offers;        /* capabilities its cfg section marks (key offers), beside
                                ops->offers: read both through cn_layer_offers */
     size_t scratch;         /* floats of shared scratch wanted in forward/backward */
+    size_t own_bytes;       /* bytes of its own buffers (cn_build_alloc), for the memory cap */
     float *scratch_buf;     /* the shared scratch (valid after build) */
     void *state;            /* type-private */
 };
@@ -168,11 +169,21 @@ struct cn_layer_ops {
 
 /* ---- for setup(): the build context ---- */
 
-/* Declare a parameter of `l` (shape d0..d3, trailing 1s). Returns NULL only
- * when CN_MAX_PARAMS is exceeded (a bug). lr/decay multipliers start at the
- * layer's lr_mult/decay_mult keys (decay 0 unless role is CN_PARAM_WEIGHT). */
+/* Declare a parameter of `l` (shape d0..d3, trailing 1s). The fans are
+ * doubles so a caller's product of sizes cannot overflow before the check.
+ * Returns NULL when the tensor alone is more than a network may hold, when
+ * CN_MAX_PARAMS is exceeded or memory is out; cn_build_error() then
+ * gives the error to return. lr/decay multipliers start at the layer's
+ * lr_mult/decay_mult keys (decay 0 unless role is CN_PARAM_WEIGHT). */
 cn_param *cn_build_param(cn_build *b, cn_layer *l, const char *name, int d0, int d1, int d2,
-                         int d3, cn_init init, int fan_in, int fan_out, cn_param_role role);
+                         int d3, cn_init init, double fan_in, double fan_out, cn_param_role role);
+/* A zeroed buffer of the layer's own (freed by its destroy), counted in the
+ * network's memory (the cap of docs/reliability.md) before it is allocated;
+ * NULL when it would pass the cap or memory is out. */
+void *cn_build_alloc(cn_build *b, cn_layer *l, size_t bytes);
+/* The error for the last NULL from cn_build_param or cn_build_alloc, naming
+ * the layer and what was refused. */
+cn_status cn_build_error(const cn_build *b, const cn_layer *l, cn_error *err);
 /* Resolve a layer reference (a name or a relative index such as "-2") made
  * from layer `l`; must be an earlier layer. Errors cite s's key line. */
 cn_status cn_build_ref(cn_build *b, const cn_layer *l, cn_sec *s, const char *key,

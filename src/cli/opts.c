@@ -12,7 +12,9 @@
 #include "cli.h"
 
 #define AT(field) offsetof(cli_opts, field)
-#define NO_MAX LONG_MAX
+/* Ranges of options that stand in for cfg keys are the keys' ranges. */
+#define SEED_MAX 2147483647L /* [net] seed */
+#define EPOCHS_MAX 1000000L  /* [net] epochs */
 
 const cli_opt cli_options[CLI_N_OPTS] = {
     [O_SET] = {"--set", CLI_LIST, "section.key=value", 0, 0, AT(sets),
@@ -26,10 +28,10 @@ const cli_opt cli_options[CLI_N_OPTS] = {
     [O_OUT_DIR] = {"--out", CLI_STRING, "DIR", 0, 0, AT(out), "the folder for the pictures",
                    1},
     [O_OUT_PNG] = {"--out", CLI_STRING, "FILE.png", 0, 0, AT(out), "the picture to write", 1},
-    [O_SEED] = {"--seed", CLI_INT, "N", 0, NO_MAX, AT(seed), "in place of [net] seed", 0},
-    [O_KMEANS_SEED] = {"--seed", CLI_INT, "N", 0, NO_MAX, AT(seed),
+    [O_SEED] = {"--seed", CLI_INT, "N", 0, SEED_MAX, AT(seed), "in place of [net] seed", 0},
+    [O_KMEANS_SEED] = {"--seed", CLI_INT, "N", 0, SEED_MAX, AT(seed),
                        "seeds k-means++ (default 1) and stands in for [net] seed", 0},
-    [O_EPOCHS] = {"--epochs", CLI_INT, "N", 1, INT_MAX, AT(epochs),
+    [O_EPOCHS] = {"--epochs", CLI_INT, "N", 1, EPOCHS_MAX, AT(epochs),
                   "epochs to train (default [net] epochs)", 0},
     [O_RESUME] = {"--resume", CLI_FLAG, NULL, 0, 0, AT(resume),
                   "continue the run folder's last.ckpt exactly (after Ctrl-C, or for more "
@@ -38,11 +40,11 @@ const cli_opt cli_options[CLI_N_OPTS] = {
                    "time data, forward, backward and update per epoch and name the OpenBLAS "
                    "kernels (OPENBLAS_CORETYPE chooses them)", 0},
     [O_JSON] = {"--json", CLI_FLAG, NULL, 0, 0, AT(json), "print one JSON object", 0},
-    [O_K] = {"--k", CLI_INT, "K", 1, INT_MAX, AT(k), "clusters (default 10)", 0},
+    [O_K] = {"--k", CLI_INT, "K", 1, 65536, AT(k), "clusters (default 10)", 0},
     [O_PROBE] = {"--probe", CLI_STRING, "LAYER", 0, 0, AT(probe),
                  "linear-probe test accuracy of LAYER's code (input: raw pixels), the pass "
                  "kept by accuracy on a held-out tenth of the training split", 0},
-    [O_PROBE_EPOCHS] = {"--probe-epochs", CLI_INT, "N", 1, INT_MAX, AT(probe_epochs),
+    [O_PROBE_EPOCHS] = {"--probe-epochs", CLI_INT, "N", 1, EPOCHS_MAX, AT(probe_epochs),
                         "most passes of the probe (default 100)", 0},
     [O_SPARSITY] = {"--sparsity", CLI_STRING, "LAYER", 0, 0, AT(sparsity),
                     "mean activation, near-zero fraction, dead units, code bits (also for "
@@ -118,9 +120,6 @@ static void choice_list(const char *choices, char *buf, size_t size)
 
 static cn_status bad_int(const cli_opt *opt, const char *v, cn_error *err)
 {
-    if (opt->max >= INT_MAX)
-        return cn_errorf(err, CN_ERR_USAGE, "%s expects an integer >= %ld, got '%s'", opt->name,
-                         opt->min, v);
     return cn_errorf(err, CN_ERR_USAGE, "%s expects an integer from %ld to %ld, got '%s'",
                      opt->name, opt->min, opt->max, v);
 }
