@@ -235,16 +235,22 @@ END_TEST
  * overflows). */
 #define EXPLODING_LR "10"
 
-static fixture open_regression(const char *lr)
+/* The regression net reading its bytes times `scale` (the IDX default is 1/255). */
+static fixture open_regression_scaled(const char *lr, const char *scale)
 {
     char text[1024];
     snprintf(text, sizeof text,
              "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=2\n"
-             "[data]\ndir=%s\nvalid_fraction=0.25\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\nscale=%s\n"
              "[optim]\ntype=sgd\nlr=%s\n"
              "[dense]\noutput=16\n[dense]\noutput=64\n"
-             "[mse]\ntarget=input\n", tu_train_dataset(), lr);
+             "[mse]\ntarget=input\n", tu_train_dataset(), scale, lr);
     return tu_fixture_open("regress.cfg", text, NULL);
+}
+
+static fixture open_regression(const char *lr)
+{
+    return open_regression_scaled(lr, "0.00392156862745098");
 }
 
 /* A loss that explodes but stays finite stops the run (over 1e6 times its
@@ -265,10 +271,37 @@ START_TEST(test_explosion_keeps_checkpoints)
     f = open_regression(EXPLODING_LR);
     ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
     ck_assert_msg(strstr(err.msg, "times the run's first batch's") &&
-                      strstr(err.msg, "training diverges; loss 'mse' (line 16) is ") &&
+                      strstr(err.msg, "training diverges; loss 'mse' (line 17) is ") &&
                       strstr(err.msg, "the first layer whose output left its range is "
-                                      "'dense1' ([dense], line 12)"),
+                                      "'dense1' ([dense], line 13)"),
                   "%s", err.msg);
+    char *last1 = slurp(last, &l1), *best1 = slurp(best, &b1);
+    ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
+    ck_assert(b0 == b1 && !memcmp(best0, best1, (size_t)b0));
+    free(last0), free(last1), free(best0), free(best1);
+    tu_fixture_close(&f);
+}
+END_TEST
+
+/* The same by the input's scale: finite inputs of 1e6 (a misplaced scale)
+ * drive the resumed run to a non-finite loss; it stops, and the checkpoints
+ * of the good epoch stay byte for byte. */
+START_TEST(test_input_scale_divergence_keeps_checkpoints)
+{
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    fixture f = open_regression("0.01");
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    tu_fixture_close(&f);
+    char last[600], best[600];
+    snprintf(last, sizeof last, "%s/last.ckpt", dir);
+    snprintf(best, sizeof best, "%s/best.ckpt", dir);
+    long l0, b0, l1, b1;
+    char *last0 = slurp(last, &l0), *best0 = slurp(best, &b0);
+    f = open_regression_scaled("0.01", "1e6");
+    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "training stopped, ") && strstr(err.msg, "loss 'mse'"), "%s",
+                  err.msg);
     char *last1 = slurp(last, &l1), *best1 = slurp(best, &b1);
     ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
     ck_assert(b0 == b1 && !memcmp(best0, best1, (size_t)b0));
@@ -446,6 +479,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_marked_cluster_layer);
     tcase_add_test(tc, test_run_folder_lock);
     tcase_add_test(tc, test_explosion_keeps_checkpoints);
+    tcase_add_test(tc, test_input_scale_divergence_keeps_checkpoints);
     tcase_add_test(tc, test_nan_weight_not_saved);
     suite_add_tcase(s, tc);
     return s;
