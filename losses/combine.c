@@ -143,6 +143,8 @@ static int parse_primary(parser *ps)
         char *end;
         double v = strtod(start, &end);
         ps->p = end;
+        if (!isfinite(v) || !isfinite((float)v))
+            return fail(ps, "a number past the float range");
         int n = add_node(ps, OP_NUM, 0, -1);
         if (n >= 0)
             ps->st->nodes[n].num = v;

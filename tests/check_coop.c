@@ -84,6 +84,8 @@ START_TEST(test_combine_errors)
            "between the two arguments at character 7");
     golden("[combine]\nexpr = (a + b\n", "test.cfg:14: key 'expr' = '(a + b': expected ')' at "
            "character 7");
+    golden("[combine]\nexpr = a + 1e39\n", "test.cfg:14: key 'expr' = 'a + 1e39': a number "
+           "past the float range at character 9");
     golden("[combine]\nexpr = a b\n", "test.cfg:14: key 'expr' = 'a b': unexpected text at "
            "character 3");
     golden("[combine]\nexpr = a\n[combine]\nexpr = a + b\n", "test.cfg:16: key 'expr' = "
