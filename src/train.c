@@ -71,6 +71,28 @@ cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error 
     return CN_OK;
 }
 
+/* A resumed position must be one of this run's: the same batches an
+ * epoch (a version 1 checkpoint does not record them, so its step must
+ * equal the batches its epochs and batch make with this run's). */
+static cn_status check_position(run *r, cn_error *err)
+{
+    const cn_ckpt_info *in = &r->info;
+    int n = cn_loader_batches(r->train);
+    if (in->batches && in->batches != n)
+        return cn_errorf(err, CN_ERR_FORMAT, "cannot resume: %s was saved with %d batches an "
+                         "epoch, this run has %d (%d samples in batches of %d): the batch "
+                         "size or the training split changed", r->last, in->batches, n,
+                         r->data->n_train, r->net->batch);
+    if (in->batch >= n || in->step != (long)in->epoch * n + in->batch)
+        return cn_errorf(err, CN_ERR_FORMAT, "cannot resume: %s is at step %ld, epoch %d, "
+                         "batch %d, which %d batches an epoch (%d samples in batches of %d) "
+                         "do not make: the batch size or the training split changed",
+                         r->last, in->step, in->epoch, in->batch, n, r->data->n_train,
+                         r->net->batch);
+    r->info.batches = n;
+    return CN_OK;
+}
+
 /* Resuming needs run_dir/last.ckpt; a run stopped before its first epoch
  * ended has none, which is said plainly rather than as a failed open. */
 static cn_status resume(run *r, cn_error *err)
@@ -82,7 +104,7 @@ static cn_status resume(run *r, cn_error *err)
                          "afresh", r->dir, r->last);
     if (cn_ckpt_load(r->net, r->last, &r->info, err))
         return cn_error_prefix(err, "cannot resume: ");
-    return CN_OK;
+    return check_position(r, err);
 }
 
 static cn_status setup(run *r, cn_error *err)
@@ -120,6 +142,7 @@ static cn_status setup(run *r, cn_error *err)
                          &r->train, err))
         return err->code;
     r->info.best_valid = INFINITY;
+    r->info.batches = cn_loader_batches(r->train);
     if (r->opts->resume && resume(r, err))
         return err->code;
     net->optim->sched.total_steps = (long)r->epochs * cn_loader_batches(r->train);
