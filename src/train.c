@@ -322,13 +322,14 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     run r = {.net = net, .data = data, .opts = opts, .lock = -1, .ref_loss = NAN};
     r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
     cn_status st = setup(&r, err);
+    int trained = !st; /* a refused checkpoint (CN_ERR_NUMERIC too) stopped no training */
     cn_net_set_train(net, 1);
     for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
         st = run_epoch(&r, e, err);
     struct stat last;
-    if (st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
+    if (trained && st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
         cn_error_prefix(err, "training stopped, %s kept: ", r.last);
-    else if (st == CN_ERR_NUMERIC)
+    else if (trained && st == CN_ERR_NUMERIC)
         cn_error_prefix(err, "training stopped before its first checkpoint: ");
     if (r.log_f)
         fclose(r.log_f);
