@@ -92,6 +92,28 @@ static cn_status check_labelled(const cn_net *net, const cn_data *d, cn_error *e
     return CN_OK;
 }
 
+/* A resumed position must be one of this run's: the same batches an
+ * epoch (a version 1 checkpoint does not record them, so its step must
+ * equal the batches its epochs and batch make with this run's). */
+static cn_status check_position(run *r, cn_error *err)
+{
+    const cn_ckpt_info *in = &r->info;
+    int n = cn_loader_batches(r->train);
+    if (in->batches && in->batches != n)
+        return cn_errorf(err, CN_ERR_FORMAT, "cannot resume: %s was saved with %d batches an "
+                         "epoch, this run has %d (%d samples in batches of %d): the batch "
+                         "size or the training split changed", r->last, in->batches, n,
+                         r->data->n_train, r->net->batch);
+    if (in->batch >= n || in->step != (long)in->epoch * n + in->batch)
+        return cn_errorf(err, CN_ERR_FORMAT, "cannot resume: %s is at step %ld, epoch %d, "
+                         "batch %d, which %d batches an epoch (%d samples in batches of %d) "
+                         "do not make: the batch size or the training split changed",
+                         r->last, in->step, in->epoch, in->batch, n, r->data->n_train,
+                         r->net->batch);
+    r->info.batches = n;
+    return CN_OK;
+}
+
 /* Resuming needs run_dir/last.ckpt; a run stopped before its first epoch
  * ended has none, which is said plainly rather than as a failed open. */
 static cn_status resume(run *r, cn_error *err)
@@ -103,7 +125,7 @@ static cn_status resume(run *r, cn_error *err)
                          "afresh", r->dir, r->last);
     if (cn_ckpt_load(r->net, r->last, &r->info, err))
         return cn_error_prefix(err, "cannot resume: ");
-    return CN_OK;
+    return check_position(r, err);
 }
 
 static cn_status setup(run *r, cn_error *err)
@@ -142,6 +164,7 @@ static cn_status setup(run *r, cn_error *err)
                          &r->train, err))
         return err->code;
     r->info.best_valid = INFINITY;
+    r->info.batches = cn_loader_batches(r->train);
     if (r->opts->resume && resume(r, err))
         return err->code;
     net->optim->sched.total_steps = (long)r->epochs * cn_loader_batches(r->train);
@@ -321,13 +344,14 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     run r = {.net = net, .data = data, .opts = opts, .lock = -1, .ref_loss = NAN};
     r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
     cn_status st = setup(&r, err);
+    int trained = !st; /* a refused checkpoint (CN_ERR_NUMERIC too) stopped no training */
     cn_net_set_train(net, 1);
     for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
         st = run_epoch(&r, e, err);
     struct stat last;
-    if (st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
+    if (trained && st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
         cn_error_prefix(err, "training stopped, %s kept: ", r.last);
-    else if (st == CN_ERR_NUMERIC)
+    else if (trained && st == CN_ERR_NUMERIC)
         cn_error_prefix(err, "training stopped before its first checkpoint: ");
     if (r.log_f)
         fclose(r.log_f);

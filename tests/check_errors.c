@@ -25,6 +25,9 @@
 /* [data] with one more key (line 7): layers start on line 10 */
 #define HEAD_WITH(key) "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%D\n" key "\n" \
                        "[optim]\nlr=0.1\n"
+/* HEAD with other [optim] lines */
+#define HEAD_OPTIM(lines) "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%D\n" \
+                          "[optim]\n" lines "\n"
 #define CLS "[dense]\noutput=3\n[cce]\ntarget=label\n"
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
@@ -122,15 +125,86 @@ static void prep_blocked(const char *dir, const char *data)
     ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
-/* dir/run/last.ckpt of HEAD CLS, trained for one epoch */
-static void prep_trained(const char *dir, const char *data)
+/* dir/run/last.ckpt of HEAD CLS with [optim] `optim`, trained for one epoch */
+static void train_with(const char *dir, const char *data, const char *optim)
 {
     char text[1024], cmd[2048];
     snprintf(text, sizeof text, "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%s\n"
-             "[optim]\nlr=0.1\n" CLS, data);
+             "[optim]\n%s\n" CLS, data, optim);
     tu_write(dir, "a.cfg", text);
     snprintf(cmd, sizeof cmd, "./cnet train %s/a.cfg --run-dir %s/run >/dev/null 2>&1", dir, dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+/* dir/run/last.ckpt of HEAD CLS (plain SGD), trained for one epoch */
+static void prep_trained(const char *dir, const char *data)
+{
+    train_with(dir, data, "lr=0.1");
+}
+
+/* Its checkpoint, n bytes at offset replaced and the checksum made right.
+ * The file: a 184-byte header, 2 tensors of 88 bytes (dense1.W 3x16,
+ * dense1.b), their 51 values from offset 360, the optimizer's state from 564. */
+static void patch_trained(const char *dir, long offset, const void *bytes, size_t n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/run/last.ckpt", dir);
+    tu_ckpt_patch(path, offset, bytes, n);
+}
+
+static void prep_dir_fifo(const char *dir, const char *data)
+{
+    char path[600];
+    (void)data;
+    snprintf(path, sizeof path, "%s/run", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/run/last.ckpt", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+}
+
+static void prep_bad_epoch(const char *dir, const char *data)
+{
+    const int64_t epoch = -1;
+    prep_trained(dir, data);
+    patch_trained(dir, 80, &epoch, 8);
+}
+
+static void prep_bad_step(const char *dir, const char *data)
+{
+    const int64_t step = 9;
+    prep_trained(dir, data);
+    patch_trained(dir, 72, &step, 8);
+}
+
+/* dense1.W recorded as 16x3: the same 48 values, another shape */
+static void prep_transposed(const char *dir, const char *data)
+{
+    const uint32_t dims[2] = {16, 3};
+    prep_trained(dir, data);
+    patch_trained(dir, 184 + 64, dims, sizeof dims);
+}
+
+static void prep_nan_weight(const char *dir, const char *data)
+{
+    const float nan = NAN;
+    prep_trained(dir, data);
+    patch_trained(dir, 360 + 5 * 4, &nan, 4);
+}
+
+/* Adam's first moment of dense1.W[2] made NaN */
+static void prep_nan_state(const char *dir, const char *data)
+{
+    const float nan = NAN;
+    train_with(dir, data, "type=adam\nlr=0.01");
+    patch_trained(dir, 564 + 2 * 4, &nan, 4);
+}
+
+/* a checkpoint that does not record its batches an epoch (as version 1) */
+static void prep_no_batches(const char *dir, const char *data)
+{
+    const int64_t batches = 0;
+    prep_trained(dir, data);
+    patch_trained(dir, 144, &batches, 8);
 }
 
 /* A trained net (prep_trained) and a labels file with one out of range. */
@@ -290,7 +364,7 @@ static const row rows[] = {
     /* checkpoints and the run folder */
     {"ckpt_other_net", prep_trained, HEAD "[dense]\nname=h\noutput=5\n" CLS,
      "eval %C --weights %T/run/last.ckpt", 1, "%T/run/last.ckpt: checkpoint of another "
-     "network: parameter 1 is 'dense1.W' (48 values), %C expects 'h.W' (80)"},
+     "network: tensor 1 (offset 184) is 'dense1.W' (3x16), %C has 'h.W' (5x16)"},
     {"ckpt_flipped_byte", prep_flipped, HEAD CLS, "eval %C --weights %T/run/last.ckpt", 1,
      "%T/run/last.ckpt: checksum mismatch: the checkpoint is damaged"},
     {"ckpt_not_ckpt", NULL, HEAD CLS, "eval %C --weights %C", 1,
@@ -302,6 +376,42 @@ static const row rows[] = {
      "%T/file/run: cannot create run folder: Not a directory"},
     {"ckpt_unwritable", prep_blocked, HEAD CLS, "train %C --run-dir %T/run", 1,
      "%T/run/last.ckpt.tmp: cannot write: Is a directory"},
+    /* checkpoints validated before they are trusted (rows 140-) */
+    {"ckpt_directory", NULL, HEAD CLS, "eval %C --weights %T", 1,
+     "%T: not a checkpoint: it is a directory, not a regular file"},
+    {"ckpt_fifo", prep_dir_fifo, HEAD CLS, "train %C --resume --run-dir %T/run", 1,
+     "cannot resume: %T/run/last.ckpt: not a checkpoint: it is a FIFO, not a regular file"},
+    {"ckpt_dev_zero", NULL, HEAD CLS, "eval %C --weights /dev/zero", 1,
+     "/dev/zero: not a checkpoint: it is a character device, not a regular file"},
+    {"ckpt_bad_epoch", prep_bad_epoch, HEAD CLS, "eval %C --weights %T/run/last.ckpt", 1,
+     "%T/run/last.ckpt: damaged at offset 80: epoch -1 is out of range (0 to 2147483647)"},
+    {"ckpt_bad_step", prep_bad_step, HEAD CLS, "train %C --resume --run-dir %T/run", 1,
+     "cannot resume: %T/run/last.ckpt: damaged at offset 72: step 9, but 1 epochs of 8 "
+     "batches and 0 batches more make 8"},
+    {"ckpt_other_shape", prep_transposed, HEAD CLS, "eval %C --weights %T/run/last.ckpt", 1,
+     "%T/run/last.ckpt: checkpoint of another network: tensor 1 (offset 184) is 'dense1.W' "
+     "(16x3), %C has 'dense1.W' (3x16)"},
+    {"ckpt_nan_weight", prep_nan_weight, HEAD CLS, "eval %C --weights %T/run/last.ckpt", 1,
+     "%T/run/last.ckpt: the checkpoint has a non-finite value in parameter 'dense1.W' (nan, "
+     "element 5 at offset 380)"},
+    {"ckpt_nan_state", prep_nan_state, HEAD_OPTIM("type=adam\nlr=0.01") CLS,
+     "train %C --resume --run-dir %T/run", 1,
+     "cannot resume: %T/run/last.ckpt: the checkpoint has a non-finite value in the adam "
+     "optimizer's state for parameter 'dense1.W' (nan, element 2 at offset 572)"},
+    {"resume_other_optim", prep_trained, HEAD_OPTIM("type=adam\nlr=0.01") CLS,
+     "train %C --resume --run-dir %T/run", 1,
+     "cannot resume: %T/run/last.ckpt: made with optimizer 'sgd', but %C has [optim] "
+     "type=adam: its weights load (cnet eval), its optimizer state cannot continue another "
+     "optimizer; resume with type=sgd, or start a new run"},
+    {"resume_other_batches", prep_trained, HEAD CLS,
+     "train %C --resume --run-dir %T/run --set net.batch=4", 1,
+     "cannot resume: %T/run/last.ckpt was saved with 8 batches an epoch, this run has 16 (64 "
+     "samples in batches of 4): the batch size or the training split changed"},
+    {"resume_position", prep_no_batches, HEAD CLS,
+     "train %C --resume --run-dir %T/run --set net.batch=4", 1,
+     "cannot resume: %T/run/last.ckpt is at step 8, epoch 1, batch 0, which 16 batches an "
+     "epoch (64 samples in batches of 4) do not make: the batch size or the training split "
+     "changed"},
 };
 
 /* tmpl with %T, %D and %C replaced. */
@@ -515,6 +625,24 @@ END_TEST
 
 /* docs/errors.md lists every row of the table above and has at least 40
  * numbered rows. */
+/* The other side of row resume_other_optim: `cnet eval` of a checkpoint
+ * made with another optimizer loads its weights and exits 0. */
+START_TEST(test_other_optim_eval)
+{
+    const char *dir = tu_tmpdir();
+    const char *data = tu_idx_dataset(64, 16, 4, 4, 3, 7);
+    char text[1024], cmd[2048];
+    prep_trained(dir, data); /* plain SGD */
+    snprintf(text, sizeof text, "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%s\n"
+             "[optim]\ntype=adam\nlr=0.01\n" CLS, data);
+    tu_write(dir, "x.cfg", text);
+    snprintf(cmd, sizeof cmd, "./cnet eval %s/x.cfg --weights %s/run/last.ckpt >%s/out "
+             "2>&1 </dev/null", dir, dir, dir);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "cnet eval exited %d", st);
+}
+END_TEST
+
 START_TEST(test_doc_rows)
 {
     static char doc[1 << 16];
@@ -556,6 +684,7 @@ Suite *errors_suite(void)
     tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_doc_rows);
+    tcase_add_test(tc, test_other_optim_eval);
     suite_add_tcase(s, tc);
     tc = tcase_create("numerics");
     tcase_add_loop_test(tc, test_losses_saturated, 0,

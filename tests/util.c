@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include "util.h"
 
@@ -157,6 +158,26 @@ const char *tu_tmpdir(void)
     snprintf(d, sizeof dirs[0], "/tmp/cnet-test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(d));
     return d;
+}
+
+void tu_ckpt_patch(const char *path, long offset, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    ck_assert(size >= 4 && offset >= 0 && (size_t)offset + n <= (size_t)size - 4);
+    unsigned char *buf = malloc((size_t)size);
+    ck_assert_ptr_nonnull(buf);
+    rewind(f);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    memcpy(buf + offset, bytes, n);
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, (uInt)(size - 4));
+    memcpy(buf + size - 4, &crc, 4);
+    rewind(f);
+    ck_assert_uint_eq(fwrite(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    free(buf);
 }
 
 const char *tu_write(const char *dir, const char *name, const char *text)

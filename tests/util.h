@@ -72,6 +72,11 @@ const char *tu_tmpdir(void);
 const char *tu_write(const char *dir, const char *name, const char *text);
 
 
+/* Overwrite n bytes at offset of the checkpoint at path, then rewrite its
+ * last four bytes as the CRC-32 of the others: a file damaged in a field
+ * but whose checksum is right, as a buggy writer would leave it. */
+void tu_ckpt_patch(const char *path, long offset, const void *bytes, size_t n);
+
 /* Write a tiny labelled IDX dataset (gzip'd, the Fashion-MNIST file names)
  * into a fresh temp dir and return the dir. Class c of `classes` is a
  * bright horizontal bar at row c*h/classes plus uniform noise, so a small

@@ -162,15 +162,24 @@ typedef struct cn_ckpt_info {
     long step;          /* optimizer steps taken */
     double best_valid;  /* best validation loss so far */
     int batch;          /* batches already done in epoch `epoch`+1 (mid-epoch stop) */
+    int batches;        /* batches of an epoch (0: not recorded; then a load checks only
+                           that step >= epoch + batch) */
     uint64_t epoch_rng[4]; /* the RNG when that epoch began (redraws its shuffle) */
     double epoch_loss;  /* sum of that epoch's batch losses so far */
 } cn_ckpt_info;
 
 /* Write params, optimizer state, RNG and info to path (temp file + rename). */
 cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, cn_error *err);
-/* Read a checkpoint of this network; info may be NULL. A checkpoint of
- * another network, version or a damaged file is an error naming the file. */
+/* Read a checkpoint of this network and optimizer (parameters, optimizer
+ * state, RNG, step) to resume it; info may be NULL. Anything but a regular
+ * file, another format version, a damaged file (the error names the field
+ * and its byte offset), another network (the first tensor whose name or
+ * shape differs), another optimizer or a non-finite value is an error
+ * naming the file, and leaves the network as it was (docs/checkpoint.md). */
 cn_status cn_ckpt_load(cn_net *net, const char *path, cn_ckpt_info *info, cn_error *err);
+/* The parameters only, as for evaluation: the same checks, but the
+ * optimizer the checkpoint was made with does not matter. */
+cn_status cn_ckpt_load_weights(cn_net *net, const char *path, cn_error *err);
 
 /* ---- training (src/train.c) ---- */
 

@@ -32,7 +32,7 @@ cn_status cli_load_weights(const cli_opts *o, cn_net *net, char *path, size_t si
         if (access(path, R_OK) != 0)
             snprintf(path, size, "%s/last.ckpt", dir);
     }
-    return cn_ckpt_load(net, path, NULL, err);
+    return cn_ckpt_load_weights(net, path, err);
 }
 
 cn_status cli_load_cfg(const cli_opts *o, cn_cfg **cfg, cn_error *err)
