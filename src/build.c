@@ -302,6 +302,7 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
     cn_sec s = cn_sec_make(cfg, sec, cn_net_keys, NULL, NULL);
     int dims[3], nd, seed;
     const char *name;
+    (void)name; /* read here so cn_sec_finish knows it; cn_cfg_run_name checks it */
     cn_layer *in = &net->layers[0];
     if (cn_sec_int(&s, "batch", &net->batch, err) ||
         cn_sec_ints(&s, "input", dims, 3, &nd, err) || cn_sec_int(&s, "seed", &seed, err) ||
@@ -317,13 +318,22 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
     if (check_size(net, in, &s, err))
         return err->code;
     net->seed = (uint64_t)(int64_t)seed;
-    const char *why;
-    if (name && *name) {
-        if ((why = run_name_problem(name)))
+    return cn_cfg_run_name(cfg, net->name, sizeof net->name, err);
+}
+
+cn_status cn_cfg_run_name(const cn_cfg *cfg, char *name, size_t size, cn_error *err)
+{
+    cn_cfg_section *sec = cn_cfg_find(cfg, cn_section_name(CN_SECTION_NET));
+    cn_sec s = cn_sec_make(cfg, sec, cn_net_keys, NULL, NULL);
+    const char *key, *why;
+    if (cn_sec_str(&s, "name", &key, err))
+        return err->code;
+    if (key && *key) {
+        if ((why = run_name_problem(key)))
             return cn_sec_bad(&s, "name", CN_ERR_CFG, err, "the run name %s; it names the "
                               "folder runs/<name>: 1 to %d characters, no '/' and no control "
                               "characters, not '.' or '..'", why, RUN_NAME_MAX);
-        snprintf(net->name, sizeof net->name, "%s", name);
+        snprintf(name, size, "%s", key);
         return CN_OK;
     }
     char base[1024];
@@ -332,7 +342,7 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
         return cn_errorf(err, CN_ERR_CFG, "%s: the cfg file's name '%.80s' %s, so it cannot "
                          "name the run folder runs/<name> (1 to %d characters); set [net] name",
                          cfg->file, base, why, RUN_NAME_MAX);
-    memcpy(net->name, base, strlen(base) + 1); /* fits: checked above */
+    snprintf(name, size, "%s", base); /* fits a net's name: checked above */
     return CN_OK;
 }
 

@@ -59,6 +59,12 @@ void cn_names_free(cn_names *t);
 int cn_names_find(const cn_names *t, const cn_layer *layers, const char *name);
 void cn_names_add(cn_names *t, const cn_layer *layers, int index);
 
+/* The run folder's resolved settings (runcfg.c): save writes dir/run.cfg
+ * (atomically); resume compares `now` with it, refusing changes that would
+ * make another run and logging those it applies (*changed: how many). */
+cn_status cn_run_cfg_save(const char *dir, const cn_cfg *cfg, cn_error *err);
+cn_status cn_run_cfg_resume(const char *dir, const cn_cfg *now, int *changed, cn_error *err);
+
 /* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
                          const char *ref, cn_layer **out, cn_error *err);

@@ -34,7 +34,21 @@ typedef struct run {
     double ref_loss;     /* the run's first batch's total loss (NAN before it) */
     float *ref_out;      /* (n_layers) largest |output| of each layer at that batch */
     cn_ckpt_info info;
+    int cfg_saved;       /* run.cfg holds this process's settings */
 } run;
+
+/* Save last.ckpt, then (once per process) the settings it was made under as
+ * run.cfg: after the checkpoint, so a full disk names the checkpoint and a
+ * run.cfg never describes a checkpoint not yet written. */
+static cn_status save_last(run *r, cn_error *err)
+{
+    if (cn_ckpt_save(r->net, r->last, &r->info, err))
+        return err->code;
+    if (r->cfg_saved || !r->opts->cfg)
+        return CN_OK;
+    r->cfg_saved = 1;
+    return cn_run_cfg_save(r->dir, r->opts->cfg, err);
+}
 
 static cn_status open_log(run *r, cn_error *err)
 {
@@ -165,9 +179,17 @@ static cn_status setup(run *r, cn_error *err)
         return err->code;
     r->info.best_valid = INFINITY;
     r->info.batches = cn_loader_batches(r->train);
-    if (r->opts->resume && resume(r, err))
+    int changed = 0;
+    const cn_cfg *cfg = r->opts->cfg;
+    if (r->opts->resume && ((cfg && cn_run_cfg_resume(r->dir, cfg, &changed, err)) ||
+                            resume(r, err)))
         return err->code;
-    net->optim->sched.total_steps = (long)r->epochs * cn_loader_batches(r->train);
+    long batches = cn_loader_batches(r->train);
+    net->optim->sched.total_steps = (long)r->epochs * batches;
+    if (changed)
+        cn_logf(CN_LOG_INFO, "the learning-rate schedule now spans %ld steps (%d epochs of %ld "
+                "batches) and goes on from step %ld with the settings above",
+                net->optim->sched.total_steps, r->epochs, batches, r->info.step);
     return open_log(r, err);
 }
 
@@ -271,8 +293,7 @@ static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progr
         r->info.best_valid = score;
     /* best before last: a crash between the two resumes from the previous
      * last.ckpt, redoes this epoch and writes the same best.ckpt again */
-    if ((better && cn_ckpt_save(net, r->best, &r->info, err)) ||
-        cn_ckpt_save(net, r->last, &r->info, err))
+    if ((better && cn_ckpt_save(net, r->best, &r->info, err)) || save_last(r, err))
         return err->code;
     fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->optim->t, train_loss);
     for (int i = 0; i < net->n_losses; i++)
@@ -324,7 +345,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
             p.stopped = "interrupted";
             if (o->progress)
                 o->progress(&p, o->user);
-            return cn_ckpt_save(net, r->last, &r->info, err);
+            return save_last(r, err);
         }
         if (o->progress)
             o->progress(&p, o->user);
@@ -345,6 +366,9 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
     r.epochs = opts->epochs > 0 ? opts->epochs : net->epochs;
     cn_status st = setup(&r, err);
     int trained = !st; /* a refused checkpoint (CN_ERR_NUMERIC too) stopped no training */
+    if (!st && opts->resume && r.info.epoch >= r.epochs && r.info.batch == 0)
+        cn_logf(CN_LOG_INFO, "%s is finished: %d of %d epochs done, nothing to train (more "
+                "epochs: --epochs N with --resume)", r.dir, r.info.epoch, r.epochs);
     cn_net_set_train(net, 1);
     for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
         st = run_epoch(&r, e, err);

@@ -200,10 +200,21 @@ static void prep_nan_state(const char *dir, const char *data)
 }
 
 /* a checkpoint that does not record its batches an epoch (as version 1) */
+/* prep_trained as a run that kept no run.cfg (an older cnet's, or one
+ * trained through the library without its cfg): the checkpoint's own
+ * checks are all a resume has. */
+static void prep_trained_bare(const char *dir, const char *data)
+{
+    char path[600];
+    prep_trained(dir, data);
+    snprintf(path, sizeof path, "%s/run/run.cfg", dir);
+    ck_assert_int_eq(unlink(path), 0);
+}
+
 static void prep_no_batches(const char *dir, const char *data)
 {
     const int64_t batches = 0;
-    prep_trained(dir, data);
+    prep_trained_bare(dir, data);
     patch_trained(dir, 144, &batches, 8);
 }
 
@@ -398,15 +409,20 @@ static const row rows[] = {
      "train %C --resume --run-dir %T/run", 1,
      "cannot resume: %T/run/last.ckpt: the checkpoint has a non-finite value in the adam "
      "optimizer's state for parameter 'dense1.W' (nan, element 2 at offset 572)"},
-    {"resume_other_optim", prep_trained, HEAD_OPTIM("type=adam\nlr=0.01") CLS,
+    {"resume_other_optim", prep_trained_bare, HEAD_OPTIM("type=adam\nlr=0.01") CLS,
      "train %C --resume --run-dir %T/run", 1,
      "cannot resume: %T/run/last.ckpt: made with optimizer 'sgd', but %C has [optim] "
      "type=adam: its weights load (cnet eval), its optimizer state cannot continue another "
      "optimizer; resume with type=sgd, or start a new run"},
-    {"resume_other_batches", prep_trained, HEAD CLS,
+    {"resume_other_batches", prep_trained_bare, HEAD CLS,
      "train %C --resume --run-dir %T/run --set net.batch=4", 1,
      "cannot resume: %T/run/last.ckpt was saved with 8 batches an epoch, this run has 16 (64 "
      "samples in batches of 4): the batch size or the training split changed"},
+    {"resume_settings_refused", prep_trained, HEAD_OPTIM("type=adam\nlr=0.01") CLS,
+     "train %C --resume --run-dir %T/run --set net.batch=4", 1,
+     "cannot resume %T/run: %C differs from the run's settings (%T/run/run.cfg) where a resume "
+     "would make another run: net.batch 8 -> 4; optim.type (default) -> adam; train afresh "
+     "into another folder (--run-dir), or resume with the run's settings"},
     {"resume_position", prep_no_batches, HEAD CLS,
      "train %C --resume --run-dir %T/run --set net.batch=4", 1,
      "cannot resume: %T/run/last.ckpt is at step 8, epoch 1, batch 0, which 16 batches an "
@@ -516,7 +532,7 @@ START_TEST(test_disk_full)
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
-    char want[1024], got[1024] = "";
+    char want[1024], got[2048] = "";
     snprintf(text, sizeof text, "%s/stderr", dir);
     got[slurp(text, got, sizeof got - 1)] = '\0';
     snprintf(want, sizeof want, "cnet: error: %s/*.ckpt: write failed (File too large); the "
@@ -643,9 +659,58 @@ START_TEST(test_other_optim_eval)
 }
 END_TEST
 
+/* A run folder remembers its settings: eval given the folder (or the cfg)
+ * needs none of the training's overrides; --resume lists what it changes
+ * and says when the run is finished. */
+START_TEST(test_run_settings)
+{
+    const char *dir = tu_tmpdir();
+    const char *data = tu_idx_dataset(64, 16, 4, 4, 3, 7);
+    char text[1024], cmd[2048], out[4096], want[2048];
+    snprintf(text, sizeof text, "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%s\n"
+             "[optim]\nlr=0.1\n" CLS, data);
+    tu_write(dir, "x.cfg", text);
+    /* trained with an override that changes the net: output=3 -> a 5-class head */
+    snprintf(cmd, sizeof cmd, "./cnet train %s/x.cfg --run-dir %s/run --set dense.output=5", dir,
+             dir);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 0);
+    snprintf(text, sizeof text, "%s/run/run.cfg", dir);
+    ck_assert_int_eq(access(text, R_OK), 0);
+    /* the folder alone: its run.cfg builds the 5-output net the checkpoint fits */
+    snprintf(cmd, sizeof cmd, "./cnet eval %s/run", dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    /* the cfg and the folder: the run's settings, with a note on the difference */
+    snprintf(cmd, sizeof cmd, "./cnet eval %s/x.cfg --run-dir %s/run", dir, dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(want, sizeof want, "cnet: note: using the run's settings %s/run/run.cfg, which "
+             "differ from %s/x.cfg in: dense.output (5, not 3)\n", dir, dir);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    /* a run folder that does not exist is an error, not another run's checkpoint */
+    snprintf(cmd, sizeof cmd, "./cnet eval %s/x.cfg --run-dir %s/none", dir, dir);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
+    snprintf(want, sizeof want, "cnet: error: no run folder %s/none: train it first (cnet train "
+             "%s/x.cfg), or name the run with --run-dir, or give --weights\n", dir, dir);
+    ck_assert_str_eq(out, want);
+    /* resume: more epochs and a new rate are applied and listed */
+    snprintf(cmd, sizeof cmd, "./cnet train %s/x.cfg --run-dir %s/run --set dense.output=5 "
+             "--resume --epochs 2 --set optim.lr=0.05", dir, dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(want, sizeof want, "resuming %s/run with changed settings: net.epochs 1 -> 2; "
+             "optim.lr 0.1 -> 0.05\nthe learning-rate schedule now spans 16 steps (2 epochs of 8 "
+             "batches) and goes on from step 8 with the settings above\n", dir);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    /* a finished run says so */
+    snprintf(cmd, sizeof cmd, "./cnet train %s/run/run.cfg --run-dir %s/run --resume", dir, dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(want, sizeof want, "%s/run is finished: 2 of 2 epochs done, nothing to train (more "
+             "epochs: --epochs N with --resume)\n", dir);
+    ck_assert_msg(strstr(out, want), "%s", out);
+}
+END_TEST
+
 START_TEST(test_doc_rows)
 {
-    static char doc[1 << 16];
+    static char doc[1 << 17];
     FILE *f = fopen("docs/errors.md", "r");
     ck_assert_ptr_nonnull(f);
     size_t n = fread(doc, 1, sizeof doc - 1, f);
@@ -685,6 +750,7 @@ Suite *errors_suite(void)
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_doc_rows);
     tcase_add_test(tc, test_other_optim_eval);
+    tcase_add_test(tc, test_run_settings);
     suite_add_tcase(s, tc);
     tc = tcase_create("numerics");
     tcase_add_loop_test(tc, test_losses_saturated, 0,

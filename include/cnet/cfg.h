@@ -14,6 +14,7 @@
 #define CNET_CFG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -48,6 +49,23 @@ void cn_cfg_free(cn_cfg *cfg);
  * section type when that type occurs once, or a layer/loss `name=`; the key
  * is replaced, or added when absent. Errors name the override. */
 cn_status cn_cfg_set(cn_cfg *cfg, const char *override, cn_error *err);
+
+/* Write the cfg as text that parses back to the same sections and entries;
+ * a value from --set carries the override as a trailing comment. */
+void cn_cfg_write(const cn_cfg *cfg, FILE *f);
+
+/* One difference between two cfgs: a key of a section (its `name`, else its
+ * type) whose value was `was` and is `now` ("(default)" when absent); a
+ * change with an empty key means the sections themselves differ. */
+typedef struct cn_cfg_change {
+    char type[32], section[64], key[64];
+    char was[128], now[128];
+} cn_cfg_change;
+
+/* The differences of `now` from `was`, up to `max` into `out`; returns how
+ * many there are (may exceed max). Sections are compared in order; when
+ * their number or types differ, that one change is all that is returned. */
+int cn_cfg_diff(const cn_cfg *was, const cn_cfg *now, cn_cfg_change *out, int max);
 
 /* First section of a type, or NULL. */
 cn_cfg_section *cn_cfg_find(const cn_cfg *cfg, const char *type);

@@ -23,6 +23,9 @@
 #ifndef CNET_CNET_H
 #define CNET_CNET_H
 
+/* The version, written into what cnet saves (a run's run.cfg). */
+#define CN_VERSION "0.16.0"
+
 #include "error.h"
 #include "tensor.h"
 #include "cfg.h"

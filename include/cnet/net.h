@@ -203,12 +203,22 @@ typedef struct cn_train_opts {
     int resume;             /* continue from run_dir/last.ckpt */
     int profile;            /* time data/forward/backward/update */
     const char *run_dir;    /* default runs/<name> */
+    /* The resolved cfg the net and data were made from (overrides applied),
+     * or NULL: written to run_dir/run.cfg, and on resume compared with it
+     * (a change that would make another run is refused, the others listed). */
+    const cn_cfg *cfg;
     volatile sig_atomic_t *stop; /* set asynchronously to save and stop */
     void (*progress)(const cn_progress *p, void *user);
     void *user;
 } cn_train_opts;
 
 cn_train_opts cn_train_defaults(void);
+
+/* The run name of a cfg ([net] name, else the cfg file's stem), checked as
+ * cn_net_create checks it: a run's folder is runs/<name>. */
+cn_status cn_cfg_run_name(const cn_cfg *cfg, char *name, size_t size, cn_error *err);
+/* dir/run.cfg: where a run folder keeps the resolved settings of its run. */
+void cn_run_cfg_path(const char *dir, char *path, size_t size);
 
 /* Train for the configured epochs: per epoch a validation pass, a line in
  * run_dir/log.csv, last.ckpt and best.ckpt. On NaN/Inf or a stop request

@@ -109,16 +109,22 @@ cn_status cli_parse(const cli_command *c, int argc, char **argv, cli_opts *o, cn
 void cli_accepted(const cli_command *c, char *buf, size_t size);
 /* "--epochs N", "--set section.key=value", "--resume": an option as help shows it. */
 void cli_opt_spec(const cli_opt *opt, char *buf, size_t size);
-/* Parse o->cfg and apply --set and --seed. */
+/* Parse o->cfg and apply --set, --seed and --epochs (as net.seed, net.epochs). */
 cn_status cli_load_cfg(const cli_opts *o, cn_cfg **cfg, cn_error *err);
+/* The cfg and folder of a trained run (eval, visualize, sample): CFG is a
+ * run folder, or a cfg naming one (--run-dir, else runs/<name>). The
+ * folder's run.cfg, the resolved settings of its training, builds the net
+ * with this command's overrides on top (a note on stderr lists where it
+ * differs from a given cfg); without one (an older run) the cfg stands for
+ * it. A run folder that does not exist is an error, unless --weights
+ * names the checkpoint. */
+cn_status cli_load_run(const cli_opts *o, cn_cfg **cfg, char *dir, size_t size, cn_error *err);
 /* Print "cnet: error: msg" and return the exit status for the code. */
 int cli_fail(const cn_error *err);
-/* The run folder: --run-dir, else runs/<name>. */
-void cli_run_dir(const cli_opts *o, const cn_net *net, char *dir, size_t size);
-/* Load --weights FILE, else the run folder's best.ckpt, else its last.ckpt;
- * path gets the file used. */
-cn_status cli_load_weights(const cli_opts *o, cn_net *net, char *path, size_t size,
-                           cn_error *err);
+/* Load --weights FILE, else the run folder dir's best.ckpt, else its
+ * last.ckpt; path gets the file used. */
+cn_status cli_load_weights(const cli_opts *o, const char *dir, cn_net *net, char *path,
+                           size_t size, cn_error *err);
 
 int cli_train(const cli_opts *o);
 int cli_eval(const cli_opts *o);

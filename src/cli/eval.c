@@ -52,19 +52,19 @@ int cli_eval(const cli_opts *o)
     cn_net *net = NULL;
     cn_data *data = NULL;
     int rc = 0;
-    char weights[1024];
+    char weights[1024], dir[1024];
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
     int n = 0;
     cn_metrics m;
-    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err) ||
+    if (cli_load_run(o, &cfg, dir, sizeof dir, &err) || cn_net_create(cfg, &net, &err) ||
         cn_data_open(cfg, cn_net_seed(net), &data, &err) ||
         pick_split(data, o->split, &ds, &idx, &n, &err))
         goto fail;
     cn_eval_opts eo = {.corrupt = o->corrupt >= 0.0, .corrupt_q = (float)o->corrupt,
                        .corrupt_seed = cn_net_seed(net), .sparsity = o->sparsity,
                        .jacobian = o->jacobian, .iw = (int)o->iw};
-    if (cli_load_weights(o, net, weights, sizeof weights, &err) ||
+    if (cli_load_weights(o, dir, net, weights, sizeof weights, &err) ||
         cn_eval_with(net, ds, idx, n, &eo, &m, &err))
         goto fail;
     /* the probe trains on the training part and scores the test split, whatever --split */

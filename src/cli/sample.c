@@ -10,11 +10,11 @@ int cli_sample(const cli_opts *o)
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
-    char weights[1024];
+    char weights[1024], dir[1024];
     int rc = 0;
-    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err))
+    if (cli_load_run(o, &cfg, dir, sizeof dir, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
-    if (cli_load_weights(o, net, weights, sizeof weights, &err) ||
+    if (cli_load_weights(o, dir, net, weights, sizeof weights, &err) ||
         cn_vis_samples(net, (int)o->n, cn_net_seed(net), o->out, &err))
         goto fail;
     printf("wrote %s (%ld samples decoded with weights %s)\n", o->out, o->n, weights);

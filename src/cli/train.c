@@ -98,7 +98,7 @@ int cli_train(const cli_opts *o)
     sigaction(SIGTERM, &sa, NULL);
     view v = {.net = net, .tty = isatty(STDERR_FILENO), .profile = o->profile};
     cn_train_opts t = cn_train_defaults();
-    t.epochs = (int)o->epochs;
+    t.cfg = cfg; /* --epochs is in it, as net.epochs */
     t.resume = o->resume;
     t.profile = o->profile;
     t.run_dir = o->run_dir;

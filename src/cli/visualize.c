@@ -109,11 +109,10 @@ static cn_status run_gnuplot(const char *dir, const char *gp, const char *png, c
 
 /* curves.png from the run folder's log.csv: the library writes curves.gp
  * beside it, gnuplot draws it in --out. The script stays either way. */
-static int curves(const cli_opts *o, const cn_net *net)
+static int curves(const cli_opts *o, const char *dir)
 {
-    char dir[1024], log[1100], path[1100], gp[1100];
+    char log[1100], path[1100], gp[1100];
     cn_error err = {0};
-    cli_run_dir(o, net, dir, sizeof dir);
     snprintf(log, sizeof log, "%s/log.csv", dir);
     snprintf(path, sizeof path, "%s/curves.png", o->out);
     snprintf(gp, sizeof gp, "%s/curves.gp", o->out);
@@ -133,16 +132,17 @@ int cli_visualize(const cli_opts *o)
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
-    char weights[1024], path[1100];
+    char weights[1024], path[1100], dir[1024];
     int rc = 0;
-    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err))
+    if (cli_load_run(o, &cfg, dir, sizeof dir, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
-    if (cli_load_weights(o, net, weights, sizeof weights, &err) || make_out_dir(o->out, &err))
+    if (cli_load_weights(o, dir, net, weights, sizeof weights, &err) ||
+        make_out_dir(o->out, &err))
         goto fail;
     snprintf(path, sizeof path, "%s/filters.png", o->out);
     int failed = report(cn_vis_filters(net, path, &err), &err, path);
     failed |= reconstructions(o, cfg, net);
-    failed |= curves(o, net);
+    failed |= curves(o, dir);
     rc = failed ? CLI_EXIT_RUNTIME : 0;
     goto done;
 fail:
