@@ -38,6 +38,14 @@ const cn_key cn_net_keys[] = {
      "file's stem)"},
     {"threads", CN_KEY_INT, "0", "[0, 64]", "threads of the network's pool, which splits every layer's "
                                        "work (0 = OPENBLAS_NUM_THREADS, or the cores; at most 64)"},
+    {"monitor", CN_KEY_ENUM, "loss", CN_MONITOR_CHOICES,
+     "what best.ckpt and early stopping watch on the validation split (the training loss "
+     "without one): loss (lower is better), accuracy of the label loss's layer, cluster_acc of "
+     "the cluster layer (higher is better)"},
+    {"patience", CN_KEY_INT, "0", "[0, 1000000]",
+     "stop after this many epochs without the monitored value improving by min_delta (0 = "
+     "never); counted afresh on --resume"},
+    {"min_delta", CN_KEY_FLOAT, "0", "[0, inf)", "the least change that counts as improving"},
     CN_KEY_END};
 
 /* Keys every layer section accepts, read here rather than in layers. */
@@ -308,7 +316,10 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
         cn_sec_ints(&s, "input", dims, 3, &nd, err) || cn_sec_int(&s, "seed", &seed, err) ||
         cn_sec_int(&s, "epochs", &net->epochs, err) ||
         cn_sec_str(&s, "name", &name, err) ||
-        cn_sec_int(&s, "threads", &net->threads, err) || cn_sec_finish(&s, err) ||
+        cn_sec_int(&s, "threads", &net->threads, err) ||
+        cn_sec_enum(&s, "monitor", &net->monitor, err) ||
+        cn_sec_int(&s, "patience", &net->patience, err) ||
+        cn_sec_float(&s, "min_delta", &net->min_delta, err) || cn_sec_finish(&s, err) ||
         cn_pool_create(net->threads ? net->threads : default_threads(), &net->pool, err))
         return err ? err->code : CN_ERR_CFG;
     in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;

@@ -7,6 +7,10 @@
 #include "cnet/cnet.h"
 #include "internal.h"
 
+/* What best.ckpt and early stopping watch ([net] monitor). */
+typedef enum cn_monitor { CN_MONITOR_LOSS, CN_MONITOR_ACCURACY, CN_MONITOR_CLUSTER_ACC } cn_monitor;
+#define CN_MONITOR_CHOICES "loss|accuracy|cluster_acc"
+
 /* Layer names hashed for O(1) lookup (names.c): slots hold index + 1. */
 typedef struct cn_names {
     int *slot;
@@ -19,6 +23,9 @@ struct cn_net {
     int batch;              /* rows of every arena */
     int epochs;             /* [net] epochs */
     int threads;            /* [net] threads (0 = OpenBLAS's default) */
+    int monitor;            /* [net] monitor: a cn_monitor */
+    int patience;           /* [net] patience (0 = no early stopping) */
+    float min_delta;        /* [net] min_delta */
     cn_pool *pool;          /* the threads actually used (include/cnet/pool.h) */
     uint64_t seed;
     cn_rng rng;             /* the one RNG: init, noise, sampling, shuffling */

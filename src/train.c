@@ -35,6 +35,11 @@ typedef struct run {
     float *ref_out;      /* (n_layers) largest |output| of each layer at that batch */
     cn_ckpt_info info;
     int cfg_saved;       /* run.cfg holds this process's settings */
+    cn_valid_metrics kinds; /* which validation metrics this run has (0) or not (NAN) */
+    double stop_best;    /* best monitored score (lower is better) for early stopping */
+    int stop_epoch;      /* the epoch it was reached */
+    int since;           /* epochs since it improved by min_delta */
+    char stop_why[256];  /* set when early stopping ends the run */
 } run;
 
 /* Save last.ckpt, then (once per process) the settings it was made under as
@@ -59,8 +64,28 @@ static cn_status open_log(run *r, cn_error *err)
         fprintf(r->log_f, "epoch,step,train_loss");
         for (int i = 0; i < r->net->n_losses; i++)
             fprintf(r->log_f, ",%s", r->net->losses[i].name);
-        fprintf(r->log_f, ",valid_loss,lr,seconds,samples_per_s\n");
+        fprintf(r->log_f, ",valid_loss%s%s,lr,seconds,samples_per_s\n",
+                isnan(r->kinds.accuracy) ? "" : ",valid_accuracy",
+                isnan(r->kinds.cluster_acc) ? "" : ",valid_cluster_acc");
     }
+    return CN_OK;
+}
+
+/* [net] monitor: which metrics exist decides what it may watch. */
+static cn_status check_monitor(run *r, cn_error *err)
+{
+    const cn_net *net = r->net;
+    static const char *const names[] = {"loss", "accuracy", "cluster_acc"};
+    const char *why = NULL;
+    r->kinds = cn_net_valid_kinds(net, r->data->n_valid > 0 && r->data->train->labels);
+    if (net->monitor == CN_MONITOR_ACCURACY && isnan(r->kinds.accuracy))
+        why = "an accuracy: a label loss and a validation split with labels (valid_fraction)";
+    if (net->monitor == CN_MONITOR_CLUSTER_ACC && isnan(r->kinds.cluster_acc))
+        why = "a clustering accuracy: a layer offering clusters and a validation split with "
+              "labels (valid_fraction)";
+    if (why)
+        return cn_errorf(err, CN_ERR_CFG, "%s: [net] monitor = %s needs %s", net->file,
+                         names[net->monitor], why);
     return CN_OK;
 }
 
@@ -155,7 +180,7 @@ static cn_status setup(run *r, cn_error *err)
                          "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
                          d->train->c, d->train->h, d->train->w);
     if (cn_net_check_labels(net, d->train, err) || cn_net_check_labels(net, d->test, err) ||
-        check_labelled(net, d, err))
+        check_labelled(net, d, err) || check_monitor(r, err))
         return err->code;
     if (r->opts->run_dir && strlen(r->opts->run_dir) >= sizeof r->dir)
         return cn_errorf(err, CN_ERR_USAGE, "run folder '%.40s...' is %zu characters long; at "
@@ -184,6 +209,8 @@ static cn_status setup(run *r, cn_error *err)
     if (r->opts->resume && ((cfg && cn_run_cfg_resume(r->dir, cfg, &changed, err)) ||
                             resume(r, err)))
         return err->code;
+    r->stop_best = r->info.best_valid; /* patience counts afresh from the run's best */
+    r->stop_epoch = r->info.epoch;
     long batches = cn_loader_batches(r->train);
     net->optim->sched.total_steps = (long)r->epochs * batches;
     if (changed)
@@ -268,23 +295,48 @@ static cn_status check_growth(run *r, double loss, cn_error *err)
                      big ? big->value : NAN, layer);
 }
 
-static cn_status validate(run *r, double *valid, cn_error *err)
+static cn_status validate(run *r, cn_valid_metrics *m, cn_error *err)
 {
-    *valid = NAN;
+    *m = (cn_valid_metrics){NAN, NAN, NAN};
     if (!r->data->n_valid)
         return CN_OK;
-    return cn_net_mean_loss(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, valid,
-                            err);
+    return cn_net_validate(r->net, r->data->train, r->data->valid_idx, r->data->n_valid, m,
+                           err);
+}
+
+/* Early stopping: count the epochs since the score last improved by
+ * min_delta; past patience, say why in r->stop_why. */
+static void watch(run *r, int epoch, double score)
+{
+    const cn_net *net = r->net;
+    static const char *const names[] = {"loss", "accuracy", "cluster_acc"};
+    if (score < r->stop_best - net->min_delta) {
+        r->stop_best = score, r->stop_epoch = epoch + 1, r->since = 0;
+        return;
+    }
+    if (++r->since < net->patience || !net->patience)
+        return;
+    double best = net->monitor == CN_MONITOR_LOSS ? r->stop_best : -r->stop_best;
+    snprintf(r->stop_why, sizeof r->stop_why, "early stopping after epoch %d: the %s %s has "
+             "not improved by min_delta = %g for %d epochs (best %.6g, epoch %d, in best.ckpt)",
+             epoch + 1, r->data->n_valid ? "validation" : "training", names[net->monitor],
+             (double)net->min_delta, net->patience, best, r->stop_epoch);
 }
 
 static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progress *p,
                            cn_error *err)
 {
     cn_net *net = r->net;
-    double train_loss = r->info.epoch_loss / batches, valid;
-    if (validate(r, &valid, err))
+    double train_loss = r->info.epoch_loss / batches;
+    cn_valid_metrics m;
+    if (validate(r, &m, err))
         return err->code;
-    double score = isnan(valid) ? train_loss : valid;
+    double valid = m.loss;
+    /* lower is better: a loss, or minus an accuracy */
+    double score = net->monitor == CN_MONITOR_ACCURACY      ? -m.accuracy
+                   : net->monitor == CN_MONITOR_CLUSTER_ACC ? -m.cluster_acc
+                   : isnan(valid)                           ? train_loss
+                                                            : valid;
     r->info.epoch = epoch + 1;
     r->info.batch = 0;
     r->info.epoch_loss = 0.0;
@@ -298,13 +350,31 @@ static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progr
     fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->optim->t, train_loss);
     for (int i = 0; i < net->n_losses; i++)
         fprintf(r->log_f, ",%.6g", r->parts[i] / batches);
-    fprintf(r->log_f, ",%.6g,%.6g,%.3f,%.1f\n", valid,
-            cn_schedule_lr(&net->optim->sched, net->optim->t), secs,
-            (double)batches * net->batch / secs);
+    double lr = cn_schedule_lr(&net->optim->sched, net->optim->t);
+    fprintf(r->log_f, ",%.6g", valid);
+    if (!isnan(r->kinds.accuracy))
+        fprintf(r->log_f, ",%.6g", m.accuracy);
+    if (!isnan(r->kinds.cluster_acc))
+        fprintf(r->log_f, ",%.6g", m.cluster_acc);
+    fprintf(r->log_f, ",%.6g,%.3f,%.1f\n", lr, secs, (double)batches * net->batch / secs);
     fflush(r->log_f);
+    watch(r, epoch, score);
     p->epoch_done = 1;
     p->valid_loss = valid;
+    p->valid_accuracy = m.accuracy;
+    p->valid_cluster_acc = m.cluster_acc;
+    p->lr = lr;
+    p->early_stop = r->stop_why[0] ? r->stop_why : NULL;
     return CN_OK;
+}
+
+/* A VAE's validation loss is its negative ELBO: the console names it so. */
+static int valid_is_elbo(const cn_net *net)
+{
+    for (int i = 0; i < net->n_losses; i++)
+        if (net->losses[i].ops->offers & CN_OFFER_GAUSS_POSTERIOR)
+            return 1;
+    return 0;
 }
 
 static cn_status run_epoch(run *r, int epoch, cn_error *err)
@@ -313,7 +383,9 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
     const cn_train_opts *o = r->opts;
     cn_progress p = {.epoch = epoch + 1, .epochs = r->epochs, .n_losses = net->n_losses,
                      .loss_parts = r->parts, .batches = cn_loader_batches(r->train),
-                     .valid_loss = NAN};
+                     .valid_loss = NAN, .valid_accuracy = NAN, .valid_cluster_acc = NAN,
+                     .lr = cn_schedule_lr(&net->optim->sched, net->optim->t),
+                     .valid_elbo = valid_is_elbo(net)};
     int done = begin_epoch(r), trained = 0;
     memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
     double start = cn_now(), t = start;
@@ -370,8 +442,11 @@ cn_status cn_train(cn_net *net, cn_data *data, const cn_train_opts *opts, cn_err
         cn_logf(CN_LOG_INFO, "%s is finished: %d of %d epochs done, nothing to train (more "
                 "epochs: --epochs N with --resume)", r.dir, r.info.epoch, r.epochs);
     cn_net_set_train(net, 1);
-    for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop); e++)
+    for (int e = r.info.epoch; !st && e < r.epochs && !(opts->stop && *opts->stop) &&
+                               !r.stop_why[0]; e++)
         st = run_epoch(&r, e, err);
+    if (!st && r.stop_why[0])
+        cn_logf(CN_LOG_INFO, "%s", r.stop_why);
     struct stat last;
     if (trained && st == CN_ERR_NUMERIC && stat(r.last, &last) == 0)
         cn_error_prefix(err, "training stopped, %s kept: ", r.last);

@@ -314,7 +314,7 @@ static const row rows[] = {
      "--set 'dense1.output=2': no section named or typed 'dense1' in %C"},
     {"set_unknown_key", NULL, HEAD CLS, "summary %C --set net.bogus=1", 1,
      "--set 'net.bogus=1': unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, "
-     "name, threads)"},
+     "name, threads, monitor, patience, min_delta)"},
     {"set_bad_value", NULL, HEAD CLS, "summary %C --set net.batch=-3", 1,
      "--set 'net.batch=-3': key 'batch' expects an integer in [1, 65536], got '-3'"},
     /* datasets */

@@ -79,7 +79,8 @@ START_TEST(test_learns_and_logs)
     long size;
     snprintf(path, sizeof path, "%s/log.csv", dir);
     char *log = slurp(path, &size);
-    const char *head = "epoch,step,train_loss,cce,valid_loss,lr,seconds,samples_per_s\n1,12,";
+    const char *head = "epoch,step,train_loss,cce,valid_loss,valid_accuracy,lr,seconds,"
+                       "samples_per_s\n1,12,";
     ck_assert_msg(strncmp(log, head, strlen(head)) == 0, "%s", log);
     ck_assert_ptr_nonnull(strstr(log, "\n2,24,"));
     free(log);
@@ -335,6 +336,54 @@ START_TEST(test_nan_weight_not_saved)
 }
 END_TEST
 
+/* Early stopping on a crafted curve: with min_delta far above any change
+ * the loss can make, epoch 1 sets the best and epochs 2 and 3 fail to
+ * improve it, so patience = 2 stops the run after epoch 3 of 10, and the
+ * log holds 3 lines. Watching an accuracy the net has not is an error. */
+static void note(cn_log_level level, const char *msg, void *user)
+{
+    if (level == CN_LOG_INFO)
+        snprintf(user, 512, "%s", msg);
+}
+
+START_TEST(test_early_stopping)
+{
+    const char *dir = tu_tmpdir();
+    cn_error err = {0};
+    char text[1024], said[512] = "";
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nseed=11\nepochs=10\npatience=2\nmin_delta=1e9\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n[optim]\ntype=sgd\nlr=0.01\n"
+             "[dense]\noutput=16\n[dense]\noutput=64\n[mse]\ntarget=input\n",
+             tu_train_dataset());
+    fixture f = tu_fixture_open("stop.cfg", text, NULL);
+    cn_log_set(note, said);
+    ck_assert_msg(train(&f, dir, 0, 0, NULL, NULL, &err) == CN_OK, "%s", err.msg);
+    cn_log_set(NULL, NULL);
+    ck_assert_msg(strstr(said, "early stopping after epoch 3: the validation loss has not "
+                               "improved by min_delta = 1e+09 for 2 epochs (best ") &&
+                      strstr(said, ", epoch 1, in best.ckpt)"), "%s", said);
+    char path[600];
+    long size;
+    snprintf(path, sizeof path, "%s/log.csv", dir);
+    char *log = slurp(path, &size);
+    ck_assert_ptr_nonnull(strstr(log, "\n3,"));
+    ck_assert_ptr_null(strstr(log, "\n4,"));
+    free(log);
+    tu_fixture_close(&f);
+    /* the regression net has no label loss: it cannot watch an accuracy */
+    snprintf(text, sizeof text,
+             "[net]\nbatch=16\ninput=1,8,8\nmonitor=accuracy\npatience=1\n"
+             "[data]\ndir=%s\nvalid_fraction=0.25\n[dense]\noutput=64\n[mse]\ntarget=input\n",
+             tu_train_dataset());
+    f = tu_fixture_open("acc.cfg", text, NULL);
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "acc.cfg: [net] monitor = accuracy needs an accuracy: a label "
+                              "loss and a validation split with labels (valid_fraction)");
+    tu_fixture_close(&f);
+}
+END_TEST
+
 /* The first training of test_run_folder_lock: after its first epoch it
  * says so through a pipe and waits there until the test lets it go on. */
 typedef struct pause_at_epoch {
@@ -481,6 +530,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_explosion_keeps_checkpoints);
     tcase_add_test(tc, test_input_scale_divergence_keeps_checkpoints);
     tcase_add_test(tc, test_nan_weight_not_saved);
+    tcase_add_test(tc, test_early_stopping);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -149,6 +149,20 @@ cn_status cn_net_infer(cn_net *net, cn_error *err);
 cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
                            double *loss, cn_error *err);
 
+/* What a validation pass measures: the mean loss as above, the accuracy of
+ * the first label loss's layer over the labelled samples, the clustering
+ * accuracy (Hungarian) of the cluster layer (the first loss offering
+ * clusters, else a layer marked offers=clusters); NAN where the net or the
+ * data has none. */
+typedef struct cn_valid_metrics {
+    double loss, accuracy, cluster_acc;
+} cn_valid_metrics;
+cn_status cn_net_validate(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
+                          cn_valid_metrics *out, cn_error *err);
+/* Which metrics a validation of this net reports (0 for those it has,
+ * NAN for the others) on data with labels (labelled) or without. */
+cn_valid_metrics cn_net_valid_kinds(const cn_net *net, int labelled);
+
 /* Forward FLOPs of one sample, per layer (0 when the type does not say). */
 double cn_layer_flops(const cn_layer *l);
 /* FLOPs of one training sample through the layer: forward, weight gradient
@@ -193,6 +207,10 @@ typedef struct cn_progress {
     double eta_s;
     int epoch_done;         /* 1 at the end of an epoch (valid_* filled) */
     double valid_loss;      /* NAN when there is no validation split */
+    double valid_accuracy, valid_cluster_acc; /* NAN where the net or split has none */
+    int valid_elbo;         /* the validation loss is a negative ELBO (a VAE's) */
+    double lr;              /* the learning rate of the epoch's last step */
+    const char *early_stop; /* at an epoch end: why early stopping ends the run, or NULL */
     double phase_s[CN_PHASES];    /* with profile: seconds this epoch in data, forward (with
                                losses), backward, update */
     const char *stopped;    /* non-NULL when training stopped early: why */

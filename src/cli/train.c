@@ -61,8 +61,12 @@ static void progress(const cn_progress *p, void *user)
     printf("epoch %d/%d loss %.5g", p->epoch, p->epochs, p->loss);
     print_parts(p, v->net, stdout);
     if (!isnan(p->valid_loss))
-        printf(" valid %.5g", p->valid_loss);
-    printf(" | %.0f samples/s", p->samples_per_s);
+        printf(" | valid %.5g%s", p->valid_loss, p->valid_elbo ? " (-ELBO)" : "");
+    if (!isnan(p->valid_accuracy))
+        printf(" accuracy %.4f", p->valid_accuracy);
+    if (!isnan(p->valid_cluster_acc))
+        printf(" cluster_acc %.4f", p->valid_cluster_acc);
+    printf(" | lr %.3g | %.0f samples/s", p->lr, p->samples_per_s);
     if (p->stopped)
         printf(" | %s at batch %d/%d: checkpoint saved, resume with --resume", p->stopped,
                p->batch, p->batches);

@@ -5,13 +5,8 @@
 
 #include "cnet/cnet.h"
 #include "internal.h"
+#include "match.h" /* cn_hungarian, cn_cluster_acc */
 
-/* Minimum-cost assignment of an n x n cost matrix (Hungarian method):
- * assign[row] = column. */
-void cn_hungarian(const double *cost, int n, int *assign);
-/* Clustering accuracy: best one-to-one map of predicted to true classes
- * (Hungarian), labels in [0, k). pred values in [0, k_pred). */
-double cn_cluster_acc(const int *pred, int k_pred, const int *labels, int k, int n);
 /* Normalised mutual information (arithmetic-mean normalisation). */
 double cn_cluster_nmi(const int *pred, int k_pred, const int *labels, int k, int n);
 /* Adjusted Rand index. */

@@ -57,14 +57,6 @@ void cn_metrics_put(cn_metrics *m, const char *name, double value)
     }
 }
 
-int cn_argmax(const float *x, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (x[i] > x[best])
-            best = i;
-    return (int)best;
-}
 
 static void finish(cn_net *net, cn_metric_acc *acc, const double *loss_sum, double total,
                    int n, cn_metrics *out)

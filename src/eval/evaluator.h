@@ -13,6 +13,7 @@
 #ifndef CNET_EVAL_EVALUATOR_H
 #define CNET_EVAL_EVALUATOR_H
 
+#include "match.h" /* cn_argmax */
 #include "net_internal.h"
 
 /* What an evaluator sees of the pass. */
@@ -61,7 +62,5 @@ void cn_eval_set_close(cn_eval_set *set);
 
 /* The capabilities the net's losses and layers offer (CN_OFFER_* bits). */
 unsigned cn_net_offers(const cn_net *net);
-/* Index of the largest of x[0..n) (the first on a tie). */
-int cn_argmax(const float *x, size_t n);
 
 #endif
