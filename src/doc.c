@@ -78,3 +78,41 @@ void cn_doc_write(FILE *f)
         table(f, (*t)->keys);
     }
 }
+
+/* `a`, `b`, `c` wrapped at 76 columns, continuing a line of `col` columns. */
+static int names(FILE *f, int col, const char *const *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int len = (int)strlen(v[i]) + 4; /* `x`, */
+        if (col + len > 76) {
+            fputc('\n', f);
+            col = 0;
+        } else if (i) {
+            fputc(' ', f);
+            col++;
+        }
+        col += fprintf(f, "`%s`%s", v[i], i + 1 < n ? "," : "");
+    }
+    return col;
+}
+
+void cn_doc_types(FILE *f)
+{
+    enum { MAX = 256 };
+    const char *layers[MAX], *losses[MAX];
+    int nl = 0, ns = 0;
+    for (const cn_layer_ops *const *t = cn_layer_types(); *t && nl < MAX; t++)
+        layers[nl++] = (*t)->type;
+    for (const cn_loss_ops *const *t = cn_loss_types(); *t && ns < MAX; t++)
+        losses[ns++] = (*t)->type;
+    int col = fprintf(f, "Sections: `[net]`, `[data]`, `[optim]`, one section per layer (");
+    col = names(f, col, layers, nl);
+    col += fprintf(f, ")");
+    const char *mid = " and any number of loss sections (";
+    if (col + (int)strlen(mid) > 76)
+        col = fprintf(f, "\nand any number of loss sections (") - 1;
+    else
+        col += fprintf(f, "%s", mid);
+    col = names(f, col, losses, ns);
+    fprintf(f, "),\n");
+}

@@ -109,6 +109,8 @@ extern char cn_dataset_choices_[];
 /* ---- docs (src/doc.c) ---- */
 /* Write the cfg reference (docs/cfg.md) generated from the key tables. */
 void cn_doc_write(FILE *f);
+/* Write the README's paragraph of section types, from the registries. */
+void cn_doc_types(FILE *f);
 /* Key tables the builder reads for every layer / loss section. */
 const cn_key *cn_layer_common_keys(void);
 const cn_key *cn_loss_common_keys(void);

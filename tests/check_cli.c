@@ -67,7 +67,7 @@ START_TEST(test_option_table)
          "(accepted: --set)"},
         {"kmeans cfg/ae.cfg --to-idx", "option '--to-idx' does not apply to kmeans (accepted: "
          "--set --split --k --seed)"},
-        {"doc --json", "unknown option '--json' (doc takes no options)"},
+        {"doc --json", "option '--json' does not apply to doc (accepted: --types)"},
         {"train cfg/ae.cfg --epochs", "--epochs needs a value"},
         {"eval cfg/ae.cfg --json --weights", "--weights needs a value"},
         {"kmeans cfg/ae.cfg --k 0", "--k expects an integer from 1 to 65536, got '0'"},
@@ -240,6 +240,26 @@ START_TEST(test_vae_commands)
 END_TEST
 
 /* docs/cfg.md is the generated reference: an undocumented key fails here. */
+/* The README's list of section types is the registries' (cnet doc --types). */
+START_TEST(test_readme_types)
+{
+    char *gen = NULL;
+    size_t gen_size = 0;
+    FILE *m = open_memstream(&gen, &gen_size);
+    ck_assert_ptr_nonnull(m);
+    cn_doc_types(m);
+    fclose(m);
+    static char readme[1 << 16];
+    FILE *f = fopen("README.md", "rb");
+    ck_assert_ptr_nonnull(f);
+    readme[fread(readme, 1, sizeof readme - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(readme, gen), "README.md's list of section types is out of date: put "
+                  "the output of `./cnet doc --types` in its place");
+    free(gen);
+}
+END_TEST
+
 START_TEST(test_docs_current)
 {
     char *gen = NULL;
@@ -275,6 +295,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, test_train_eval_round_trip);
     tcase_add_test(tc, test_vae_commands);
     tcase_add_test(tc, test_docs_current);
+    tcase_add_test(tc, test_readme_types);
     tcase_add_test(tc, test_profile_names_kernels);
     tcase_add_test(tc, test_summary_algo);
     suite_add_tcase(s, tc);

@@ -42,6 +42,7 @@ typedef struct cli_opts {
     long k;                          /* --k K (default 10) */
     int resume, profile, json;       /* flags */
     int to_idx;                      /* convert --to-idx */
+    int types;                       /* doc --types */
     long height, width;              /* convert --height H --width W (0 = not given) */
     const char *channels;            /* convert --channels 1|3 (NULL = not given) */
 } cli_opts;
@@ -74,7 +75,7 @@ typedef struct cli_opt {
 typedef enum cli_opt_id {
     O_SET, O_WEIGHTS, O_SPLIT, O_RUN_DIR, O_OUT_DIR, O_OUT_PNG, O_SEED, O_KMEANS_SEED,
     O_EPOCHS, O_RESUME, O_PROFILE, O_JSON, O_K, O_PROBE, O_PROBE_EPOCHS, O_SPARSITY,
-    O_JACOBIAN, O_CORRUPT, O_N, O_IW, O_TO_IDX, O_HEIGHT, O_WIDTH, O_CHANNELS,
+    O_JACOBIAN, O_CORRUPT, O_N, O_IW, O_TO_IDX, O_HEIGHT, O_WIDTH, O_CHANNELS, O_TYPES,
     CLI_N_OPTS,
     CLI_END = -1 /* ends a command's list of options */
 } cli_opt_id;

@@ -19,6 +19,7 @@ static const cli_opt_id convert_opts[] = {O_TO_IDX, O_HEIGHT, O_WIDTH, O_CHANNEL
 static const cli_opt_id sample_opts[] = {O_SET, O_WEIGHTS, O_RUN_DIR, O_OUT_PNG, O_SEED, O_N,
                                          CLI_END};
 static const cli_opt_id no_opts[] = {CLI_END};
+static const cli_opt_id doc_opts[] = {O_TYPES, CLI_END};
 
 /* In the order of `cnet help` and of the "unknown command" message. */
 const cli_command cli_commands[] = {
@@ -37,7 +38,7 @@ const cli_command cli_commands[] = {
      "  baseline for clustering accuracy, NMI and ARI.\n"},
     {"summary", cli_summary, 1, "CFG", summary_opts, NULL,
      "  Layers with output shapes, parameter counts and FLOPs per sample.\n"},
-    {"doc", cli_doc, 0, "", no_opts, NULL,
+    {"doc", cli_doc, 0, "", doc_opts, NULL,
      "  Print the cfg reference (docs/cfg.md) generated from the code.\n"},
     {"visualize", cli_visualize, 1, "CFG", visualize_opts, NULL,
      "  Pictures of a trained network (default weights runs/<name>/best.ckpt,\n"

@@ -61,7 +61,9 @@ int cli_summary(const cli_opts *o)
 
 int cli_doc(const cli_opts *o)
 {
-    (void)o;
-    cn_doc_write(stdout);
+    if (o->types)
+        cn_doc_types(stdout);
+    else
+        cn_doc_write(stdout);
     return 0;
 }

@@ -65,6 +65,9 @@ const cli_opt cli_options[CLI_N_OPTS] = {
                  "image width (with --to-idx)", 0},
     [O_CHANNELS] = {"--channels", CLI_CHOICE, "1|3", 0, 0, AT(channels),
                     "gray or RGB (with --to-idx; default 1)", 0},
+    [O_TYPES] = {"--types", CLI_FLAG, NULL, 0, 0, AT(types),
+                 "print the README's paragraph of section types instead (from the registries)",
+                 0},
 };
 
 void cli_opt_spec(const cli_opt *opt, char *buf, size_t size)
