@@ -113,6 +113,6 @@ void cn_doc_types(FILE *f)
         col = fprintf(f, "\nand any number of loss sections (") - 1;
     else
         col += fprintf(f, "%s", mid);
-    col = names(f, col, losses, ns);
+    names(f, col, losses, ns);
     fprintf(f, "),\n");
 }
