@@ -232,6 +232,18 @@ const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size)
     return buf;
 }
 
+const char *cn_layer_where(const cn_layer *l, char *buf, size_t size)
+{
+    char shape[64];
+    cn_layer_shape_str(l, shape, sizeof shape);
+    if (l->index == 0)
+        snprintf(buf, size, "'%s' ([net] input %s)", l->name, shape);
+    else
+        snprintf(buf, size, "'%s' ([%s], line %d, output %s)", l->name, l->ops->type,
+                 l->cfg_line, shape);
+    return buf;
+}
+
 /* Count layer l in, and refuse a network that now needs more than the cap. */
 static cn_status check_size(cn_net *net, const cn_layer *l, cn_sec *s, cn_error *err)
 {

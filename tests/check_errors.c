@@ -296,6 +296,11 @@ static const row rows[] = {
     {"loss_missing_layer", NULL, HEAD "[dense]\noutput=3\n[cce]\nlayer=nope\n", "summary %C",
      1, "%C:12: key 'layer' = 'nope': no layer named 'nope' above this section (layers so "
      "far: input, dense1)"},
+    /* authoring (rows 160-) */
+    {"reshape_count", NULL, HEAD "[dense]\nname=fc\noutput=12\n[reshape]\noutput=2,2,2\n",
+     "summary %C", 1, "%C:13: key 'output' = '2,2,2': layer 'reshape2' cannot give its input "
+     "'fc' ([dense], line 9, output 12) the shape 2x2x2: 8 values where the input has 12 (a "
+     "reshape keeps every value)"},
     /* command line and --set */
     {"bad_split", NULL, HEAD CLS, "eval %C --split dev", 2,
      "--split expects test, valid or train, got 'dev'"},
