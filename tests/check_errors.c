@@ -301,6 +301,11 @@ static const row rows[] = {
      "summary %C", 1, "%C:13: key 'output' = '2,2,2': layer 'reshape2' cannot give its input "
      "'fc' ([dense], line 9, output 12) the shape 2x2x2: 8 values where the input has 12 (a "
      "reshape keeps every value)"},
+    {"softmax_twice", NULL, HEAD "[dense]\noutput=3\n[softmax]\n[entropy]\ninput=logits\n",
+     "summary %C", 1, "%C:13: key 'input' = 'logits': [entropy] would apply its own softmax to "
+     "layer 'softmax2' ([softmax], line 11, output 3), which already outputs probabilities (a "
+     "softmax of a softmax); leave input out (auto reads them as probabilities) or attach the "
+     "loss to the layer before the softmax"},
     /* command line and --set */
     {"bad_split", NULL, HEAD CLS, "eval %C --split dev", 2,
      "--split expects test, valid or train, got 'dev'"},
