@@ -679,7 +679,8 @@ static uint64_t fingerprint(const cn_net *net)
     return h;
 }
 
-static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
+static cn_status build(cn_net *net, const cn_cfg *cfg, cn_layer_built_fn built, void *user,
+                       cn_error *err)
 {
     int n_layers, n_losses;
     if (count_sections(cfg, &n_layers, &n_losses, err))
@@ -695,6 +696,8 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
     net->n_layers = 1;
     if (read_net(net, cfg, err))
         return err->code;
+    if (built)
+        built(in, user);
     for (int i = 0; i < cfg->n_sections; i++) {
         cn_cfg_section *sec = &cfg->sections[i];
         if (cn_section_find(sec->type) >= 0) /* read by their owners */
@@ -709,6 +712,8 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
             if (build_layer(net, cfg, sec, l, err))
                 return err->code;
             l->needs_grad = 1;
+            if (built)
+                built(l, user);
         } else {
             cn_loss *loss = &net->losses[net->n_losses++];
             loss->ops = cn_loss_find(sec->type);
@@ -733,6 +738,12 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
 
 cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
 {
+    return cn_net_create_each(cfg, NULL, NULL, out, err);
+}
+
+cn_status cn_net_create_each(const cn_cfg *cfg, cn_layer_built_fn built, void *user,
+                             cn_net **out, cn_error *err)
+{
     cn_error local;
     if (!err)
         err = &local;
@@ -742,7 +753,7 @@ cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     snprintf(net->file, sizeof net->file, "%s", cfg->file);
     net->train = 1;
-    if (build(net, cfg, err)) {
+    if (build(net, cfg, built, user, err)) {
         cn_net_free(net);
         return err->code;
     }
