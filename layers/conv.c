@@ -71,11 +71,12 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return err->code;
     g->C = in->c, g->H = in->h, g->W = in->w;
     if (g->H + 2 * g->pad < g->k || g->W + 2 * g->pad < g->k) {
-        char a[64];
+        char a[64], hint[400];
         return cn_sec_bad(s, "size", CN_ERR_SHAPE, err,
                           "layer '%s' (input %s) with size %d, pad %d has an output smaller "
-                          "than 1x1: needs height and width + 2*pad >= size",
-                          l->name, cn_layer_shape_str(in, a, sizeof a), g->k, g->pad);
+                          "than 1x1: needs height and width + 2*pad >= size%s",
+                          l->name, cn_layer_shape_str(in, a, sizeof a), g->k, g->pad,
+                          cn_flat_hint(in, hint, sizeof hint));
     }
     g->Ho = (g->H + 2 * g->pad - g->k) / g->stride + 1;
     g->Wo = (g->W + 2 * g->pad - g->k) / g->stride + 1;

@@ -123,13 +123,13 @@ static cn_status read_keys(cn_layer *l, cn_sec *s, cn_build *b, deconv_state *st
     g->H = (g->Ho - 1) * g->stride - 2 * g->pad + g->k + op;
     g->W = (g->Wo - 1) * g->stride - 2 * g->pad + g->k + op;
     if (g->H < 1 || g->W < 1) {
-        char a[64];
+        char a[64], hint[400];
         return cn_sec_bad(s, "pad", CN_ERR_SHAPE, err,
                           "layer '%s' (input %s) with size %d, stride %d, pad %d, "
                           "output_padding %d has an output of %dx%d: needs (H - 1)*stride - "
-                          "2*pad + size + output_padding >= 1",
+                          "2*pad + size + output_padding >= 1%s",
                           l->name, cn_layer_shape_str(l->in[0], a, sizeof a), g->k, g->stride,
-                          g->pad, op, g->H, g->W);
+                          g->pad, op, g->H, g->W, cn_flat_hint(l->in[0], hint, sizeof hint));
     }
     return CN_OK;
 }

@@ -81,6 +81,35 @@ static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *re
     return CN_OK;
 }
 
+/* output=64,7,7: a dense layer has no spatial output; say what gives one
+ * (output = the count, then [reshape]). CN_OK when the value is no such list. */
+static cn_status shaped_output(cn_sec *s, cn_error *err)
+{
+    const cn_cfg_entry *e = cn_cfg_entry_find(s->sec, "output");
+    if (!e || !strchr(e->value, ','))
+        return CN_OK;
+    double count = 1.0;
+    int n = 0;
+    for (const char *p = e->value;; p++) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1)
+            return CN_OK;
+        count *= (double)v, n++;
+        while (*end == ' ')
+            end++;
+        if (*end != ',') {
+            if (*end || n != 3)
+                return CN_OK;
+            break;
+        }
+        p = end;
+    }
+    return cn_sec_bad(s, "output", CN_ERR_CFG, err, "a [dense] layer outputs a flat vector "
+                      "(N x 1 x 1); for this shape set output=%.0f and follow the layer with "
+                      "[reshape] output=%s", count, e->value);
+}
+
 static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 {
     dense_state *st = calloc(1, sizeof *st);
@@ -99,7 +128,7 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return rc;
     if (tie && tie[0])
         rc = resolve_tie(l, s, b, tie, st, err);
-    else
+    else if (!(rc = shaped_output(s, err)))
         rc = cn_sec_int(s, "output", &st->out, err);
     if (rc)
         return rc;

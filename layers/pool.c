@@ -50,11 +50,12 @@ static cn_status pool_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
                           "expects pad < size (%d), so every window holds an input value",
                           st->k);
     if (in->h + 2 * st->pad < st->k || in->w + 2 * st->pad < st->k) {
-        char a[64];
+        char a[64], hint[400];
         return cn_sec_bad(s, "size", CN_ERR_SHAPE, err,
                           "layer '%s' (input %s) with size %d, pad %d has an output smaller "
-                          "than 1x1: needs height and width + 2*pad >= size",
-                          l->name, cn_layer_shape_str(in, a, sizeof a), st->k, st->pad);
+                          "than 1x1: needs height and width + 2*pad >= size%s",
+                          l->name, cn_layer_shape_str(in, a, sizeof a), st->k, st->pad,
+                          cn_flat_hint(in, hint, sizeof hint));
     }
     l->c = in->c;
     l->h = (in->h + 2 * st->pad - st->k) / st->stride + 1;

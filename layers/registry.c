@@ -18,6 +18,8 @@
     X(softmax)         \
     X(route)           \
     X(noise)           \
+    X(dropout)         \
+    X(reshape)         \
     X(batchnorm)       \
     X(conv)            \
     X(deconv)          \

@@ -1,7 +1,7 @@
 /* softmax.c - softmax with temperature over each sample's c*h*w values
  * (cluster assignments, class probabilities). Its rows are probability
- * distributions: it offers CN_OFFER_PROBS (kl_sparse accepts it, cross-
- * entropies with input=auto read it as probabilities).
+ * distributions: it offers CN_OFFER_PROBS (kl_sparse accepts it; cce, kl
+ * and entropy read it as probabilities, never applying a second softmax).
  *
  *   forward   y_j = exp(x_j / T) / sum_k exp(x_k / T)   (max-subtracted)
  *   backward  dx_j += (1/T) y_j (dy_j - sum_k dy_k y_k)

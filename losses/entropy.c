@@ -19,6 +19,12 @@
  * forward returns C / B and backward adds weight * dC/dX / B: the paper sums
  * over the batch, the per-sample scale keeps the loss (and a good weight=)
  * independent of the batch size. beta = -1 makes Q the softmax of X.
+ * Probabilities (input=probs, or auto on a layer offering CN_OFFER_PROBS
+ * such as [softmax]): the loss reads X = ln Y of the layer's output Y
+ * (clamped to [1e-7, 1 - 1e-7]), so with beta = -1 Q = Y itself and
+ * P[i,l] = Y[i,l] / sum_m Y[i,m], never a softmax of a softmax; the
+ * gradient goes on through dX/dY = 1 / Y. input=logits on such a layer is
+ * an error (xent.c's cn_xent_input, the rule cce and kl follow too).
  * Numerics: with a = -beta X and m = max a along the softmax's axis,
  *   H = ln sum e^(a - m) + sum Q (m - a)      (= beta sum Q X + ln Z, eq. 5)
  * adds only non-negative terms and never takes the log of an underflowed Q.
@@ -32,10 +38,12 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "elementwise.h"
+#include "xent.h"
 
 typedef struct entropy_state {
     float beta, lambda;
+    int probs;       /* X = ln Y: the layer outputs probabilities */
     int n;           /* samples in the last forward */
     double h_sample; /* sum_l H_l of the last forward */
     double h_node;   /* sum_i H_i of the last forward */
@@ -48,25 +56,35 @@ static const cn_key keys[] = {
      "inverse temperature: Q = softmax(-beta X); -1 is the plain softmax (nonzero)"},
     {"lambda", CN_KEY_FLOAT, "1", "[0, inf)",
      "weight of the per-node (batch) entropy that is maximised (>= 0)"},
+    {"input", CN_KEY_ENUM, "auto", "auto|logits|probs",
+     "auto: probs when attached to a [softmax] layer, else logits; probs reads X = ln Y, so "
+     "Q = Y at beta = -1; logits on a [softmax] layer is an error (softmax twice)"},
     CN_KEY_END
 };
 
-/* Softmax q of a = -beta x over `count` values `stride` apart: returns its
- * entropy, sets *lz = ln sum e^a and *sx = sum x q. */
-static double soft_entropy(const float *x, size_t stride, int count, double beta, double *lz,
-                           double *sx)
+/* X of one output value: the value itself, or ln of the probability. */
+static double xval(const entropy_state *e, float y)
 {
+    return e->probs ? log(cn_prob_clamp(y)) : y;
+}
+
+/* Softmax q of a = -beta X over `count` outputs `stride` apart: returns its
+ * entropy, sets *lz = ln sum e^a and *sx = sum X q. */
+static double soft_entropy(const entropy_state *e, const float *y, size_t stride, int count,
+                           double *lz, double *sx)
+{
+    const double beta = e->beta;
     double m = -INFINITY;
     for (int j = 0; j < count; j++)
-        m = fmax(m, -beta * x[j * stride]);
+        m = fmax(m, -beta * xval(e, y[j * stride]));
     double z = 0.0;
     for (int j = 0; j < count; j++)
-        z += exp(-beta * x[j * stride] - m);
+        z += exp(-beta * xval(e, y[j * stride]) - m);
     double h = 0.0, s = 0.0;
     for (int j = 0; j < count; j++) {
-        double q = exp(-beta * x[j * stride] - m) / z;
-        h += q * (m + beta * x[j * stride]);
-        s += q * x[j * stride];
+        double x = xval(e, y[j * stride]), q = exp(-beta * x - m) / z;
+        h += q * (m + beta * x);
+        s += q * x;
     }
     /* cppcheck-suppress invalidFunctionArg ; z >= 1: the maximum's term is e^0 (count >= 1) */
     *lz = m + log(z);
@@ -80,7 +98,7 @@ static double node_pass(entropy_state *e, const float *x, int N, int B)
 {
     double h = 0.0;
     for (int i = 0; i < N; i++)
-        h += soft_entropy(x + i, (size_t)N, B, e->beta, &e->lz[i], &e->sx[i]);
+        h += soft_entropy(e, x + i, (size_t)N, B, &e->lz[i], &e->sx[i]);
     return h;
 }
 
@@ -95,7 +113,7 @@ static double entropy_forward(cn_loss *loss, const cn_ctx *ctx)
         return 0.0;
     for (int l = 0; l < B; l++) {
         double lz, sx;
-        e->h_sample += soft_entropy(x + (size_t)l * N, 1, N, e->beta, &lz, &sx);
+        e->h_sample += soft_entropy(e, x + (size_t)l * N, 1, N, &lz, &sx);
     }
     e->h_node = node_pass(e, x, N, B);
     return (e->h_sample - e->lambda * e->h_node) / B;
@@ -114,10 +132,13 @@ static void entropy_backward(cn_loss *loss, const cn_ctx *ctx)
     for (int n = 0; n < B; n++) {
         const float *xn = x + (size_t)n * N; /* (N) sample n */
         double lzq, sq;
-        soft_entropy(xn, 1, N, beta, &lzq, &sq);
+        soft_entropy(e, xn, 1, N, &lzq, &sq);
         for (int k = 0; k < N; k++) {
-            double q = exp(-beta * xn[k] - lzq), p = exp(-beta * xn[k] - e->lz[k]);
-            double g = q * (sq - xn[k]) - e->lambda * p * (e->sx[k] - xn[k]);
+            double xk = xval(e, xn[k]);
+            double q = exp(-beta * xk - lzq), p = exp(-beta * xk - e->lz[k]);
+            double g = q * (sq - xk) - e->lambda * p * (e->sx[k] - xk);
+            if (e->probs) /* dX/dY = 1 / Y */
+                g /= cn_prob_clamp(xn[k]);
             dx[(size_t)n * N + k] += (float)(scale * g);
         }
     }
@@ -137,12 +158,15 @@ static void entropy_metrics(cn_loss *loss, const cn_ctx *ctx, cn_metric_acc *acc
 static cn_status entropy_setup(cn_loss *loss, cn_sec *s, cn_error *err)
 {
     float beta, lambda;
+    int probs = 0;
     cn_status st = cn_sec_float(s, "beta", &beta, err);
     if (!st && beta == 0.0f)
         st = cn_sec_bad(s, "beta", CN_ERR_CFG, err,
                         "expects a nonzero float (beta = 0 makes every distribution uniform)");
     if (!st)
         st = cn_sec_float(s, "lambda", &lambda, err);
+    if (!st)
+        st = cn_xent_input(loss, s, &probs, err);
     if (st)
         return st;
     size_t N = (size_t)loss->layer->c * loss->layer->h * loss->layer->w;
@@ -150,7 +174,7 @@ static cn_status entropy_setup(cn_loss *loss, cn_sec *s, cn_error *err)
     if (!e)
         return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory for %zu nodes",
                          loss->name, N);
-    *e = (entropy_state){.beta = beta, .lambda = lambda};
+    *e = (entropy_state){.beta = beta, .lambda = lambda, .probs = probs};
     e->lz = (double *)(e + 1);
     e->sx = e->lz + N;
     loss->state = e;

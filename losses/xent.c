@@ -138,10 +138,30 @@ void cn_xent_backward(cn_loss *loss, const cn_ctx *ctx)
     }
 }
 
+cn_status cn_xent_input(cn_loss *loss, cn_sec *s, int *probs, cn_error *err)
+{
+    int input; /* 0 auto, 1 logits, 2 probs */
+    cn_status st = cn_sec_enum(s, "input", &input, err);
+    if (st)
+        return st;
+    int offered = (cn_layer_offers(loss->layer) & CN_OFFER_PROBS) != 0;
+    if (input == 1 && offered) {
+        char where[160];
+        return cn_sec_bad(s, "input", CN_ERR_CFG, err,
+                          "[%s] would apply its own softmax to layer %s, which already outputs "
+                          "probabilities (a softmax of a softmax); leave input out (auto reads "
+                          "them as probabilities) or attach the loss to the layer before the "
+                          "softmax", loss->ops->type,
+                          cn_layer_where(loss->layer, where, sizeof where));
+    }
+    *probs = input == 2 || (input == 0 && offered);
+    return CN_OK;
+}
+
 cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
 {
-    int input;
-    cn_status st = cn_sec_enum(s, "input", &input, err);
+    int probs = 0;
+    cn_status st = cn_xent_input(loss, s, &probs, err);
     if (st)
         return st;
     if (loss->target_kind == CN_TARGET_LABEL && sample_size(loss) < 2) {
@@ -156,7 +176,7 @@ cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err)
     xent_state *x = malloc(sizeof *x);
     if (!x)
         return cn_errorf(err, CN_ERR_NOMEM, "loss '%s': out of memory", loss->name);
-    x->probs = input == 2 || (input == 0 && (cn_layer_offers(loss->layer) & CN_OFFER_PROBS));
+    x->probs = probs;
     x->kl = kl;
     loss->state = x;
     return CN_OK;

@@ -14,8 +14,15 @@
 /* The `input` key row of cce and kl. */
 #define CN_XENT_INPUT_KEY                                                                  \
     {"input", CN_KEY_ENUM, "auto", "auto|logits|probs",                                    \
-     "auto: probs when attached to a [softmax] layer, else logits (fused log-softmax)"}
+     "auto: probs when attached to a [softmax] layer, else logits (fused log-softmax); "       \
+     "logits on a [softmax] layer is an error (softmax twice)"}
 
+/* The `input` key of a loss that applies its own softmax (cce, kl,
+ * entropy): *probs = 1 when the attached layer's output is to be read as
+ * probabilities (input=probs, or auto on a layer offering CN_OFFER_PROBS).
+ * input=logits on a layer offering probabilities is CN_ERR_CFG naming the
+ * loss's line and the layer's: it would apply softmax twice. */
+cn_status cn_xent_input(cn_loss *loss, cn_sec *s, int *probs, cn_error *err);
 /* Read `input`, check the target (labels need D >= 2), allocate the state.
  * kl = 1 adds the target's negative entropy (KL divergence). */
 cn_status cn_xent_setup(cn_loss *loss, cn_sec *s, int kl, cn_error *err);

@@ -240,6 +240,29 @@ const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size)
     return buf;
 }
 
+const char *cn_layer_where(const cn_layer *l, char *buf, size_t size)
+{
+    char shape[64];
+    cn_layer_shape_str(l, shape, sizeof shape);
+    if (l->index == 0)
+        snprintf(buf, size, "'%s' ([net] input %s)", l->name, shape);
+    else
+        snprintf(buf, size, "'%s' ([%s], line %d, output %s)", l->name, l->ops->type,
+                 l->cfg_line, shape);
+    return buf;
+}
+
+const char *cn_flat_hint(const cn_layer *in, char *buf, size_t size)
+{
+    char where[160];
+    buf[0] = '\0';
+    if (in->index > 0 && in->h == 1 && in->w == 1 && in->c > 1)
+        snprintf(buf, size, "; its input %s is a flat vector (%d channels of 1x1): put "
+                 "[reshape] output=C,H,W after '%s' to give it height and width",
+                 cn_layer_where(in, where, sizeof where), in->c, in->name);
+    return buf;
+}
+
 /* Count layer l in, and refuse a network that now needs more than the cap. */
 static cn_status check_size(cn_net *net, const cn_layer *l, cn_sec *s, cn_error *err)
 {
@@ -462,6 +485,44 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
     return cn_sec_finish(&s, err);
 }
 
+/* The earliest layer on l's chain of first inputs that reads a flat vector
+ * (a [dense] output, N x 1 x 1) as N channels of 1x1 and spreads it into a
+ * spatial map: where a mismatch against an image starts when a dense layer
+ * feeds a [deconv] or [upsample] without a [reshape]. NULL when none. */
+static const cn_layer *flat_to_spatial(const cn_layer *l)
+{
+    const cn_layer *found = NULL;
+    for (; l->index > 0 && l->n_in > 0; l = l->in[0]) {
+        const cn_layer *in = l->in[0];
+        if ((l->h > 1 || l->w > 1) && in->h == 1 && in->w == 1 && in->c > 1 && in->index > 0)
+            found = l;
+    }
+    return found;
+}
+
+/* A loss whose layer and target differ in count: the layer whose output is
+ * wrong, both shapes, and where the shapes part when a flat vector was
+ * spread into space. */
+static cn_status target_shape_error(const cn_loss *loss, const cn_sec *s, cn_error *err)
+{
+    const cn_layer *l = loss->layer, *t = loss->target, *start = NULL;
+    char lw[160], tw[160], why[400] = "";
+    if (t->h > 1 || t->w > 1)
+        start = flat_to_spatial(l);
+    if (start) {
+        char sw[160], iw[160];
+        snprintf(why, sizeof why, "; the shapes part at %s, which reads the flat output of %s "
+                 "as %d channels of 1x1: put [reshape] output=C,H,W after '%s' to give it "
+                 "height and width", cn_layer_where(start, sw, sizeof sw),
+                 cn_layer_where(start->in[0], iw, sizeof iw), start->in[0]->c,
+                 start->in[0]->name);
+    }
+    return cn_sec_bad(s, "target", CN_ERR_SHAPE, err, "layer %s does not match target %s: "
+                      "%zu values against %zu%s", cn_layer_where(l, lw, sizeof lw),
+                      cn_layer_where(t, tw, sizeof tw), (size_t)l->c * l->h * l->w,
+                      (size_t)t->c * t->h * t->w, why);
+}
+
 static cn_status read_target(cn_net *net, cn_loss *loss, cn_sec *s, int current, cn_error *err)
 {
     const char *t;
@@ -489,13 +550,8 @@ static cn_status read_target(cn_net *net, cn_loss *loss, cn_sec *s, int current,
                           loss->ops->type, ok);
     }
     if (loss->target && (size_t)loss->target->c * loss->target->h * loss->target->w !=
-                            (size_t)loss->layer->c * loss->layer->h * loss->layer->w) {
-        char a[64], b[64];
-        return cn_sec_bad(s, "target", CN_ERR_SHAPE, err,
-                          "target '%s' has shape %s but layer '%s' has shape %s",
-                          loss->target->name, cn_layer_shape_str(loss->target, a, sizeof a),
-                          loss->layer->name, cn_layer_shape_str(loss->layer, b, sizeof b));
-    }
+                            (size_t)loss->layer->c * loss->layer->h * loss->layer->w)
+        return target_shape_error(loss, s, err);
     return CN_OK;
 }
 
@@ -688,7 +744,8 @@ static uint64_t fingerprint(const cn_net *net)
     return h;
 }
 
-static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
+static cn_status build(cn_net *net, const cn_cfg *cfg, cn_layer_built_fn built, void *user,
+                       cn_error *err)
 {
     int n_layers, n_losses;
     if (count_sections(cfg, &n_layers, &n_losses, err))
@@ -704,6 +761,8 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
     net->n_layers = 1;
     if (read_net(net, cfg, err))
         return err->code;
+    if (built)
+        built(in, user);
     for (int i = 0; i < cfg->n_sections; i++) {
         cn_cfg_section *sec = &cfg->sections[i];
         if (cn_section_find(sec->type) >= 0) /* read by their owners */
@@ -718,6 +777,8 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
             if (build_layer(net, cfg, sec, l, err))
                 return err->code;
             l->needs_grad = 1;
+            if (built)
+                built(l, user);
         } else {
             cn_loss *loss = &net->losses[net->n_losses++];
             loss->ops = cn_loss_find(sec->type);
@@ -742,6 +803,12 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_error *err)
 
 cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
 {
+    return cn_net_create_each(cfg, NULL, NULL, out, err);
+}
+
+cn_status cn_net_create_each(const cn_cfg *cfg, cn_layer_built_fn built, void *user,
+                             cn_net **out, cn_error *err)
+{
     cn_error local;
     if (!err)
         err = &local;
@@ -751,7 +818,7 @@ cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
         return cn_errorf(err, CN_ERR_NOMEM, "out of memory");
     snprintf(net->file, sizeof net->file, "%s", cfg->file);
     net->train = 1;
-    if (build(net, cfg, err)) {
+    if (build(net, cfg, built, user, err)) {
         cn_net_free(net);
         return err->code;
     }

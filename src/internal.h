@@ -49,6 +49,11 @@ typedef struct cn_layer_task {
 /* fn(&(cn_layer_task){l, ctx->n}, part, parts) on every part of `pool`
  * (NULL: part 0 of 1 in the caller). */
 void cn_layer_run(cn_layer *l, const cn_ctx *ctx, cn_pool *pool, cn_pool_fn fn);
+/* For a spatial layer's shape error: when its input `in` is a flat vector
+ * (a [dense] output, N x 1 x 1), "; its input 'fc' ([dense], line 9,
+ * output 32) is a flat vector ...: put [reshape] output=C,H,W after 'fc'
+ * ...", naming where the mismatch starts; else "". Returns buf. */
+const char *cn_flat_hint(const cn_layer *in, char *buf, size_t size);
 
 /* ---- small vector helpers (src/vec.c) ---- */
 /* y[i] += a * x[i] */

@@ -191,6 +191,32 @@ START_TEST(test_summary_algo)
 }
 END_TEST
 
+/* A cfg whose 3rd layer is bad: summary prints the input's and the first
+ * two layers' rows, then the error, and exits 1. */
+START_TEST(test_summary_partial)
+{
+    const char *dir = tu_tmpdir();
+    char cmd[1024], out[8192], want[2048];
+    tu_write(dir, "bad.cfg", "[net]\nbatch=2\ninput=1,4,4\n[dense]\noutput=8\n[reshape]\n"
+                             "output=2,2,2\n[conv]\nfilters=2\nsize=7\n[dense]\noutput=3\n");
+    snprintf(cmd, sizeof cmd, "./cnet summary %s/bad.cfg", dir);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "#    name           type       inputs                 output             params "
+             "  FLOPs/sample\n"
+             "0    input          input      -                      1x4x4                   0 "
+             "             0\n"
+             "1    dense1         dense      input                  8                     136 "
+             "           256\n"
+             "2    reshape2       reshape    dense1                 2x2x2                   0 "
+             "             0\n"
+             "cnet: error: %s/bad.cfg:10: key 'size' = '7': layer 'conv3' (input 2x2x2) with "
+             "size 7, pad 0 has an output smaller than 1x1: needs height and width + 2*pad >= "
+             "size\n", dir);
+    ck_assert_str_eq(out, want);
+}
+END_TEST
+
 /* --profile names the OpenBLAS kernels, which OPENBLAS_CORETYPE chooses. */
 START_TEST(test_profile_names_kernels)
 {
@@ -298,6 +324,7 @@ Suite *cli_suite(void)
     tcase_add_test(tc, test_readme_types);
     tcase_add_test(tc, test_profile_names_kernels);
     tcase_add_test(tc, test_summary_algo);
+    tcase_add_test(tc, test_summary_partial);
     suite_add_tcase(s, tc);
     return s;
 }

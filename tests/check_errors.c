@@ -307,6 +307,31 @@ static const row rows[] = {
     {"loss_missing_layer", NULL, HEAD "[dense]\noutput=3\n[cce]\nlayer=nope\n", "summary %C",
      1, "%C:12: key 'layer' = 'nope': no layer named 'nope' above this section (layers so "
      "far: input, dense1)"},
+    /* authoring (rows 160-) */
+    {"reshape_count", NULL, HEAD "[dense]\nname=fc\noutput=12\n[reshape]\noutput=2,2,2\n",
+     "summary %C", 1, "%C:13: key 'output' = '2,2,2': layer 'reshape2' cannot give its input "
+     "'fc' ([dense], line 9, output 12) the shape 2x2x2: 8 values where the input has 12 (a "
+     "reshape keeps every value)"},
+    {"softmax_twice", NULL, HEAD "[dense]\noutput=3\n[softmax]\n[entropy]\ninput=logits\n",
+     "summary %C", 1, "%C:13: key 'input' = 'logits': [entropy] would apply its own softmax to "
+     "layer 'softmax2' ([softmax], line 11, output 3), which already outputs probabilities (a "
+     "softmax of a softmax); leave input out (auto reads them as probabilities) or attach the "
+     "loss to the layer before the softmax"},
+    {"target_flat_spatial", NULL, HEAD "[dense]\nname=fc\noutput=8\n[deconv]\nfilters=1\n"
+     "size=2\nstride=2\n[mse]\ntarget=input\n", "summary %C", 1,
+     "%C:17: key 'target' = 'input': layer 'deconv2' ([deconv], line 12, output 1x2x2) does not "
+     "match target 'input' ([net] input 1x4x4): 4 values against 16; the shapes part at "
+     "'deconv2' ([deconv], line 12, output 1x2x2), which reads the flat output of 'fc' "
+     "([dense], line 9, output 8) as 8 channels of 1x1: put [reshape] output=C,H,W after 'fc' "
+     "to give it height and width"},
+    {"conv_flat_input", NULL, HEAD "[dense]\nname=fc\noutput=8\n[conv]\nfilters=2\nsize=3\n",
+     "summary %C", 1, "%C:14: key 'size' = '3': layer 'conv2' (input 8) with size 3, pad 0 has "
+     "an output smaller than 1x1: needs height and width + 2*pad >= size; its input 'fc' "
+     "([dense], line 9, output 8) is a flat vector (8 channels of 1x1): put [reshape] "
+     "output=C,H,W after 'fc' to give it height and width"},
+    {"dense_shaped_output", NULL, HEAD "[dense]\noutput=64,7,7\n", "summary %C", 1,
+     "%C:10: key 'output' = '64,7,7': a [dense] layer outputs a flat vector (N x 1 x 1); for "
+     "this shape set output=3136 and follow the layer with [reshape] output=64,7,7"},
     /* command line and --set */
     {"bad_split", NULL, HEAD CLS, "eval %C --split dev", 2,
      "--split expects test, valid or train, got 'dev'"},

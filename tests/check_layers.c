@@ -97,6 +97,17 @@ const tu_grad_row tu_layer_rows[] = {
     {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0},
     {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
               "size=2\n", 1, 0},
+    /* reshape: dense -> spatial (conv, deconv) and spatial -> flat */
+    {"reshape", NET2("1,1,4") "[dense]\noutput=12\nactivation=tanh\n[reshape]\noutput=3,2,2\n"
+                "[conv]\nfilters=2\nsize=2\n", 1, 0},
+    {"reshape", NET2("1,1,4") "[dense]\noutput=8\n[reshape]\noutput=2,2,2\n[deconv]\n"
+                "filters=2\nstride=2\nactivation=tanh\n", 1, 0},
+    {"reshape", NET2("2,3,3") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[reshape]\n"
+                "output=18\n[dense]\noutput=3\n", 1, 0},
+    /* dropout: the checker replays the RNG, so both sides of a difference share a mask */
+    {"dropout", NET2("1,1,4") "[dense]\noutput=6\n[dropout]\np=0.3\n[dense]\noutput=3\n", 1, 0},
+    {"dropout", NET2("2,5,5") "[conv]\nfilters=2\n[dropout]\np=0.5\n[conv]\nfilters=2\n"
+                "size=2\n", 1, 0},
     /* the free code Z (checked as a parameter); the input learns only through
      * the target_grad loss tying Z to the encoder (tests/check_sesm.c: more) */
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
@@ -380,6 +391,76 @@ START_TEST(test_noise_reproducible)
 }
 END_TEST
 
+#define DROP_CFG(p) NET2("1,1,5000") "[dropout]\np=" p "\n"
+
+START_TEST(test_dropout_eval_identity)
+{
+    cn_net *net = tu_net(DROP_CFG("0.7"));
+    cn_layer *out = noise_run(net, 0);
+    ck_assert_int_eq(memcmp(out->out.data, noise_x, sizeof noise_x), 0);
+    cn_net_free(net);
+}
+END_TEST
+
+/* p = 0.3: ~7000 of 10000 values kept (Binomial sd 45.8, allow 5 sd), each
+ * exactly x / 0.7; the rest 0. */
+START_TEST(test_dropout_statistics)
+{
+    cn_net *net = tu_net(DROP_CFG("0.3"));
+    cn_layer *out = noise_run(net, 1);
+    int kept = 0;
+    for (int i = 0; i < 2 * NOISE_N; i++) {
+        float y = out->out.data[i];
+        if (y == 0.0f)
+            continue;
+        kept++;
+        ck_assert_float_eq_tol(y, noise_x[i] / 0.7f, 1e-6f);
+    }
+    ck_assert_int_le(abs(kept - 7000), 229);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_dropout_reproducible)
+{
+    static float first[2 * NOISE_N];
+    cn_net *a = tu_net(DROP_CFG("0.5")), *b = tu_net(DROP_CFG("0.5"));
+    memcpy(first, noise_run(a, 1)->out.data, sizeof first);
+    ck_assert_int_eq(memcmp(noise_run(b, 1)->out.data, first, sizeof first), 0);
+    ck_assert_int_ne(memcmp(noise_run(a, 1)->out.data, first, sizeof first), 0);
+    cn_net_free(a);
+    cn_net_free(b);
+    /* another seed, another mask */
+    cn_net *c = tu_net("[net]\nbatch=2\ninput=1,1,5000\nseed=8\n[dropout]\n");
+    ck_assert_int_ne(memcmp(noise_run(c, 1)->out.data, first, sizeof first), 0);
+    cn_net_free(c);
+}
+END_TEST
+
+/* reshape there and back is the identity, values in NCHW order throughout */
+START_TEST(test_reshape_round_trip)
+{
+    float x[2 * 24], *y;
+    for (int i = 0; i < 48; i++)
+        x[i] = (float)i - 7.5f;
+    cn_net *net = tu_net("[net]\nbatch=2\ninput=2,3,4\n[reshape]\noutput=24\n[reshape]\n"
+                         "output=4,3,2\n[reshape]\noutput=2,3,4\n");
+    cn_net_set_batch(net, x, NULL, 2);
+    cn_net_forward(net);
+    for (int i = 1; i <= 3; i++) {
+        const cn_layer *l = cn_net_layer(net, i);
+        ck_assert_int_eq(l->c * l->h * l->w, 24);
+        ck_assert_int_eq(memcmp(l->out.data, x, sizeof x), 0);
+    }
+    const cn_layer *flat = cn_net_layer(net, 1), *last = cn_net_output(net);
+    ck_assert(flat->c == 24 && flat->h == 1 && flat->w == 1);
+    ck_assert(last->c == 2 && last->h == 3 && last->w == 4);
+    y = last->out.data;
+    ck_assert_float_eq(y[47], 39.5f);
+    cn_net_free(net);
+}
+END_TEST
+
 /* The kernels alone: q = 0 keeps all, q = 1 hits all, one draw per value. */
 START_TEST(test_corrupt_kernels)
 {
@@ -444,6 +525,15 @@ START_TEST(test_errors)
                  "test.cfg:5: key 'q' expects a finite number in [0, 1], got '1.5'");
     expect_error("[net]\nbatch=2\ninput=1,1,5\n[noise]\ntype=gaussian\nq=0.5\n", CN_ERR_CFG,
                  "test.cfg:6: key 'q' = '0.5': applies only to type=mask and type=saltpepper");
+    expect_error("[net]\nbatch=2\ninput=1,1,5\n[dropout]\np=1\n", CN_ERR_CFG,
+                 "test.cfg:5: key 'p' expects a finite number in [0, 1), got '1'");
+    expect_error("[net]\nbatch=2\ninput=1,1,5\n[dense]\nname=fc\noutput=12\n[reshape]\n"
+                 "output=2,2,2\n", CN_ERR_SHAPE,
+                 "test.cfg:8: key 'output' = '2,2,2': layer 'reshape2' cannot give its input "
+                 "'fc' ([dense], line 4, output 12) the shape 2x2x2: 8 values where the input "
+                 "has 12 (a reshape keeps every value)");
+    expect_error("[net]\nbatch=2\ninput=1,2,2\n[reshape]\noutput=2,2\n", CN_ERR_CFG,
+                 "test.cfg:5: key 'output' = '2,2': expected C,H,W or a flat N");
 }
 END_TEST
 
@@ -843,6 +933,10 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
     tcase_add_test(tc, test_noise_reproducible);
+    tcase_add_test(tc, test_dropout_eval_identity);
+    tcase_add_test(tc, test_dropout_statistics);
+    tcase_add_test(tc, test_dropout_reproducible);
+    tcase_add_test(tc, test_reshape_round_trip);
     tcase_add_test(tc, test_corrupt_kernels);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_tied_deconv);

@@ -48,7 +48,7 @@ const tu_grad_row tu_loss_rows[] = {
     {"bce", NET3 CONST_T "[bce]\ninput=logits\ntarget=t\n", 0, 0},
     {"cce", NET3 "[dense]\noutput=4\n[cce]\n", 1, 4},
     {"cce", NET3 "[dense]\noutput=4\n[softmax]\n[cce]\nweight=0.5\n", 1, 3},
-    {"cce", NET3 "[dense]\noutput=4\n[softmax]\n[cce]\ninput=logits\n", 1, 4},
+    {"cce", NET3 "[dense]\noutput=4\n[tanh]\n[cce]\ninput=logits\n", 1, 4},
     {"cce", NET3 "[dense]\noutput=4\n[softmax]\nname=t\n[dense]\noutput=4\n"
             "[cce]\ntarget=t\ntarget_grad=1\n", 1, 0},
     {"cce", NET3 CONST_T "[softmax]\n[cce]\ntarget=t\n", 0, 0},
@@ -108,6 +108,12 @@ const tu_grad_row tu_loss_rows[] = {
                 "[mse]\nname=g\nlayer=a\ntarget=input\n[cce]\nname=c\n[combine]\n"
                 "name=inner\nexpr=max(c, g)\n[l2]\nname=w\nlayer=a\n[combine]\n"
                 "expr=3*inner + 0.1*w\n", 0, 3},
+    /* on probabilities (X = ln Y): Q is the softmax layer's output itself */
+    {"entropy", NET4 "[dense]\noutput=4\n[softmax]\n[entropy]\n", 1, 0},
+    {"entropy", NET4 "[dense]\noutput=5\n[softmax]\ntemperature=2\n[entropy]\nlambda=0.5\n",
+     1, 0},
+    {"entropy", NET4 "[dense]\noutput=4\nactivation=sigmoid\n[entropy]\ninput=probs\n"
+     "beta=-2\n", 1, 0},
 };
 const int tu_n_loss_rows = (int)(sizeof tu_loss_rows / sizeof tu_loss_rows[0]);
 
@@ -321,13 +327,13 @@ static const bare_row bare_rows[] = {
     {"cce", "", LAB, 0, 4, 3, REAL, REAL, 0},
     {"cce", "", LAB, 0, 4, 3, DIST, REAL, 1},
     {"cce", "input=probs\n", LAB, 0, 4, 4, DIST, REAL, 0},
-    {"cce", "input=logits\n", LAB, 0, 3, 4, DIST, REAL, 1},
+    {"cce", "input=logits\n", LAB, 0, 3, 4, DIST, REAL, 0},
     {"cce", "", LAY, 1, 3, 4, REAL, DIST, 0},
     {"cce", "input=logits\n", LAY, 1, 3, 4, REAL, PROB, 0}, /* t not normalised */
     {"cce", "", LAY, 1, 3, 4, DIST, DIST, 1},
     {"cce", "", LAY, 0, 3, 4, REAL, DIST, 0},
     {"kl", "", LAY, 1, 3, 4, DIST, DIST, 1},
-    {"kl", "input=logits\n", LAY, 1, 3, 4, REAL, DIST, 1},
+    {"kl", "input=logits\n", LAY, 1, 3, 4, REAL, DIST, 0},
     {"kl", "", LAY, 0, 3, 4, REAL, DIST, 0},
     {"kl", "", LAB, 0, 4, 3, DIST, REAL, 1},
     {"kl", "input=logits\n", LAB, 0, 4, 3, REAL, REAL, 0},
@@ -350,6 +356,9 @@ static const bare_row bare_rows[] = {
     {"mae", "reduce=sum\n", LAB, 0, 3, 4, REAL, REAL, 0},
     {"huber", "delta=0.5\n", LAB, 0, 3, 4, REAL, REAL, 0},
     {"bce", "", LAB, 0, 3, 4, PROB, REAL, 0},
+    /* entropy on probabilities (X = ln Y): auto on a [softmax], and input=probs */
+    {"entropy", "", NONE, 0, 3, 4, DIST, REAL, 1},
+    {"entropy", "input=probs\nbeta=-2\nlambda=0.5\n", NONE, 0, 4, 3, PROB, REAL, 0},
 };
 #define N_BARE_ROWS ((int)(sizeof bare_rows / sizeof bare_rows[0]))
 
@@ -644,6 +653,43 @@ START_TEST(test_net_value)
 }
 END_TEST
 
+/* The clustering head written both ways: [entropy] on a dense layer takes
+ * the softmax of its logits; on a [softmax] layer of those logits it reads
+ * the probabilities as they are. Both give the same entropies of Q = the
+ * softmax rows (lambda = 0); with lambda the probabilities' P is each node's
+ * Y normalised over the batch. */
+START_TEST(test_entropy_pairings)
+{
+    const float x[6] = {2.0f, -1.0f, 0.5f, 0.0f, 1.5f, -0.5f}; /* (2, 3) logits */
+    cn_net *logits = tu_net("[net]\nbatch=2\ninput=1,1,3\n[linear]\n[entropy]\nlambda=0\n");
+    cn_net *probs = tu_net("[net]\nbatch=2\ninput=1,1,3\n[softmax]\n[entropy]\nlambda=0\n");
+    double y[6], hs = 0.0, hn = 0.0;
+    for (int s = 0; s < 2; s++) {
+        double z = exp(x[3 * s]) + exp(x[3 * s + 1]) + exp(x[3 * s + 2]);
+        for (int d = 0; d < 3; d++) {
+            y[3 * s + d] = exp(x[3 * s + d]) / z;
+            hs -= y[3 * s + d] * log(y[3 * s + d]) / 2;
+        }
+    }
+    cn_net *nets[2] = {logits, probs};
+    for (int k = 0; k < 2; k++) {
+        cn_net_set_batch(nets[k], x, NULL, 2);
+        cn_net_forward(nets[k]);
+        ck_assert_double_eq_tol(cn_net_loss_forward(nets[k]), hs, 1e-6);
+        cn_net_free(nets[k]);
+    }
+    for (int d = 0; d < 3; d++) { /* node d's probabilities over the batch */
+        double a = y[d] / (y[d] + y[3 + d]), c = 1.0 - a;
+        hn -= a * log(a) + c * log(c);
+    }
+    probs = tu_net("[net]\nbatch=2\ninput=1,1,3\n[softmax]\n[entropy]\nlambda=0.5\n");
+    cn_net_set_batch(probs, x, NULL, 2);
+    cn_net_forward(probs);
+    ck_assert_double_eq_tol(cn_net_loss_forward(probs), hs - 0.5 * hn / 2, 1e-6);
+    cn_net_free(probs);
+}
+END_TEST
+
 /* cce reports accuracy and the entropy loss its two entropies in cn_eval. */
 START_TEST(test_metrics)
 {
@@ -711,6 +757,19 @@ START_TEST(test_errors)
            "'dense2' (dense, 1) has 1");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[huber]\ndelta=0\n", CN_ERR_CFG,
            "test.cfg:7: key 'delta' expects a finite number in (0, inf), got '0'");
+    /* a loss with its own softmax on a layer of probabilities: both lines named */
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[softmax]\nname=p\n[entropy]\n"
+           "input=logits\n", CN_ERR_CFG,
+           "test.cfg:9: key 'input' = 'logits': [entropy] would apply its own softmax to layer "
+           "'p' ([softmax], line 6, output 4), which already outputs probabilities (a softmax "
+           "of a softmax); leave input out (auto reads them as probabilities) or attach the "
+           "loss to the layer before the softmax");
+    golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[softmax]\n[cce]\ninput=logits\n",
+           CN_ERR_CFG,
+           "test.cfg:8: key 'input' = 'logits': [cce] would apply its own softmax to layer "
+           "'softmax2' ([softmax], line 6, output 4), which already outputs probabilities (a "
+           "softmax of a softmax); leave input out (auto reads them as probabilities) or "
+           "attach the loss to the layer before the softmax");
     golden("[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=4\n[entropy]\nbeta=0\n", CN_ERR_CFG,
            "test.cfg:7: key 'beta' = '0': expects a nonzero float (beta = 0 makes every "
            "distribution uniform)");
@@ -818,6 +877,7 @@ Suite *losses_suite(void)
     tcase_add_test(tc, test_stability);
     tcase_add_test(tc, test_net_value);
     tcase_add_test(tc, test_metrics);
+    tcase_add_test(tc, test_entropy_pairings);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_values_kl_sparse);
     tcase_add_test(tc, test_values_contractive);

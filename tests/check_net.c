@@ -101,8 +101,18 @@ END_TEST
 START_TEST(test_loss_shape_mismatch)
 {
     expect_error(NET_HEAD "[dense]\nname=enc\noutput=3\n[mse]\ntarget=input\n", CN_ERR_SHAPE,
-                 "test.cfg:8: key 'target' = 'input': target 'input' has shape 1x1x4 but layer "
-                 "'enc' has shape 3");
+                 "test.cfg:8: key 'target' = 'input': layer 'enc' ([dense], line 4, output 3) "
+                 "does not match target 'input' ([net] input 1x1x4): 3 values against 4");
+    /* a dense output spread into space by a deconv: the mismatch starts there */
+    expect_error("[net]\nbatch=2\ninput=1,6,6\n[dense]\nname=fc\noutput=5\n[deconv]\n"
+                 "name=up\nfilters=2\nsize=3\n[conv]\nfilters=1\nsize=1\n[mse]\n",
+                 CN_ERR_SHAPE,
+                 "test.cfg:14: key 'target': layer 'conv3' ([conv], line 11, output 1x3x3) "
+                 "does not "
+                 "match target 'input' ([net] input 1x6x6): 9 values against 36; the shapes "
+                 "part at 'up' ([deconv], line 7, output 2x3x3), which reads the flat output of "
+                 "'fc' ([dense], line 4, output 5) as 5 channels of 1x1: put [reshape] "
+                 "output=C,H,W after 'fc' to give it height and width");
 }
 END_TEST
 

@@ -207,6 +207,9 @@ cn_param *cn_layer_param(const cn_layer *l, const char *name);
 
 /* "enc (dense, 512)" style description of a layer's shape for messages. */
 const char *cn_layer_shape_str(const cn_layer *l, char *buf, size_t size);
+/* "'fc' ([dense], line 10, output 3136)": a layer as messages name it, so a
+ * shape error points at the section whose output starts the mismatch. */
+const char *cn_layer_where(const cn_layer *l, char *buf, size_t size);
 
 /* ---- registry (layers/registry.c; registration checks: src/register.c) ----
  * The built-in types plus those a program registers at run time, Caffe's

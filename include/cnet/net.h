@@ -22,6 +22,16 @@ extern const cn_key cn_net_keys[];
 /* Build the network described by cfg ([net], layer and loss sections,
  * [optim]); every buffer is allocated here. cfg may be freed afterwards. */
 cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err);
+/* A layer just built, as cn_net_create_each reports it: its shape, inputs,
+ * parameters (declared, not yet allocated) and flops are final; its
+ * buffers are not there yet. */
+typedef void (*cn_layer_built_fn)(const cn_layer *l, void *user);
+/* cn_net_create, calling built(l, user) for each layer as soon as it is
+ * built (the input first, then in cfg order): when the build fails, the
+ * layers reported are how far it got, so a caller can show them before the
+ * error (`cnet summary`). built may be NULL. */
+cn_status cn_net_create_each(const cn_cfg *cfg, cn_layer_built_fn built, void *user,
+                             cn_net **out, cn_error *err);
 void cn_net_free(cn_net *net);
 
 const char *cn_net_name(const cn_net *net);   /* cfg file stem, e.g. "ae" */

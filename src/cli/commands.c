@@ -37,7 +37,8 @@ const cli_command cli_commands[] = {
      "  k-means (k-means++ seeding) on the raw inputs of CFG's dataset: the\n"
      "  baseline for clustering accuracy, NMI and ARI.\n"},
     {"summary", cli_summary, 1, "CFG", summary_opts, NULL,
-     "  Layers with output shapes, parameter counts and FLOPs per sample.\n"},
+     "  Layers with output shapes, parameter counts and FLOPs per sample. A cfg\n"
+     "  that does not build prints the layers built so far, then the error.\n"},
     {"doc", cli_doc, 0, "", doc_opts, NULL,
      "  Print the cfg reference (docs/cfg.md) generated from the code.\n"},
     {"visualize", cli_visualize, 1, "CFG", visualize_opts, NULL,

@@ -1,4 +1,5 @@
-/* info.c - `cnet summary CFG` (layers, shapes, parameters, FLOPs) and
+/* info.c - `cnet summary CFG` (layers, shapes, parameters, FLOPs; on a cfg
+ * that fails to build, the layers built so far and then the error) and
  * `cnet doc` (the generated cfg reference). */
 #include <string.h>
 
@@ -6,35 +7,46 @@
 #include "cnet/cnet.h"
 #include "internal.h"
 
+/* What the rows so far add up to. */
+typedef struct summary_sum {
+    int rows;
+    size_t params;
+    double flops, train_flops;
+} summary_sum;
+
+/* One layer's row, printed as soon as the build has made it (the header
+ * before the first), so a cfg that fails shows how far it got. */
+static void summary_row(const cn_layer *l, void *user)
+{
+    summary_sum *sum = user;
+    char in[128] = "", shape[64];
+    size_t params = 0;
+    if (!sum->rows++)
+        printf("%-4s %-14s %-10s %-22s %-12s %12s %14s\n", "#", "name", "type", "inputs",
+               "output", "params", "FLOPs/sample");
+    for (int j = 0; j < l->n_in; j++)
+        snprintf(in + strlen(in), sizeof in - strlen(in), "%s%s", j ? "," : "", l->in[j]->name);
+    for (int j = 0; j < l->n_params; j++)
+        params += l->params[j]->count;
+    sum->params += params;
+    sum->flops += cn_layer_flops(l);
+    sum->train_flops += cn_layer_train_flops(l);
+    printf("%-4d %-14s %-10s %-22s %-12s %12zu %14.0f\n", l->index, l->name, l->ops->type,
+           l->index ? in : "-", cn_layer_shape_str(l, shape, sizeof shape), params,
+           cn_layer_flops(l));
+}
+
 int cli_summary(const cli_opts *o)
 {
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
-    if (cli_load_cfg(o, &cfg, &err) || cn_net_create(cfg, &net, &err)) {
+    summary_sum sum = {0};
+    if (cli_load_cfg(o, &cfg, &err) || cn_net_create_each(cfg, summary_row, &sum, &net, &err)) {
+        fflush(stdout); /* the rows built, then the error */
         int rc = cli_fail(&err);
         cn_cfg_free(cfg);
         return rc;
-    }
-    printf("%-4s %-14s %-10s %-22s %-12s %12s %14s\n", "#", "name", "type", "inputs", "output",
-           "params", "FLOPs/sample");
-    size_t total_params = 0;
-    double total_flops = 0, train_flops = 0;
-    for (int i = 0; i < cn_net_n_layers(net); i++) {
-        const cn_layer *l = cn_net_layer(net, i);
-        char in[128] = "", shape[64];
-        size_t params = 0;
-        for (int j = 0; j < l->n_in; j++)
-            snprintf(in + strlen(in), sizeof in - strlen(in), "%s%s", j ? "," : "",
-                     l->in[j]->name);
-        for (int j = 0; j < l->n_params; j++)
-            params += l->params[j]->count;
-        total_params += params;
-        total_flops += cn_layer_flops(l);
-        train_flops += cn_layer_train_flops(l);
-        printf("%-4d %-14s %-10s %-22s %-12s %12zu %14.0f\n", i, l->name, l->ops->type,
-               i ? in : "-", cn_layer_shape_str(l, shape, sizeof shape), params,
-               cn_layer_flops(l));
     }
     for (int i = 0; i < cn_net_n_losses(net); i++) {
         const cn_loss *loss = cn_net_loss(net, i);
@@ -46,7 +58,7 @@ int cli_summary(const cli_opts *o)
                loss->weight);
     }
     printf("total: %zu parameters, %.0f forward FLOPs/sample, %.0f training FLOPs/sample "
-           "(forward, weight and input gradients)\n", total_params, total_flops, train_flops);
+           "(forward, weight and input gradients)\n", sum.params, sum.flops, sum.train_flops);
     for (int i = 0; i < cn_net_n_layers(net); i++) {
         const cn_layer *l = cn_net_layer(net, i);
         const char *algo = l->ops->algo ? l->ops->algo(l) : NULL;
