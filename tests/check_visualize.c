@@ -281,12 +281,18 @@ START_TEST(test_curves_errors)
     ck_assert_msg(strstr(out, text), "%s", out);
     snprintf(path, sizeof path, "%s/vis/filters.png", dir);
     ck_assert_msg(access(path, R_OK) == 0 && strstr(out, path), "%s", out);
-    /* the script stays: no valid_loss curve when none was logged */
+    /* the script stays: every loss term and the learning rate, each in its
+     * panel, but no valid_loss curve when none was logged */
     snprintf(path, sizeof path, "%s/vis/curves.gp", dir);
     read_text(path, text, sizeof text);
-    ck_assert_msg(strstr(text, "set output 'curves.png'\n") && strstr(text, "\n2 0.3 ?\n") &&
-                  strstr(text, "title 'train_loss'\n") && !strstr(text, "'valid_loss'"),
-                  "%s", text);
+    ck_assert_msg(strstr(text, "set output 'curves.png'\n") &&
+                  strstr(text, "\n2 0.3 0.3 ? 0.1\n") &&
+                  strstr(text, "set multiplot layout 2,1 ") &&
+                  strstr(text, "using 1:2 with linespoints title 'train_loss', $log using 1:3 "
+                               "with linespoints title 'mse'\n") &&
+                  strstr(text, "set ylabel 'learning rate'\nplot $log using 1:5 with "
+                               "linespoints title 'lr'\n") &&
+                  !strstr(text, "'valid_loss'"), "%s", text);
 }
 END_TEST
 

@@ -19,7 +19,7 @@
 #define CN_VIS_RECON_COLS 16
 /* Size of curves.png in pixels. */
 #define CN_VIS_CURVES_WIDTH 800
-#define CN_VIS_CURVES_HEIGHT 500
+#define CN_VIS_CURVES_HEIGHT 900
 
 /* The first layer with parameters, or NULL when none has any. */
 cn_layer *cn_vis_first_param_layer(const cn_net *net);
@@ -56,9 +56,11 @@ cn_status cn_vis_reconstructions(cn_net *net, const cn_dataset *ds, int n, const
  *         written. */
 cn_status cn_vis_samples(cn_net *net, int n, uint64_t seed, const char *path, cn_error *err);
 
-/* Write the gnuplot script gp_path that plots train_loss and valid_loss
- * (when some epoch logged one) per epoch from a run's log.csv into
- * png_name, CN_VIS_CURVES_WIDTH x CN_VIS_CURVES_HEIGHT. The data are inline,
+/* Write the gnuplot script gp_path that plots, per epoch from a run's
+ * log.csv, every column that matters into png_name (CN_VIS_CURVES_WIDTH x
+ * CN_VIS_CURVES_HEIGHT), one panel each: the losses (train_loss, each loss
+ * term, valid_loss), the validation metrics (valid_accuracy, ...) and the
+ * learning rate; a column without a value in any epoch is left out. The data are inline,
  * so the script depends on no other file; png_name is relative to the
  * folder gnuplot runs in (`cnet visualize` runs it in the script's).
  * @return CN_ERR_FORMAT for a log without 'epoch' and 'train_loss' columns

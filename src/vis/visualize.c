@@ -210,9 +210,49 @@ static void gp_quote(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* The columns of a log.csv header (names cut at 47 characters). */
+enum { MAX_COLS = 64, NAME_LEN = 48 };
+typedef struct columns {
+    char name[MAX_COLS][NAME_LEN];
+    int n;
+} columns;
+
+static void split_header(const char *line, columns *c)
+{
+    c->n = 0;
+    for (const char *p = line; p && *p && *p != '\n' && *p != '\r' && c->n < MAX_COLS;) {
+        size_t len = strcspn(p, ",\r\n");
+        snprintf(c->name[c->n++], NAME_LEN, "%.*s", (int)CN_MIN(len, NAME_LEN - 1), p);
+        p = p[len] == ',' ? p + len + 1 : NULL;
+    }
+}
+
+/* The panel a column is drawn in: 0 losses (train_loss, each loss term
+ * between it and valid_loss, valid_loss), 1 validation metrics (valid_*),
+ * 2 the learning rate; -1 not drawn (epoch, step, seconds, samples/s). */
+static int panel_of(const columns *c, int i)
+{
+    int train = -1, valid = -1;
+    for (int j = 0; j < c->n; j++) {
+        if (!strcmp(c->name[j], "train_loss"))
+            train = j;
+        if (!strcmp(c->name[j], "valid_loss"))
+            valid = j;
+    }
+    const char *n = c->name[i];
+    if (i == train || i == valid || (train >= 0 && valid > train && i > train && i < valid))
+        return 0;
+    if (!strncmp(n, "valid_", 6))
+        return 1;
+    if (!strcmp(n, "lr"))
+        return 2;
+    return -1;
+}
+
 /* The gnuplot script drawing log_csv into png_name: the data inline as a
- * datablock (epoch, train_loss, valid_loss; '?' = missing), valid_loss
- * plotted only when some epoch has one. */
+ * datablock (epoch, then every drawn column; '?' = missing), one panel each
+ * for the losses, the validation metrics and the learning rate that the log
+ * has; a column no epoch has a value in is left out. */
 static cn_status write_script(const char *log_csv, FILE *gp, const char *png_name,
                               cn_error *err)
 {
@@ -221,11 +261,12 @@ static cn_status write_script(const char *log_csv, FILE *gp, const char *png_nam
         return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", log_csv, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
-    int c_epoch = -1, c_train = -1, c_valid = -1, rows = 0, valid = 0;
+    columns c = {.n = 0};
+    int c_epoch = -1, c_train = -1, rows = 0, seen[MAX_COLS] = {0};
     if (getline(&line, &cap, f) > 0) {
+        split_header(line, &c);
         c_epoch = column(line, "epoch");
         c_train = column(line, "train_loss");
-        c_valid = column(line, "valid_loss");
     }
     fputs("# learning curves drawn by `cnet visualize`; run `gnuplot` on this file in its "
           "folder\nif (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n", gp);
@@ -233,25 +274,22 @@ static cn_status write_script(const char *log_csv, FILE *gp, const char *png_nam
             "size %d,%d noenhanced\n}\nset output ", CN_VIS_CURVES_WIDTH, CN_VIS_CURVES_HEIGHT,
             CN_VIS_CURVES_WIDTH, CN_VIS_CURVES_HEIGHT);
     gp_quote(gp, png_name);
-    fputs("\nset title ", gp);
-    gp_quote(gp, log_csv);
-    fputs("\nset xlabel 'epoch'\nset ylabel 'loss'\nset grid\nset datafile missing '?'\n"
-          "$log << EOD\n", gp);
+    fputs("\nset grid\nset datafile missing '?'\n$log << EOD\n", gp);
     while (c_epoch >= 0 && c_train >= 0 && getline(&line, &cap, f) > 0) {
-        double e = field(line, c_epoch), t = field(line, c_train);
-        double v = c_valid >= 0 ? field(line, c_valid) : NAN;
+        double e = field(line, c_epoch);
         if (!isfinite(e))
             continue;
-        fprintf(gp, "%g ", e);
-        fprintf(gp, isfinite(t) ? "%.9g " : "? ", t);
-        fprintf(gp, isfinite(v) ? "%.9g\n" : "?\n", v);
+        fprintf(gp, "%g", e);
+        for (int i = 0; i < c.n; i++) {
+            if (panel_of(&c, i) < 0)
+                continue;
+            double v = field(line, i);
+            fprintf(gp, isfinite(v) ? " %.9g" : " ?", v);
+            seen[i] |= isfinite(v) != 0;
+        }
+        fputc('\n', gp);
         rows++;
-        valid += isfinite(v) != 0;
     }
-    /* whole epochs on the x axis, about ten tics */
-    fprintf(gp, "EOD\nset xtics %d\nplot $log using 1:2 with linespoints title 'train_loss'",
-            CN_MAX(1, (rows + 9) / 10));
-    fputs(valid ? ", $log using 1:3 with linespoints title 'valid_loss'\n" : "\n", gp);
     free(line);
     fclose(f);
     if (c_epoch < 0 || c_train < 0)
@@ -259,6 +297,34 @@ static cn_status write_script(const char *log_csv, FILE *gp, const char *png_nam
                          "'train_loss' columns (a log.csv of cnet train)", log_csv);
     if (!rows)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: no epoch logged yet", log_csv);
+    static const char *const ylabel[3] = {"loss", "validation metric", "learning rate"};
+    int panels = 0, has[3] = {0};
+    for (int i = 0; i < c.n; i++)
+        if (panel_of(&c, i) >= 0 && seen[i])
+            has[panel_of(&c, i)] = 1;
+    panels = has[0] + has[1] + has[2];
+    /* whole epochs on the x axis, about ten tics */
+    fprintf(gp, "EOD\nset xtics %d\nset multiplot layout %d,1 title ", CN_MAX(1, (rows + 9) / 10),
+            panels);
+    gp_quote(gp, log_csv);
+    for (int p = 0; p < 3; p++) {
+        if (!has[p])
+            continue;
+        fprintf(gp, "\nset xlabel 'epoch'\nset ylabel '%s'\nplot ", ylabel[p]);
+        int first = 1;
+        for (int i = 0, col = 2; i < c.n; i++) {
+            int q = panel_of(&c, i);
+            if (q < 0)
+                continue;
+            if (q == p && seen[i]) {
+                fprintf(gp, "%s$log using 1:%d with linespoints title ", first ? "" : ", ", col);
+                gp_quote(gp, c.name[i]);
+                first = 0;
+            }
+            col++;
+        }
+    }
+    fputs("\nunset multiplot\n", gp);
     return CN_OK;
 }
 
