@@ -2,15 +2,15 @@
  *
  * Layout: DIR/<class>/<image>, where the label of an image is the index of
  * its class folder among all class folders in strcmp order, and the images
- * of a class are every regular file named *.png, *.jpg, *.jpeg or *.bmp
+ * of a class are every entry but a folder named *.png, *.jpg, *.jpeg or *.bmp
  * (any case), taken in strcmp order of their names. Names starting with '.'
  * are skipped. stb_image decodes each file to the configured number of
  * channels (it converts grey <-> RGB); a file of any other size is an error
  * naming the path, since cnet does not resize silently. The size is read
  * from the header before decoding, and only files that pass the checks of
  * data/imgcheck.c (PNG, JPEG or BMP, lengths stb_image trusts) reach it.
- * An image file must be a regular file of at most IMG_MAX_BYTES for the
- * configured size; a folder entry that is not a regular file is skipped.
+ * An image file must be a regular file (a FIFO or a device named .png is an
+ * error) of at most IMG_MAX_BYTES for the configured size.
  *
  * stb_image gives interleaved pixels (h, w, c); samples are stored as bytes
  * in cnet's layout (c, h, w): x[ch][y][x] = img[(y * w + x) * c + ch].
@@ -86,7 +86,9 @@ static cn_status list(const char *dir, int want_dirs, names *out, cn_error *err)
             st = cn_errorf(err, CN_ERR_IO, "%s/%s: path too long", dir, e->d_name);
             break;
         }
-        if (stat(path, &sb) != 0 || (want_dirs ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode)))
+        /* an image that is a FIFO or a device stays in the list: reading it
+         * refuses it by name, which a silent skip would not */
+        if (stat(path, &sb) != 0 || want_dirs != !!S_ISDIR(sb.st_mode))
             continue;
         if (out->n == out->cap) {
             int cap = out->cap ? 2 * out->cap : 16;
