@@ -164,19 +164,28 @@ static cn_status add_row(cn_sec *s, const csv_opts *o, int line, const char *p, 
     return CN_OK;
 }
 
-/* The next line of f into buf (without its '\n', NUL-terminated): 1, or 0
- * at the end of the file; *len gets its length. A line longer than
- * CSV_MAX_LINE is -1, a read error -2. */
-static int next_line(FILE *f, char *buf, size_t *len)
+/* The next line of f into *buf (without its '\n', NUL-terminated), which
+ * grows with the line up to CSV_MAX_LINE + 1 bytes: 1, or 0 at the end of
+ * the file; *len gets its length. A longer line is -1, a read error -2, no
+ * memory -3. */
+static int next_line(FILE *f, char **buf, size_t *cap, size_t *len)
 {
     size_t n = 0;
     int ch;
     while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
         if (n == CSV_MAX_LINE)
             return -1;
-        buf[n++] = (char)ch;
+        if (n + 1 == *cap) {
+            size_t more = CN_MIN(2 * *cap, (size_t)CSV_MAX_LINE + 1);
+            char *b = realloc(*buf, more);
+            if (!b)
+                return -3;
+            *buf = b;
+            *cap = more;
+        }
+        (*buf)[n++] = (char)ch;
     }
-    buf[n] = '\0';
+    (*buf)[n] = '\0';
     *len = n;
     if (ch == EOF && ferror(f))
         return -2;
@@ -187,14 +196,14 @@ static int next_line(FILE *f, char *buf, size_t *len)
  * anything but lines of numbers fails at its first bad line, unread past it. */
 static cn_status parse(cn_sec *s, const csv_opts *o, FILE *f, rows *r, cn_error *err)
 {
-    char *buf = malloc(CSV_MAX_LINE + 1);
+    size_t cap = 4096, len;
+    char *buf = malloc(cap);
     if (!buf)
         return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for a line", o->file);
     cn_status st = CN_OK;
     uint64_t total = 0;
-    size_t len;
     int line = 1, got;
-    for (; !st && (got = next_line(f, buf, &len)) > 0; line++) {
+    for (; !st && (got = next_line(f, &buf, &cap, &len)) > 0; line++) {
         const char *e = buf + len;
         if (e > buf && e[-1] == '\r')
             e--;
@@ -211,6 +220,8 @@ static cn_status parse(cn_sec *s, const csv_opts *o, FILE *f, rows *r, cn_error 
                        "CSV line may be)", o->file, line, CSV_MAX_LINE);
     else if (!st && got == -2)
         st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", o->file, strerror(errno));
+    else if (!st && got == -3)
+        st = cn_errorf(err, CN_ERR_NOMEM, "%s:%d: out of memory for a line", o->file, line);
     else if (!st && r->n == 0)
         st = cn_errorf(err, CN_ERR_FORMAT, "%s: no data rows%s", o->file,
                        o->header ? " after the header line" : " (empty file)");
