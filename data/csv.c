@@ -197,7 +197,7 @@ static int next_line(FILE *f, char **buf, size_t *cap, size_t *len)
 static cn_status parse(cn_sec *s, const csv_opts *o, FILE *f, rows *r, cn_error *err)
 {
     size_t cap = 4096, len;
-    char *buf = malloc(cap);
+    char *buf = calloc(cap, 1);
     if (!buf)
         return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for a line", o->file);
     cn_status st = CN_OK;

@@ -152,15 +152,18 @@ static cn_status plain_body(gzFile f, const char *path, uint64_t size, int head,
     if (have > bytes)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: %" PRIu64 " bytes of trailing data after the "
                          "%zu bytes the header announces", path, have - bytes, bytes);
-    if (have == bytes && !(*data = malloc(bytes)))
+    /* have == 0 < bytes (at least 1): said for the static analyzer */
+    if (have < bytes || have == 0)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
+                         "the %d-byte header, found %" PRIu64, path, bytes, head, have);
+    if (!(*data = malloc(bytes)))
         return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes of data", path,
                          bytes);
-    if (have == bytes && !read_all(f, *data, bytes, &got))
+    if (!read_all(f, *data, bytes, &got))
         return read_error(f, path, err);
-    if (have < bytes || got < bytes) /* short, or cut while being read */
+    if (got < bytes) /* cut while being read */
         return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
-                         "the %d-byte header, found %" PRIu64, path, bytes, head,
-                         have < bytes ? have : (uint64_t)got);
+                         "the %d-byte header, found %zu", path, bytes, head, got);
     return CN_OK;
 }
 

@@ -196,7 +196,7 @@ static cn_status decode(const char *path, int c, int h, int w, const char *origi
                         unsigned char *x, cn_error *err)
 {
     unsigned char *buf = NULL, *img = NULL;
-    int n = 0, iw, ih, ic;
+    int n = 0, iw = 0, ih = 0, ic;
     cn_status st = read_file(path, h, w, &buf, &n, err);
     if (st)
         return st;

@@ -7,7 +7,7 @@
  * by stat before it is opened, so a FIFO without a writer cannot block the
  * open and a device such as /dev/zero is never read, and again by fstat
  * after the open, in case the path changed in between (O_NONBLOCK keeps
- * that open from blocking too).
+ * that open from blocking too; it changes nothing for a regular file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,9 +99,6 @@ cn_status cn_file_open(const char *path, const char *what, uint64_t max, int *fd
         st = not_regular(path, sb.st_mode, err);
     else if ((uint64_t)sb.st_size > max)
         st = cn_file_too_big(path, (uint64_t)sb.st_size, 0, what, max, err);
-    /* back to blocking reads (a regular file never blocks; this is for form) */
-    else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
-        st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
     if (st) {
         close(f);
         return st;
@@ -139,32 +136,34 @@ cn_status cn_file_slurp(const char *path, const char *what, size_t max, char **t
     /* the size found, plus a byte that tells a file which grew meanwhile */
     size_t cap = (size_t)size + 1, n = 0;
     char *buf = malloc(cap + 1);
-    while (buf && !st) {
+    if (!buf) {
+        close(fd);
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, cap);
+    }
+    for (;;) {
+        if (n == cap && cap > max) {
+            st = cn_file_too_big(path, max, 1, what, max, err);
+            break;
+        }
         if (n == cap) {
-            if (cap > max) {
-                st = cn_file_too_big(path, max, 1, what, max, err);
-                break;
-            }
             cap = CN_MIN(2 * cap, max + 1);
             char *more = realloc(buf, cap + 1);
             if (!more) {
-                free(buf);
-                buf = NULL;
+                st = cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, cap);
                 break;
             }
             buf = more;
         }
         ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno != EINTR)
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
             st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-        else if (got == 0)
+        if (got <= 0)
             break;
-        else if (got > 0)
-            n += (size_t)got;
+        n += (size_t)got;
     }
     close(fd);
-    if (!st && !buf)
-        st = cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, cap);
     if (st) {
         free(buf);
         return st;
