@@ -10,6 +10,8 @@
  * every field is a number. Errors name file:line:column, the column being
  * the field's position counted from 1; a NaN or Inf (read, or made by
  * `scale`) also names the sample (its 0-based index among the data rows).
+ * The file must be a regular file of at most 2 GiB with lines of at most
+ * 1 MiB; it is read one line at a time.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +21,13 @@
 #include <string.h>
 
 #include "internal.h"
+
+/* A file holds at most 2 GiB, a line at most 1 MiB (some 100000 features).
+ * Memory follows the file: a value takes at least 2 bytes of text and 4 as
+ * a float, so the rows need about twice the file's bytes; and a file of
+ * anything else (one endless line of garbage) fails within its first MiB. */
+#define CSV_MAX_BYTES ((uint64_t)1 << 31)
+#define CSV_MAX_LINE (1 << 20)
 
 static const cn_key csv_keys[] = {
     {"train_file", CN_KEY_STRING, NULL, NULL,
@@ -50,40 +59,6 @@ typedef struct rows {
     int *labels; /* (n), or NULL when unlabelled */
     int n, cap, cols, features, first_line;
 } rows;
-
-/* The whole file as a NUL-terminated string. */
-static cn_status slurp(const char *path, char **text, size_t *len, cn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0, got = 1;
-    char *buf = malloc(cap + 1);
-    while (buf && got) {
-        if (n == cap) {
-            char *more = realloc(buf, 2 * cap + 1);
-            if (!more)
-                free(buf);
-            buf = more;
-            cap *= 2;
-            continue;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    }
-    int bad = buf && ferror(f);
-    fclose(f);
-    if (!buf)
-        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, cap);
-    if (bad) {
-        free(buf);
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot read", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return CN_OK;
-}
 
 static int is_blank(char ch)
 {
@@ -189,23 +164,65 @@ static cn_status add_row(cn_sec *s, const csv_opts *o, int line, const char *p, 
     return CN_OK;
 }
 
-/* Every data line of text into r. */
-static cn_status parse(cn_sec *s, const csv_opts *o, const char *text, size_t len, rows *r,
-                       cn_error *err)
+/* The next line of f into *buf (without its '\n', NUL-terminated), which
+ * grows with the line up to CSV_MAX_LINE + 1 bytes: 1, or 0 at the end of
+ * the file; *len gets its length. A longer line is -1, a read error -2, no
+ * memory -3. */
+static int next_line(FILE *f, char **buf, size_t *cap, size_t *len)
 {
-    const char *p = text, *end = text + len;
-    cn_status st = CN_OK;
-    for (int line = 1; !st && p < end; line++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
-        if (e > p && e[-1] == '\r')
-            e--;
-        const char *a = p, *b = e;
-        trim(&a, &b);
-        if (!(line == 1 && o->header) && a < b)
-            st = add_row(s, o, line, p, e, r, err);
-        p = nl ? nl + 1 : end;
+    size_t n = 0;
+    int ch;
+    while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
+        if (n == CSV_MAX_LINE)
+            return -1;
+        if (n + 1 == *cap) {
+            size_t more = CN_MIN(2 * *cap, (size_t)CSV_MAX_LINE + 1);
+            char *b = realloc(*buf, more);
+            if (!b)
+                return -3;
+            *buf = b;
+            *cap = more;
+        }
+        (*buf)[n++] = (char)ch;
     }
-    if (!st && r->n == 0)
+    (*buf)[n] = '\0';
+    *len = n;
+    if (ch == EOF && ferror(f))
+        return -2;
+    return ch != EOF || n > 0;
+}
+
+/* Every data line of the file into r, one line at a time: a file of
+ * anything but lines of numbers fails at its first bad line, unread past it. */
+static cn_status parse(cn_sec *s, const csv_opts *o, FILE *f, rows *r, cn_error *err)
+{
+    size_t cap = 4096, len;
+    char *buf = calloc(cap, 1);
+    if (!buf)
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for a line", o->file);
+    cn_status st = CN_OK;
+    uint64_t total = 0;
+    int line = 1, got;
+    for (; !st && (got = next_line(f, &buf, &cap, &len)) > 0; line++) {
+        const char *e = buf + len;
+        if (e > buf && e[-1] == '\r')
+            e--;
+        const char *a = buf, *b = e;
+        trim(&a, &b);
+        if ((total += len + 1) > CSV_MAX_BYTES) /* it grew while being read */
+            st = cn_file_too_big(o->file, CSV_MAX_BYTES, 1, "a CSV file", CSV_MAX_BYTES, err);
+        else if (!(line == 1 && o->header) && a < b)
+            st = add_row(s, o, line, buf, e, r, err);
+    }
+    free(buf);
+    if (!st && got == -1)
+        st = cn_errorf(err, CN_ERR_FORMAT, "%s:%d: line longer than %d bytes (the longest a "
+                       "CSV line may be)", o->file, line, CSV_MAX_LINE);
+    else if (!st && got == -2)
+        st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", o->file, strerror(errno));
+    else if (!st && got == -3)
+        st = cn_errorf(err, CN_ERR_NOMEM, "%s:%d: out of memory for a line", o->file, line);
+    else if (!st && r->n == 0)
         st = cn_errorf(err, CN_ERR_FORMAT, "%s: no data rows%s", o->file,
                        o->header ? " after the header line" : " (empty file)");
     return st;
@@ -245,8 +262,7 @@ static cn_status csv_load(cn_sec *s, cn_split split, cn_dataset **out, cn_error 
 {
     csv_opts o;
     rows r = {0};
-    char *text = NULL;
-    size_t len = 0;
+    FILE *f = NULL;
     cn_status st;
     *out = NULL;
     cn_dataset *ds = calloc(1, sizeof *ds);
@@ -256,7 +272,8 @@ static cn_status csv_load(cn_sec *s, cn_split split, cn_dataset **out, cn_error 
         (st = cn_data_locate(o.file, ds->source, sizeof ds->source, err)))
         goto done;
     o.file = ds->source;
-    if ((st = slurp(o.file, &text, &len, err)) || (st = parse(s, &o, text, len, &r, err)))
+    if ((st = cn_file_fopen(o.file, "a CSV file", CSV_MAX_BYTES, &f, err)) ||
+        (st = parse(s, &o, f, &r, err)))
         goto done;
     ds->n = r.n;
     ds->c = o.n_shape ? o.shape[0] : 1;
@@ -277,7 +294,8 @@ static cn_status csv_load(cn_sec *s, cn_split split, cn_dataset **out, cn_error 
         ds->n_classes = CN_MAX(ds->n_classes, ds->labels[i] + 1);
     *out = ds;
 done:
-    free(text);
+    if (f)
+        fclose(f);
     free(r.x);
     free(r.labels);
     if (st)

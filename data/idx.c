@@ -3,24 +3,35 @@
  * Format (big-endian): magic 0x000008NN (0x08 = unsigned bytes, NN = number
  * of dimensions, 1..4), NN u32 sizes, then prod(sizes) bytes and nothing
  * more. Files are read through zlib's gzread, which reads gzip'd and plain
- * files alike; they are written gzip'd when the name ends in ".gz".
+ * files alike; they are written gzip'd when the name ends in ".gz". Only
+ * regular files are read (src/fs.c). A plain file's size must be the
+ * header's plus the data's, checked before the data is read; a gzip'd one
+ * must inflate to exactly that, and no more than 64 KiB past it is read.
  *
  * The dataset type reads an images file, (n, h, w) or (n, c, h, w), and an
  * optional labels file (n); samples stay bytes and read as x = u8 * scale.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "internal.h"
 
-/* FIRST_READ: the buffer of the body starts at up to 64 MiB (Fashion-MNIST's
- * 47 MB in one piece) and doubles while more data comes. */
-enum { IDX_TYPE_U8 = 0x08, IDX_MAX_DIMS = 4, CHUNK = 1 << 30, FIRST_READ = 1 << 26 };
+/* FIRST_READ: the buffer of a gzip'd body starts at up to 64 MiB
+ * (Fashion-MNIST's 47 MB in one piece) and doubles while more data comes.
+ * GZ_MAX_RATIO: deflate's largest expansion (a 258-byte match in 2 bits), so
+ * a gzip file of S bytes inflates to at most 1032 (S + 1). TAIL_MAX: the
+ * trailing bytes counted for the message before reading stops. */
+enum {
+    IDX_TYPE_U8 = 0x08, IDX_MAX_DIMS = 4, CHUNK = 1 << 30, FIRST_READ = 1 << 26,
+    GZ_MAX_RATIO = 1032, TAIL_MAX = 1 << 16
+};
 
 /* Why the last gz call on f failed, without the "path: " zlib puts first. */
 static const char *gz_why(gzFile f, const char *path, int *code)
@@ -106,26 +117,21 @@ static cn_status read_data(gzFile f, const char *path, size_t bytes, unsigned ch
     return CN_OK;
 }
 
-/* After the magic was checked: dims, the body, and nothing after it. */
-static cn_status read_body(gzFile f, const char *path, int ndim, int dims[4],
-                           unsigned char **data, cn_error *err)
+/* Trailing bytes after the data of a gzip stream, counted up to TAIL_MAX:
+ * a stream far longer than its header says (a gzip bomb) fails at once. */
+static cn_status gz_tail(gzFile f, const char *path, size_t bytes, cn_error *err)
 {
-    size_t bytes = 0, got, extra = 0;
-    cn_status st = read_dims(f, path, ndim, dims, &bytes, err);
-    if (st || (st = read_data(f, path, bytes, data, &got, err)))
-        return st;
-    if (got < bytes)
-        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
-                         "the %d-byte header, found %zu", path, bytes, 4 + 4 * ndim, got);
     unsigned char tail[4096];
+    size_t got, extra = 0;
     do {
         if (!read_all(f, tail, sizeof tail, &got))
             return read_error(f, path, err);
         extra += got;
-    } while (got == sizeof tail);
+    } while (got == sizeof tail && extra < TAIL_MAX);
     if (extra)
-        return cn_errorf(err, CN_ERR_FORMAT, "%s: %zu bytes of trailing data after the %zu "
-                         "bytes the header announces", path, extra, bytes);
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: %s%zu bytes of trailing data after the %zu "
+                         "bytes the header announces", path, extra >= TAIL_MAX ? "at least " : "",
+                         extra, bytes);
     /* zlib reads a gzip stream without its trailer as a short file: the
      * data came whole, but its checksum could not be verified */
     int code;
@@ -136,18 +142,74 @@ static cn_status read_body(gzFile f, const char *path, int ndim, int dims[4],
     return CN_OK;
 }
 
+/* A plain file's body: its size, known before any of it is read, must be
+ * the header's and the data's, so the buffer holds exactly what both say. */
+static cn_status plain_body(gzFile f, const char *path, uint64_t size, int head, size_t bytes,
+                            unsigned char **data, cn_error *err)
+{
+    uint64_t have = size > (uint64_t)head ? size - (uint64_t)head : 0; /* (size: at the open) */
+    size_t got = 0;
+    if (have > bytes)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: %" PRIu64 " bytes of trailing data after the "
+                         "%zu bytes the header announces", path, have - bytes, bytes);
+    /* have == 0 < bytes (at least 1): said for the static analyzer */
+    if (have < bytes || have == 0)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
+                         "the %d-byte header, found %" PRIu64, path, bytes, head, have);
+    if (!(*data = malloc(bytes)))
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %zu bytes of data", path,
+                         bytes);
+    if (!read_all(f, *data, bytes, &got))
+        return read_error(f, path, err);
+    if (got < bytes) /* cut while being read */
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
+                         "the %d-byte header, found %zu", path, bytes, head, got);
+    return CN_OK;
+}
+
+/* After the magic was checked: dims, the body, and nothing after it. A
+ * gzip stream's length is known only once inflated: the header is first
+ * held against what a file of this size can inflate to, the buffer grows
+ * with the data found, and reading stops soon after the announced end. */
+static cn_status read_body(gzFile f, const char *path, uint64_t size, int ndim, int dims[4],
+                           unsigned char **data, cn_error *err)
+{
+    size_t bytes = 0, got;
+    int head = 4 + 4 * ndim;
+    cn_status st = read_dims(f, path, ndim, dims, &bytes, err);
+    if (st)
+        return st;
+    if (gzdirect(f))
+        return plain_body(f, path, size, head, bytes, data, err);
+    uint64_t most = size < UINT64_MAX / GZ_MAX_RATIO ? (size + 1) * GZ_MAX_RATIO : UINT64_MAX;
+    if ((uint64_t)bytes > most - (uint64_t)head)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
+                         "the %d-byte header, but a gzip file of %" PRIu64 " bytes inflates to "
+                         "at most %" PRIu64, path, bytes, head, size, most);
+    if ((st = read_data(f, path, bytes, data, &got, err)))
+        return st;
+    if (got < bytes)
+        return cn_errorf(err, CN_ERR_FORMAT, "%s: truncated: expected %zu bytes of data after "
+                         "the %d-byte header, found %zu", path, bytes, head, got);
+    return gz_tail(f, path, bytes, err);
+}
+
 cn_status cn_idx_read(const char *path, int *ndim, int dims[4], unsigned char **data,
                       cn_error *err)
 {
+    int fd;
+    uint64_t size;
     *data = NULL;
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", path,
-                         strerror(errno ? errno : ENOMEM));
+    cn_status st = cn_file_open(path, "an IDX file", UINT64_MAX, &fd, &size, err);
+    if (st)
+        return st;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for a gzip stream", path);
+    }
     unsigned char m[4];
     size_t got;
-    cn_status st;
     if (!read_all(f, m, 4, &got)) {
         st = read_error(f, path, err);
     } else if (got < 4) {
@@ -164,7 +226,7 @@ cn_status cn_idx_read(const char *path, int *ndim, int dims[4], unsigned char **
                        path, m[3], IDX_MAX_DIMS);
     } else {
         *ndim = m[3];
-        st = read_body(f, path, *ndim, dims, data, err);
+        st = read_body(f, path, size, *ndim, dims, data, err);
     }
     gzclose(f);
     if (st) {

@@ -161,13 +161,21 @@ static const char *jpeg(const unsigned char *b, size_t n)
     return why;
 }
 
-const char *cn_img_check(const unsigned char *b, size_t n)
+const char *cn_img_format(const unsigned char *b, size_t n)
 {
     if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
-        return png_chunks(b, n);
+        return "PNG";
     if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
-        return jpeg(b, n);
+        return "JPEG";
     if (n >= 2 && !memcmp(b, "BM", 2))
-        return NULL;
-    return "not a PNG, JPEG or BMP file";
+        return "BMP";
+    return NULL;
+}
+
+const char *cn_img_check(const unsigned char *b, size_t n)
+{
+    const char *fmt = cn_img_format(b, n);
+    if (!fmt)
+        return "not a PNG, JPEG or BMP file";
+    return fmt[0] == 'P' ? png_chunks(b, n) : fmt[0] == 'J' ? jpeg(b, n) : NULL;
 }

@@ -2,19 +2,22 @@
  *
  * Layout: DIR/<class>/<image>, where the label of an image is the index of
  * its class folder among all class folders in strcmp order, and the images
- * of a class are every regular file named *.png, *.jpg, *.jpeg or *.bmp
+ * of a class are every entry but a folder named *.png, *.jpg, *.jpeg or *.bmp
  * (any case), taken in strcmp order of their names. Names starting with '.'
  * are skipped. stb_image decodes each file to the configured number of
  * channels (it converts grey <-> RGB); a file of any other size is an error
  * naming the path, since cnet does not resize silently. The size is read
  * from the header before decoding, and only files that pass the checks of
  * data/imgcheck.c (PNG, JPEG or BMP, lengths stb_image trusts) reach it.
+ * An image file must be a regular file (a FIFO or a device named .png is an
+ * error) of at most IMG_MAX_BYTES for the configured size.
  *
  * stb_image gives interleaved pixels (h, w, c); samples are stored as bytes
  * in cnet's layout (c, h, w): x[ch][y][x] = img[(y * w + x) * c + ch].
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,11 +25,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <stb/stb_image.h>
 
 #include "imgcheck.h"
 #include "internal.h"
+
+/* The largest image file read for an image of h x w pixels: 16 bytes a
+ * pixel (a 16-bit RGBA PNG stored without compression takes 8) and 16 MiB
+ * for what else a file may carry (ICC profiles, EXIF, thumbnails). */
+#define IMG_MAX_BYTES(h, w) (((uint64_t)16 << 20) + 16 * (uint64_t)(h) * (uint64_t)(w))
 
 /* A sorted list of names (owned strings). */
 typedef struct names {
@@ -77,7 +86,9 @@ static cn_status list(const char *dir, int want_dirs, names *out, cn_error *err)
             st = cn_errorf(err, CN_ERR_IO, "%s/%s: path too long", dir, e->d_name);
             break;
         }
-        if (stat(path, &sb) != 0 || (want_dirs ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode)))
+        /* an image that is a FIFO or a device stays in the list: reading it
+         * refuses it by name, which a silent skip would not */
+        if (stat(path, &sb) != 0 || want_dirs != !!S_ISDIR(sb.st_mode))
             continue;
         if (out->n == out->cap) {
             int cap = out->cap ? 2 * out->cap : 16;
@@ -112,46 +123,98 @@ static cn_status list_classes(const char *dir, names *out, cn_error *err)
     return st;
 }
 
-/* The whole file into *buf (*n bytes, which stb_image counts in an int). */
-static cn_status read_file(const char *path, unsigned char **buf, int *n, cn_error *err)
+/* The whole file into *buf (*n bytes, which stb_image counts in an int): a
+ * regular file no larger than an image of h x w justifies (IMG_MAX_BYTES). */
+static cn_status read_file(const char *path, int h, int w, unsigned char **buf, int *n,
+                           cn_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot open image: %s", path, strerror(errno));
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    rewind(f);
-    *buf = size >= 0 && size <= INT_MAX ? malloc((size_t)size + 1) : NULL;
-    int ok = *buf && fread(*buf, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!ok) {
+    char what[64];
+    int fd;
+    uint64_t size, max = CN_MIN(IMG_MAX_BYTES(h, w), (uint64_t)INT_MAX);
+    snprintf(what, sizeof what, "an image of %dx%d pixels", h, w);
+    cn_status st = cn_file_open(path, what, max, &fd, &size, err);
+    if (st)
+        return st;
+    size_t got = 0;
+    *buf = malloc((size_t)size + 1);
+    while (*buf && got < size) {
+        ssize_t r = read(fd, *buf + got, (size_t)size - got);
+        if (r <= 0 && !(r < 0 && errno == EINTR))
+            break;
+        got += r > 0 ? (size_t)r : 0;
+    }
+    int e = errno;
+    close(fd);
+    if (!*buf)
+        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes", path,
+                         size);
+    if (got < size) {
         free(*buf);
-        return cn_errorf(err, size > INT_MAX ? CN_ERR_FORMAT : CN_ERR_IO, "%s: cannot read "
-                         "image%s", path, size > INT_MAX ? " (over 2 GiB)" : "");
+        *buf = NULL;
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path,
+                         got ? "the file shrank while being read" : strerror(e));
     }
     *n = (int)size;
     return CN_OK;
 }
 
+/* stb_image's failure reason, kept to printable ASCII (an unknown PNG chunk
+ * puts the file's bytes in it). */
+static void clean_reason(const char *why, char *out, size_t size)
+{
+    size_t k = 0;
+    for (; why && why[k] && k + 1 < size; k++)
+        out[k] = why[k] >= 0x20 && why[k] < 0x7f ? why[k] : '?';
+    out[k] = '\0';
+}
+
+/* The message for a PNG, JPEG or BMP (fmt, from its signature) that
+ * stb_image does not decode: its reason, from the decoder of that format.
+ * When the header is bad, stb's info call has tried every format and says
+ * only "unknown image type"; its decoder, picked by the same signature,
+ * fails on the same header (before any pixel is allocated) and says why. */
+static cn_status undecodable(const char *path, const char *fmt, const unsigned char *buf, int n,
+                             int c, cn_error *err)
+{
+    int iw, ih, ic;
+    char why[80];
+    const char *reason = stbi_failure_reason();
+    if (reason && !strcmp(reason, "unknown image type")) {
+        unsigned char *img = stbi_load_from_memory(buf, n, &iw, &ih, &ic, c);
+        reason = img ? "no header it can read" : stbi_failure_reason();
+        stbi_image_free(img);
+    }
+    clean_reason(reason, why, sizeof why);
+    return cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: corrupt or unsupported %s "
+                     "(stb_image: %s)", path, fmt, why);
+}
+
 /* Decode path into x (c, h, w) bytes. The header's size is checked before
- * decoding, so an image of another size costs no decoding. */
+ * decoding, so an image of another size costs no decoding. A BMP stored top
+ * down gives a negative height, which stb_image decodes as any other. */
 static cn_status decode(const char *path, int c, int h, int w, const char *origin,
                         unsigned char *x, cn_error *err)
 {
     unsigned char *buf = NULL, *img = NULL;
-    int n = 0, iw, ih, ic;
-    cn_status st = read_file(path, &buf, &n, err);
+    int n = 0, iw = 0, ih = 0, ic;
+    cn_status st = read_file(path, h, w, &buf, &n, err);
     if (st)
         return st;
-    const char *why = cn_img_check(buf, (size_t)n);
-    if (why || !stbi_info_from_memory(buf, n, &iw, &ih, &ic))
-        st = cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: %s", path,
-                       why ? why : stbi_failure_reason());
-    else if (ih != h || iw != w)
+    const char *why = cn_img_check(buf, (size_t)n), *fmt = cn_img_format(buf, (size_t)n);
+    if (why)
+        st = cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: %s", path, why);
+    else if (!stbi_info_from_memory(buf, n, &iw, &ih, &ic))
+        st = undecodable(path, fmt, buf, n, c, err);
+    else if (!strcmp(fmt, "BMP") && ih < 0 && ih > INT_MIN)
+        ih = -ih;
+    if (!st && (ih != h || iw != w))
         st = cn_errorf(err, CN_ERR_SHAPE, "%s: image is %dx%d, expected %dx%d (height x width "
                        "from %s)", path, ih, iw, h, w, origin);
-    else if (!(img = stbi_load_from_memory(buf, n, &iw, &ih, &ic, c)) || ih != h || iw != w)
-        st = cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: %s", path,
-                       img ? "its size changed while decoding" : stbi_failure_reason());
+    else if (!st && !(img = stbi_load_from_memory(buf, n, &iw, &ih, &ic, c)))
+        st = undecodable(path, fmt, buf, n, c, err);
+    else if (!st && (ih != h || iw != w))
+        st = cn_errorf(err, CN_ERR_FORMAT, "%s: cannot decode image: its size changed while "
+                       "decoding", path);
     size_t hw = (size_t)h * (size_t)w;
     for (int ch = 0; !st && ch < c; ch++)
         for (size_t p = 0; p < hw; p++)

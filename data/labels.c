@@ -13,7 +13,8 @@
  * validation sees no more labels than training; the test split keeps all.
  * FILE holds 0-based indices into the training file, separated by
  * whitespace, one or more per line; `#` starts a comment. An index out of
- * range or a word that is not one is an error naming FILE:line.
+ * range or a word that is not one is an error naming FILE:line. FILE must be
+ * a regular file of at most 1 MiB + 16 bytes per training sample.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,22 +39,30 @@ cn_status cn_label_keys_read(cn_sec *s, cn_label_keys *k, cn_error *err)
     return CN_OK;
 }
 
-/* Mark keep[i] = 1 for each index listed in path (n samples). */
+/* Mark keep[i] = 1 for each index listed in path (n samples). The file is
+ * bounded by what n samples justify: 1 MiB of comments and 16 bytes an index. */
 static cn_status read_mask(const char *path, int n, char *keep, cn_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "label_mask %s: cannot open: %s", path,
-                         strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    cn_status st = CN_OK;
-    for (int no = 1; !st && getline(&line, &cap, f) > 0; no++) {
-        char *hash = strchr(line, '#'), *save = NULL;
+    char *text, *save = NULL;
+    size_t len;
+    cn_status st = cn_file_slurp(path, "a label mask", ((size_t)1 << 20) + 16 * (size_t)n,
+                                 &text, &len, err);
+    if (st) {
+        cn_error_prefix(err, "label_mask ");
+        return st;
+    }
+    if (strlen(text) != len)
+        st = cn_errorf(err, CN_ERR_FORMAT, "%s: contains a NUL byte (expected a text file)",
+                       path);
+    char *line = text;
+    for (int no = 1; !st && line; no++) {
+        char *nl = strchr(line, '\n'), *hash = strchr(line, '#');
+        if (nl)
+            *nl = '\0';
         if (hash)
             *hash = '\0';
-        for (char *w = strtok_r(line, " \t\r\n,", &save); w && !st;
-             w = strtok_r(NULL, " \t\r\n,", &save)) {
+        for (char *w = strtok_r(line, " \t\r,", &save); w && !st;
+             w = strtok_r(NULL, " \t\r,", &save)) {
             char *end;
             long i = strtol(w, &end, 10);
             if (*end || i < 0 || i >= n)
@@ -62,9 +71,9 @@ static cn_status read_mask(const char *path, int n, char *keep, cn_error *err)
             else
                 keep[i] = 1;
         }
+        line = nl ? nl + 1 : NULL;
     }
-    free(line);
-    fclose(f);
+    free(text);
     return st;
 }
 

@@ -19,6 +19,10 @@
 #include <strings.h>
 
 #include "cnet/cfg.h"
+#include "internal.h"
+
+/* A cfg file is text a person writes: 1 MiB is some 30000 lines. */
+#define CN_CFG_MAX_BYTES (1u << 20)
 
 static char *dupn(const char *s, size_t n)
 {
@@ -190,36 +194,13 @@ fail:
 
 cn_status cn_cfg_parse_file(const char *path, cn_cfg **out, cn_error *err)
 {
+    char *buf;
+    size_t len;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + len, 1, 4096, f);
-        len += got;
-        if (got < 4096)
-            break;
-    }
-    int bad = ferror(f);
-    int e = errno;
-    fclose(f);
-    buf[len] = '\0';
-    cn_status st;
-    if (bad)
-        st = cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
-    else if (strlen(buf) != len)
+    cn_status st = cn_file_slurp(path, "a cfg file", CN_CFG_MAX_BYTES, &buf, &len, err);
+    if (st)
+        return st;
+    if (strlen(buf) != len)
         st = cn_errorf(err, CN_ERR_CFG, "%s: contains a NUL byte (expected a text file)", path);
     else
         st = cn_cfg_parse_string(path, buf, out, err);

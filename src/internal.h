@@ -5,6 +5,7 @@
 #define CNET_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Not cnet.h: layers, losses and data see neither the network nor the
@@ -78,6 +79,27 @@ cn_status cn_byte_scale_check(cn_sec *s, float scale, cn_error *err);
 /* ---- file system (src/fs.c) ---- */
 /* mkdir -p path; errors read "<dir>: cannot create <what>: <reason>". */
 cn_status cn_make_dirs(const char *path, const char *what, cn_error *err);
+/* Open an input file for reading (*fd, *size) when it is a regular file of
+ * at most max bytes. A directory, FIFO, device or socket is refused before
+ * it is opened and again after (CN_ERR_IO: "<path>: cannot read: it is a
+ * FIFO (named pipe), not a regular file"); a larger file is CN_ERR_FORMAT
+ * naming its size, `what` (with its article: "a cfg file") and max. */
+cn_status cn_file_open(const char *path, const char *what, uint64_t max, int *fd,
+                       uint64_t *size, cn_error *err);
+/* cn_file_open as a stdio stream (*out, NULL on error). */
+cn_status cn_file_fopen(const char *path, const char *what, uint64_t max, FILE **out,
+                        cn_error *err);
+/* The whole of such a file as a NUL-terminated string (*len bytes, NUL bytes
+ * inside included); reads stop past max bytes, so a file that grows while
+ * read is refused as well. */
+cn_status cn_file_slurp(const char *path, const char *what, size_t max, char **text,
+                        size_t *len, cn_error *err);
+/* The size error of cn_file_open: "<path>: cannot read: it holds [more than]
+ * N bytes; <what> may hold at most <max>" (CN_ERR_FORMAT). */
+cn_status cn_file_too_big(const char *path, uint64_t bytes, int more, const char *what,
+                          uint64_t max, cn_error *err);
+/* bytes as "2 GiB", "1 MiB", "64 KiB" when a whole number of them, else "N bytes". */
+void cn_size_str(uint64_t bytes, char *out, size_t size);
 
 /* ---- the run folder's lock (src/runlock.c) ---- */
 /* Take <dir>/lock for this process (*fd, to pass to cn_run_unlock), or

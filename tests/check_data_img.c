@@ -541,6 +541,83 @@ START_TEST(test_imgdir_hostile)
 }
 END_TEST
 
+/* A BMP stored top down (a negative height, rows first to last) reads to
+ * the pixels of the bottom-up BMP stb_image_write makes of the same image. */
+START_TEST(test_imgdir_bmp_top_down)
+{
+    const char *up = tu_tmpdir(), *down = tu_tmpdir();
+    unsigned char buf[4096], flip[4096];
+    make_dir(at(up, "k"));
+    make_dir(at(down, "k"));
+    write_image(at(up, "k/i.bmp"), 3, 3, 3, 4);
+    size_t n = slurp(at(up, "k/i.bmp"), buf, sizeof buf);
+    unsigned off = buf[10] | buf[11] << 8, stride = (4 * 3 + 3) & ~3u;
+    int h = (int)(buf[22] | buf[23] << 8 | buf[24] << 16 | (unsigned)buf[25] << 24);
+    ck_assert_int_eq(h, 3);
+    ck_assert_uint_ge(n, off + 3 * stride);
+    memcpy(flip, buf, n);
+    for (int y = 0; y < 3; y++)
+        memcpy(flip + off + (size_t)y * stride, buf + off + (size_t)(2 - y) * stride, stride);
+    const unsigned char minus3[4] = {0xfd, 0xff, 0xff, 0xff};
+    memcpy(flip + 22, minus3, 4);
+    spill(at(down, "k/i.bmp"), flip, n);
+    cn_dataset *a, *b;
+    cn_error err;
+    ck_assert_msg(!cn_imgdir_read(up, 3, 3, 4, "x", &a, &err), "%s", err.msg);
+    ck_assert_msg(!cn_imgdir_read(down, 3, 3, 4, "x", &b, &err), "%s", err.msg);
+    ck_assert_mem_eq(a->u8, b->u8, 3 * 3 * 4);
+    for (int ch = 0; ch < 3; ch++)
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4; x++)
+                ck_assert_int_eq(b->u8[(ch * 3 + y) * 4 + x], value(3, ch, y, x));
+    cn_dataset_free(a);
+    cn_dataset_free(b);
+}
+END_TEST
+
+/* A PNG stb_image cannot decode is named as a PNG, with the reason of
+ * stb's PNG decoder (its format probe alone says "unknown image type"). */
+START_TEST(test_imgdir_png_message)
+{
+    static const struct {
+        int at;
+        unsigned char byte;
+        const char *why;
+    } bad[] = {
+        {12, 'X', "first not IHDR"},       /* its type */
+        {24, 3, "1/2/4/8/16-bit only"},    /* its bit depth */
+        {25, 7, "bad ctype"},              /* its colour type */
+        {16 + 3, 0, "0-pixel image"},      /* a width of 0 */
+    };
+    const char *root = tu_tmpdir(), *img = at(root, "k/i.png");
+    unsigned char buf[4096];
+    char want[1200];
+    make_dir(at(root, "k"));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_image(img, 0, 1, 3, 4);
+        size_t n = slurp(img, buf, sizeof buf);
+        if (bad[i].at == 19)
+            memset(buf + 16, 0, 4);
+        buf[bad[i].at] = bad[i].byte;
+        spill(img, buf, n);
+        snprintf(want, sizeof want, "%s: cannot decode image: corrupt or unsupported PNG "
+                 "(stb_image: %s)", img, bad[i].why);
+        expect_read_error(root, CN_ERR_FORMAT, want);
+    }
+    /* the header whole, the compressed data garbled: stb's PNG decoder says why */
+    write_image(img, 0, 1, 3, 4);
+    size_t n = slurp(img, buf, sizeof buf), k = 8;
+    while (k + 8 < n && memcmp(buf + k + 4, "IDAT", 4))
+        k++;
+    ck_assert(k + 8 < n);
+    buf[k + 8] ^= 0x55; /* the zlib header */
+    spill(img, buf, n);
+    snprintf(want, sizeof want, "%s: cannot decode image: corrupt or unsupported PNG "
+             "(stb_image: bad zlib header)", img);
+    expect_read_error(root, CN_ERR_FORMAT, want);
+}
+END_TEST
+
 Suite *data_img_suite(void)
 {
     Suite *s = suite_create("data_img");
@@ -550,6 +627,8 @@ Suite *data_img_suite(void)
     tcase_add_test(tc, test_imgdir_errors);
     tcase_add_test(tc, test_imgdir_open);
     tcase_add_test(tc, test_imgdir_hostile);
+    tcase_add_test(tc, test_imgdir_bmp_top_down);
+    tcase_add_test(tc, test_imgdir_png_message);
     suite_add_tcase(s, tc);
     tc = tcase_create("csv");
     tcase_add_test(tc, test_csv_read);

@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stb/stb_image_write.h>
+#include <zlib.h>
+
 #include "cnet/cnet.h"
 #include "internal.h"
 #include "util.h"
@@ -29,6 +32,10 @@
 #define HEAD_OPTIM(lines) "[net]\nbatch=8\ninput=1,4,4\nepochs=1\n[data]\ndir=%D\n" \
                           "[optim]\n" lines "\n"
 #define CLS "[dense]\noutput=3\n[cce]\ntarget=label\n"
+/* an image folder %T/train of 4x4 images; a CSV file %T/x.csv of 2 features */
+#define IMG_CFG "[net]\nbatch=1\ninput=1,4,4\n[data]\ntype=imgdir\ndir=%T\nheight=4\nwidth=4\n" CLS
+#define CSV_CFG "[net]\nbatch=1\ninput=2\n[data]\ntype=csv\ntrain_file=%T/x.csv\n" \
+                "test_file=%T/x.csv\n" CLS
 
 static void write_file(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -239,6 +246,123 @@ static void prep_flipped(const char *dir, const char *data)
     fclose(f);
 }
 
+/* dir/name: a sparse file of size bytes (zeros; no disk used). */
+static void write_sparse(const char *dir, const char *name, off_t size)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(ftruncate(fileno(f), size), 0);
+    fclose(f);
+}
+
+static void prep_big_cfg(const char *dir, const char *data)
+{
+    (void)data;
+    write_sparse(dir, "big.cfg", (off_t)3 << 30);
+}
+
+static void prep_fifo(const char *dir, const char *data)
+{
+    char path[600];
+    (void)data;
+    snprintf(path, sizeof path, "%s/fifo.idx", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+}
+
+/* dir/name, gzip'd: the n bytes p, then `zeros` zero bytes. */
+static void write_gz(const char *dir, const char *name, const void *p, unsigned n, size_t zeros)
+{
+    char path[600];
+    static const unsigned char z[1 << 16];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    gzFile g = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, p, n), (int)n);
+    for (size_t k = 0; k < zeros; k += sizeof z)
+        ck_assert_int_eq(gzwrite(g, z, sizeof z), (int)sizeof z);
+    gzclose(g);
+}
+
+/* 1000 x 1000 x 1000 images announced by a gzip file of a few dozen bytes */
+static void prep_gz_short(const char *dir, const char *data)
+{
+    static const unsigned char h[16] = {0, 0, 8, 3, 0, 0, 3, 0xe8, 0, 0, 3, 0xe8, 0, 0, 3, 0xe8};
+    (void)data;
+    write_gz(dir, "short.idx.gz", h, sizeof h, 0);
+}
+
+/* one 2x2 image, then 16 MiB of zeros in the same stream */
+static void prep_gz_bomb(const char *dir, const char *data)
+{
+    static const unsigned char h[20] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4};
+    (void)data;
+    write_gz(dir, "bomb.idx.gz", h, sizeof h, (size_t)16 << 20);
+}
+
+/* a CSV whose first line is 2 MiB of "0," */
+static void prep_csv_long(const char *dir, const char *data)
+{
+    size_t n = (size_t)2 << 20;
+    char *line = malloc(n + 2);
+    ck_assert_ptr_nonnull(line);
+    for (size_t k = 0; k < n; k++)
+        line[k] = k % 2 ? ',' : '0';
+    memcpy(line + n, "0", 2);
+    (void)data;
+    tu_write(dir, "x.csv", line);
+    free(line);
+}
+
+static void prep_csv_big(const char *dir, const char *data)
+{
+    (void)data;
+    write_sparse(dir, "x.csv", (off_t)3 << 30);
+}
+
+/* dir/train/0/, for one image */
+static void prep_class(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/train", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/train/0", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+static void prep_image_big(const char *dir, const char *data)
+{
+    (void)data;
+    prep_class(dir);
+    write_sparse(dir, "train/0/a.png", (off_t)20 << 20);
+}
+
+static void prep_image_fifo(const char *dir, const char *data)
+{
+    char path[600];
+    (void)data;
+    prep_class(dir);
+    snprintf(path, sizeof path, "%s/train/0/a.png", dir);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+}
+
+/* a 4x4 grey PNG whose IHDR gives colour type 7, which PNG does not have */
+static void prep_png_ctype(const char *dir, const char *data)
+{
+    char path[600];
+    unsigned char px[16] = {0};
+    (void)data;
+    prep_class(dir);
+    snprintf(path, sizeof path, "%s/train/0/a.png", dir);
+    ck_assert(stbi_write_png(path, 4, 4, 1, px, 4));
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 25, SEEK_SET);
+    fputc(7, f);
+    fclose(f);
+}
+
 /* One bad input: the fixture files (prep), the cfg written to %T/x.cfg,
  * the arguments of ./cnet, the exit status and stderr exactly ('*' matches
  * any text). %T is the test's folder, %D a good dataset (64 training and
@@ -252,6 +376,11 @@ typedef struct row {
 } row;
 
 static const row rows[] = {
+    /* the cfg file */
+    {"cfg_device", NULL, HEAD CLS, "summary /dev/zero", 1,
+     "/dev/zero: cannot read: it is a character device, not a regular file"},
+    {"cfg_too_big", prep_big_cfg, HEAD CLS, "summary %T/big.cfg", 1,
+     "%T/big.cfg: cannot read: it holds 3221225472 bytes; a cfg file may hold at most 1 MiB"},
     /* cfg semantics */
     {"negative_size", NULL, HEAD "[dense]\noutput=-5\n", "summary %C", 1,
      "%C:10: key 'output' expects an integer in [1, 16777216], got '-5'"},
@@ -391,6 +520,29 @@ static const row rows[] = {
     {"csv_overflow", prep_csv_huge, "[net]\nbatch=1\ninput=2\n[data]\ntype=csv\n"
      "train_file=%T/x.csv\ntest_file=%T/x.csv\nscale=10\n" CLS, "train %C", 1,
      "%T/x.csv:1: feature 2 times scale 10 is not a finite float (sample 0)"},
+    {"data_fifo", prep_fifo, HEAD_WITH("train_images=%T/fifo.idx") CLS, "train %C", 1,
+     "%T/fifo.idx: cannot read: it is a FIFO (named pipe), not a regular file"},
+    {"data_dir_as_file", NULL, HEAD_WITH("train_images=%T") CLS, "train %C", 1,
+     "%T: cannot read: it is a directory, not a regular file"},
+    {"label_mask_device", NULL, HEAD_WITH("label_mask=/dev/urandom") CLS, "train %C", 1,
+     "label_mask /dev/urandom: cannot read: it is a character device, not a regular file"},
+    {"idx_gzip_short", prep_gz_short, HEAD_WITH("train_images=%T/short.idx.gz") CLS,
+     "train %C", 1, "%T/short.idx.gz: truncated: expected 1000000000 bytes of data after the "
+     "16-byte header, but a gzip file of * bytes inflates to at most *"},
+    {"idx_gzip_bomb", prep_gz_bomb, HEAD_WITH("train_images=%T/bomb.idx.gz") CLS, "train %C",
+     1, "%T/bomb.idx.gz: at least 65536 bytes of trailing data after the 4 bytes the header "
+     "announces"},
+    {"csv_long_line", prep_csv_long, CSV_CFG, "train %C", 1,
+     "%T/x.csv:1: line longer than 1048576 bytes (the longest a CSV line may be)"},
+    {"csv_too_big", prep_csv_big, CSV_CFG, "train %C", 1,
+     "%T/x.csv: cannot read: it holds 3221225472 bytes; a CSV file may hold at most 2 GiB"},
+    {"image_too_big", prep_image_big, IMG_CFG, "train %C", 1,
+     "%T/train/0/a.png: cannot read: it holds 20971520 bytes; an image of 4x4 pixels may hold "
+     "at most 16777472 bytes"},
+    {"image_fifo", prep_image_fifo, IMG_CFG, "train %C", 1,
+     "%T/train/0/a.png: cannot read: it is a FIFO (named pipe), not a regular file"},
+    {"png_corrupt", prep_png_ctype, IMG_CFG, "train %C", 1,
+     "%T/train/0/a.png: cannot decode image: corrupt or unsupported PNG (stb_image: bad ctype)"},
     {"diverging", NULL, HEAD "[dense]\noutput=3\n[cce]\ntarget=label\n",
      "train %C --set optim.lr=1e38 --set optim.momentum=0.9 --run-dir %T/run", 1,
      "training stopped before its first checkpoint: epoch 1, batch * (step *): the total "

@@ -38,7 +38,8 @@ typedef struct cn_cfg {
     int n_sections, cap_sections;
 } cn_cfg;
 
-/* Parse a file. Errors read "file:line: message". */
+/* Parse a file: a regular file of at most 1 MiB (a directory, FIFO or
+ * device is refused unread). Errors read "file:line: message". */
 cn_status cn_cfg_parse_file(const char *path, cn_cfg **out, cn_error *err);
 /* Parse text; `name` stands for the file in messages. */
 cn_status cn_cfg_parse_string(const char *name, const char *text, cn_cfg **out, cn_error *err);

@@ -28,6 +28,8 @@
 #include "canvas.h"
 
 #define BAND_GAP 4 /* pixels between bands of reconstructions */
+/* log.csv: a regular file of at most 256 MiB (a line an epoch: millions) */
+#define LOG_MAX_BYTES ((uint64_t)256 << 20)
 
 cn_layer *cn_vis_first_param_layer(const cn_net *net)
 {
@@ -256,9 +258,10 @@ static int panel_of(const columns *c, int i)
 static cn_status write_script(const char *log_csv, FILE *gp, const char *png_name,
                               cn_error *err)
 {
-    FILE *f = fopen(log_csv, "r");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot open: %s", log_csv, strerror(errno));
+    FILE *f;
+    cn_status st = cn_file_fopen(log_csv, "a log.csv", LOG_MAX_BYTES, &f, err);
+    if (st)
+        return st;
     char *line = NULL;
     size_t cap = 0;
     columns c = {.n = 0};
