@@ -7,7 +7,7 @@ trains one epoch (`./cnet train CFG --epochs 1`), then the peer
 (../shared/bench/peer_torch.py) in both thread settings its header names:
 1 torch thread with OPENBLAS_NUM_THREADS=2, and 2 torch threads with
 OPENBLAS_NUM_THREADS=1; the faster one is kept. Then cnet's test metric comes
-from `./cnet eval CFG --json` on the trained weights.
+from `./cnet eval RUN_DIR --json` on the trained weights (the run's run.cfg).
 
 Printed per network: samples/s of each and the ratio cnet/peer; cnet's
 achieved GFLOP/s (training FLOPs per sample from `cnet summary` x samples/s)
@@ -69,7 +69,7 @@ def cnet_epoch(name, cfg, metric, seed=None):
     out, rss = run(["./cnet", "train", cfg, "--epochs", "1", "--run-dir", run_dir,
                     "--set", "data.valid_fraction=0"] + extra)
     sps = float(re.findall(r"\| ([0-9.]+) samples/s", out)[-1])
-    ev, _ = run(["./cnet", "eval", cfg, "--run-dir", run_dir, "--json"])
+    ev, _ = run(["./cnet", "eval", run_dir, "--json"])  # the run's own settings (run.cfg)
     return sps, rss, json.loads(ev)["metrics"][metric]
 
 
