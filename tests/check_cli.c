@@ -86,7 +86,7 @@ START_TEST(test_option_table)
         {"train cfg/ae.cfg cfg/vae.cfg", "unexpected argument 'cfg/vae.cfg' (one CFG only)"},
         {"doc extra", "unexpected argument 'extra' (doc takes none)"},
         {"convert a b c d", "unexpected argument 'd' (convert takes 3)"},
-        {"sample --n 4", "missing CFG (see cnet help sample)"},
+        {"sample --n 4", "missing CFG|RUN_DIR (see cnet help sample)"},
     };
     char cmd[4096], out[4096], want[1024];
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
@@ -110,8 +110,8 @@ START_TEST(test_help_from_tables)
 {
     char out[16384];
     ck_assert_int_eq(tu_run("./cnet help eval", out, sizeof out), 0);
-    ck_assert_msg(!strncmp(out, "cnet eval CFG [--set section.key=value]... [--weights FILE]",
-                           58) && strstr(out, "\noptions:\n"), "%s", out);
+    ck_assert_msg(!strncmp(out, "cnet eval CFG|RUN_DIR [--set section.key=value]... [--weights "
+                           "FILE]", 66) && strstr(out, "\noptions:\n"), "%s", out);
     static const char *const eval_opts[] = {"--set section.key=value", "--weights FILE",
         "--split test|valid|train", "--json", "--seed N", "--run-dir DIR", "--probe LAYER",
         "--probe-epochs N", "--sparsity LAYER", "--jacobian LAYER", "--corrupt Q", "--iw K"};
@@ -121,7 +121,7 @@ START_TEST(test_help_from_tables)
         ck_assert_msg(strstr(out, line), "no line for %s in:\n%s", eval_opts[i], out);
     }
     ck_assert_int_eq(tu_run("./cnet visualize --help", out, sizeof out), 0);
-    ck_assert_msg(!strncmp(out, "cnet visualize CFG --out DIR [--set", 35), "%s", out);
+    ck_assert_msg(!strncmp(out, "cnet visualize CFG|RUN_DIR --out DIR [--set", 43), "%s", out);
     ck_assert_int_eq(tu_run("./cnet help", out, sizeof out), 0);
     static const char *const names[] = {"train", "eval", "kmeans", "summary", "doc",
                                         "visualize", "convert", "sample", "help"};

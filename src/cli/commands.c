@@ -25,11 +25,13 @@ static const cli_opt_id doc_opts[] = {O_TYPES, CLI_END};
 const cli_command cli_commands[] = {
     {"train", cli_train, 1, "CFG", train_opts, NULL,
      "  Train the network of CFG on its [data]. Per epoch: validation loss,\n"
-     "  runs/<name>/log.csv, last.ckpt and best.ckpt (by validation loss, or the\n"
-     "  training loss without a validation split). Ctrl-C saves a checkpoint that\n"
-     "  --resume continues exactly.\n"},
-    {"eval", cli_eval, 1, "CFG", eval_opts, NULL,
-     "  Evaluate a checkpoint (default runs/<name>/best.ckpt, else last.ckpt) on\n"
+     "  runs/<name>/log.csv, last.ckpt and best.ckpt (by [net] monitor: the\n"
+     "  validation loss, or the training loss without a validation split), and\n"
+     "  run.cfg, the run's resolved settings. Ctrl-C saves a checkpoint that\n"
+     "  --resume continues exactly; --resume lists the settings it changes.\n"},
+    {"eval", cli_eval, 1, "CFG|RUN_DIR", eval_opts, NULL,
+     "  Evaluate a run (a run folder, or the cfg naming it; its run.cfg builds the\n"
+     "  net) from its best.ckpt, else last.ckpt, or --weights, on\n"
      "  held-out data: each loss, reconstruction MSE/RMSE/PSNR, accuracy,\n"
      "  clustering accuracy (Hungarian), NMI, ARI and cluster balance; the\n"
      "  options add the measurements of docs/eval.md.\n"},
@@ -41,11 +43,12 @@ const cli_command cli_commands[] = {
      "  that does not build prints the layers built so far, then the error.\n"},
     {"doc", cli_doc, 0, "", doc_opts, NULL,
      "  Print the cfg reference (docs/cfg.md) generated from the code.\n"},
-    {"visualize", cli_visualize, 1, "CFG", visualize_opts, NULL,
-     "  Pictures of a trained network (default weights runs/<name>/best.ckpt,\n"
-     "  else last.ckpt) in DIR: filters.png (first layer's weights),\n"
+    {"visualize", cli_visualize, 1, "CFG|RUN_DIR", visualize_opts, NULL,
+     "  Pictures of a trained run (a run folder, or the cfg naming it; weights\n"
+     "  best.ckpt, else last.ckpt) in DIR: filters.png (first layer's weights),\n"
      "  reconstructions.png (test inputs above their reconstructions) and\n"
-     "  curves.png (losses from the run's log.csv, drawn by gnuplot). DIR is\n"
+     "  curves.png (losses, metrics and learning rate from the run's log.csv,\n"
+     "  drawn by gnuplot). DIR is\n"
      "  created like mkdir -p.\n"},
     {"convert", cli_convert, 3, "IDX_IMAGES IDX_LABELS OUT_DIR", convert_opts,
      "cnet convert IDX_IMAGES IDX_LABELS OUT_DIR\n"
@@ -54,7 +57,7 @@ const cli_command cli_commands[] = {
      "  IDX files to PNGs in one folder per class (OUT_DIR/<label>/<index>.png),\n"
      "  or an image folder (see docs/data.md) to IDX files, gzip'd when a name\n"
      "  ends in .gz.\n"},
-    {"sample", cli_sample, 1, "CFG", sample_opts, NULL,
+    {"sample", cli_sample, 1, "CFG|RUN_DIR", sample_opts, NULL,
      "  Decode N (default 64) latent codes z ~ N(0, I) through a trained VAE's\n"
      "  decoder into a picture grid; a 2-D latent gives a traversal of\n"
      "  [-3, 3]^2 instead. See docs/visualize.md.\n"},
