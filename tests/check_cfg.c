@@ -551,6 +551,50 @@ START_TEST(test_key_table_check)
 }
 END_TEST
 
+/* cn_cfg_write: the text parses back to the same sections and entries (a
+ * --set value marked as such); cn_cfg_diff lists what differs. */
+START_TEST(test_write_and_diff)
+{
+    cn_error err = {0};
+    cn_cfg *a = parse_ok("[net]\nbatch = 8\ninput=1,4,4\n[data]\ndir = some dir/x#y\n"
+                         "[dense]\nname=enc\noutput=3\n[mse]\ntarget=input\n");
+    ck_assert_int_eq(cn_cfg_set(a, "enc.output=5", &err), CN_OK);
+    ck_assert_int_eq(cn_cfg_set(a, "net.seed=4", &err), CN_OK);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    cn_cfg_write(a, f);
+    fclose(f);
+    ck_assert_msg(strstr(text, "output = 5  # --set enc.output=5\n"), "%s", text);
+    cn_cfg *b = parse_ok(text);
+    cn_cfg_change c[8];
+    ck_assert_int_eq(cn_cfg_diff(a, b, c, 8), 0);
+    ck_assert_str_eq(value_of(&b->sections[1], "dir"), "some dir/x#y");
+    /* a changed value, a removed key and an added one, in section order */
+    ck_assert_int_eq(cn_cfg_set(b, "net.batch=16", &err), CN_OK);
+    ck_assert_int_eq(cn_cfg_set(b, "enc.activation=relu", &err), CN_OK);
+    ck_assert_int_eq(cn_cfg_diff(a, b, c, 8), 2);
+    ck_assert_str_eq(c[0].section, "net");
+    ck_assert_str_eq(c[0].key, "batch");
+    ck_assert_str_eq(c[0].was, "8");
+    ck_assert_str_eq(c[0].now, "16");
+    ck_assert_str_eq(c[1].section, "enc");
+    ck_assert_str_eq(c[1].type, "dense");
+    ck_assert_str_eq(c[1].was, "(default)");
+    ck_assert_str_eq(c[1].now, "relu");
+    ck_assert_int_eq(cn_cfg_diff(b, a, c, 1), 2); /* the count, though only 1 fits */
+    ck_assert_str_eq(c[0].now, "8");
+    /* other sections: one change, without a key */
+    cn_cfg *d = parse_ok("[net]\nbatch = 8\n[dense]\noutput=3\n");
+    ck_assert_int_eq(cn_cfg_diff(a, d, c, 8), 1);
+    ck_assert_str_eq(c[0].key, "");
+    cn_cfg_free(a);
+    cn_cfg_free(b);
+    cn_cfg_free(d);
+    free(text);
+}
+END_TEST
+
 Suite *cfg_suite(void)
 {
     Suite *s = suite_create("cfg");
@@ -575,6 +619,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_finish_after_set);
     tcase_add_test(tc, test_set_value_named);
     tcase_add_test(tc, test_key_table_check);
+    tcase_add_test(tc, test_write_and_diff);
     suite_add_tcase(s, tc);
     return s;
 }
