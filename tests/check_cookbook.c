@@ -91,7 +91,8 @@ END_TEST
 START_TEST(test_lr_sweep_point)
 {
     char out[16384], path[600];
-    const char *run = train_one_epoch("cfg/mlp.cfg", "--set optim.lr=0.003 --set net.name=lr_0.003");
+    const char *run =
+        train_one_epoch("cfg/mlp.cfg", "--set optim.lr=0.003 --set net.name=lr_0.003");
     eval_run(run, out, sizeof out);
     ck_assert_double_ge(json_get(out, "accuracy"), 0);
     snprintf(path, sizeof path, "%s/run.cfg", run);
