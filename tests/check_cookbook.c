@@ -1,0 +1,136 @@
+/* check_cookbook.c - the cfgs and commands of docs/cookbook.md, each run
+ * through the cnet binary on a generated 28x28 dataset (256 training and 64
+ * test images of 10 classes) instead of Fashion-MNIST: the shipped cfg
+ * trained for one epoch (two steps of 128) to a finite loss, then
+ * `cnet eval` on its run folder reporting the cookbook's metrics; the
+ * beta-VAE override (`--set kl.weight=4`) weighting the KL in the loss but
+ * not in the ELBO; and the learning-rate sweep's `--set optim.lr`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The cookbook's data: 10 classes of 28x28 images, made once per process. */
+static const char *cookbook_data(void)
+{
+    static char dir[256];
+    if (!*dir)
+        snprintf(dir, sizeof dir, "%s", tu_idx_dataset(256, 64, 28, 28, 10, 17));
+    return dir;
+}
+
+/* `cnet train CFG` for one epoch on the cookbook's data into a fresh run
+ * folder, with the extra options `sets`; checks the epoch line's loss is
+ * finite and returns the run folder (static buffer). */
+static const char *train_one_epoch(const char *cfg, const char *sets)
+{
+    static char run[512];
+    char cmd[2048], out[16384];
+    snprintf(run, sizeof run, "%s/run", tu_tmpdir());
+    snprintf(cmd, sizeof cmd, "./cnet train %s --set data.dir=%s --epochs 1 %s --run-dir %s "
+             "< /dev/null", cfg, cookbook_data(), sets, run);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+    const char *line = strstr(out, "epoch 1/1 loss ");
+    ck_assert_msg(line, "%s: %s", cmd, out);
+    double loss = strtod(line + strlen("epoch 1/1 loss "), NULL);
+    ck_assert_msg(isfinite(loss) && loss > 0, "%s: loss %g", cmd, loss);
+    return run;
+}
+
+/* The value of "key" in `cnet eval --json` output; fails when it is
+ * missing or not finite. */
+static double json_get(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *at = strstr(json, pat);
+    ck_assert_msg(at, "no %s in %s", key, json);
+    double v = strtod(at + strlen(pat), NULL);
+    ck_assert_msg(isfinite(v), "%s = %g", key, v);
+    return v;
+}
+
+/* `cnet eval RUN --json` on the test split; the output in out. */
+static void eval_run(const char *run, char *out, size_t size)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --split test --json", run);
+    ck_assert_msg(tu_run(cmd, out, size) == 0, "%s: %s", cmd, out);
+}
+
+/* Recipe 1: the convolutional VAE trains and reports its ELBO and terms. */
+START_TEST(test_conv_vae)
+{
+    char out[16384];
+    eval_run(train_one_epoch("cfg/conv_vae.cfg", ""), out, sizeof out);
+    double elbo = json_get(out, "neg_elbo"), kl = json_get(out, "neg_elbo_kl");
+    double rec = json_get(out, "neg_elbo_recon");
+    ck_assert_double_eq_tol(elbo, rec + kl, 1e-3 * elbo);
+    ck_assert_double_eq_tol(json_get(out, "loss"), elbo, 1e-3 * elbo); /* weights 1 */
+    ck_assert_double_gt(kl, 0);
+}
+END_TEST
+
+/* Recipe 2: --set kl.weight=4 makes the loss recon + 4 KL while neg_elbo
+ * stays recon + KL, and the run folder keeps the override for eval. */
+START_TEST(test_beta_vae)
+{
+    char out[16384];
+    eval_run(train_one_epoch("cfg/vae.cfg", "--set kl.weight=4 --set net.name=bvae4"), out,
+             sizeof out);
+    double kl = json_get(out, "loss_kl"), rec = json_get(out, "loss_recon");
+    double loss = json_get(out, "loss");
+    ck_assert_double_eq_tol(loss, rec + 4 * kl, 1e-3 * loss);
+    ck_assert_double_eq_tol(json_get(out, "neg_elbo"), rec + kl, 1e-3 * loss);
+}
+END_TEST
+
+/* Recipe 3: one point of the learning-rate sweep; run.cfg keeps its lr. */
+START_TEST(test_lr_sweep_point)
+{
+    char out[16384], path[600];
+    const char *run =
+        train_one_epoch("cfg/mlp.cfg", "--set optim.lr=0.003 --set net.name=lr_0.003");
+    eval_run(run, out, sizeof out);
+    ck_assert_double_ge(json_get(out, "accuracy"), 0);
+    snprintf(path, sizeof path, "%s/run.cfg", run);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    int found = 0;
+    for (char line[256]; fgets(line, sizeof line, f);)
+        found |= !strncmp(line, "lr = 0.003", 10);
+    fclose(f);
+    ck_assert_msg(found, "run.cfg without lr = 0.003");
+}
+END_TEST
+
+/* Recipe 4: the semi-supervised clustering net (10% of 256 labels) trains
+ * and reports accuracy and the clustering metrics of the same head. */
+START_TEST(test_semi_cluster)
+{
+    char out[16384];
+    eval_run(train_one_epoch("cfg/semi_cluster.cfg", ""), out, sizeof out);
+    double acc = json_get(out, "accuracy"), cacc = json_get(out, "cluster_acc");
+    ck_assert(acc >= 0 && acc <= 1 && cacc >= 0 && cacc <= 1);
+    ck_assert_double_ge(cacc, acc - 1e-9); /* the matching can only do better */
+    json_get(out, "nmi");
+    json_get(out, "loss_sup");
+    json_get(out, "loss_clu");
+    json_get(out, "loss_rec");
+}
+END_TEST
+
+Suite *cookbook_suite(void)
+{
+    Suite *s = suite_create("cookbook");
+    TCase *tc = tcase_create("recipes");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_conv_vae);
+    tcase_add_test(tc, test_beta_vae);
+    tcase_add_test(tc, test_lr_sweep_point);
+    tcase_add_test(tc, test_semi_cluster);
+    suite_add_tcase(s, tc);
+    return s;
+}
