@@ -20,6 +20,7 @@
     X(noise)           \
     X(dropout)         \
     X(reshape)         \
+    X(grad_reverse)    \
     X(batchnorm)       \
     X(conv)            \
     X(deconv)          \

@@ -14,109 +14,119 @@
 
 #define NET2(input) "[net]\nbatch=2\ninput=" input "\nseed=7\n"
 
-/* The gradient-check rows {type, tiny net, check the input, classes}, one
+/* The gradient-check rows {type, tiny net, check the input, classes, the
+ * scale of a [grad_reverse] (0: none; util.h says how it is checked)}, one
  * or more per built-in type; shared with the registry sweep (tests/sweep.c). */
 const tu_grad_row tu_layer_rows[] = {
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1, 0, 0},
     {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=leaky\n"
-              "slope=0.1\n", 1, 0},
-    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1, 0},
-    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1, 0},
+              "slope=0.1\n", 1, 0, 0},
+    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1, 0, 0},
+    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1, 0, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=3\nactivation=sigmoid\n"
-              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0},
+              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=4\nactivation=tanh\n"
-              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0},
-    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0},
-    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1, 0},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1, 0},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1, 0},
-    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1, 0},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1, 0},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1, 0},
-    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1, 0},
+              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0, 0},
+    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0, 0},
+    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1, 0, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1, 0, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1, 0, 0},
+    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1, 0, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1, 0, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1, 0, 0},
+    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1, 0, 0},
     {"route", NET2("1,1,4") "[dense]\nname=a\noutput=3\n[dense]\nname=b\nfrom=input\n"
-              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1, 0},
-    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1, 0},
-    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1, 0},
-    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1, 0},
+              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1, 0, 0},
+    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1, 0, 0},
+    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1, 0, 0},
+    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1, 0, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=gaussian\nsigma=0.2\n"
-              "[dense]\noutput=3\n", 1, 0},
+              "[dense]\noutput=3\n", 1, 0, 0},
     /* no bias before batchnorm: its gradient is exactly 0, which float FD cannot show */
     {"batchnorm", "[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=5\nbias=0\n[batchnorm]\n"
-                  "[dense]\noutput=3\nactivation=tanh\n", 1, 0},
-    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1, 0},
+                  "[dense]\noutput=3\nactivation=tanh\n", 1, 0, 0},
+    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1, 0, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=saltpepper\nq=0.4\n"
-              "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
+              "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 0},
     /* convolutional layers: odd sizes, stride > 1, padding, non-square inputs */
-    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0},
-    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0},
+    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0, 0},
+    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0, 0},
     {"conv", NET2("3,6,5") "[conv]\nfilters=2\nsize=2\nstride=3\npad=2\n"
-             "activation=sigmoid\ngain=2\n", 1, 0},
+             "activation=sigmoid\ngain=2\n", 1, 0, 0},
     {"conv", NET2("2,5,6") "[conv]\nfilters=3\nsize=1\nbias=0\n[conv]\nfilters=2\nsize=5\n"
-             "pad=1\nactivation=leaky\nslope=0.2\n", 1, 0},
+             "pad=1\nactivation=leaky\nslope=0.2\n", 1, 0, 0},
     {"conv", NET2("2,6,7") "[conv]\nfilters=3\nsize=5\npad=2\nalgo=winograd\n"
-             "activation=tanh\n", 1, 0},
+             "activation=tanh\n", 1, 0, 0},
     {"conv", NET2("3,5,6") "[conv]\nfilters=2\nsize=5\npad=3\nalgo=winograd\n[conv]\n"
-             "filters=2\nsize=5\nalgo=winograd\n", 1, 0},
-    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1, 0},
-    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1, 0},
+             "filters=2\nsize=5\nalgo=winograd\n", 1, 0, 0},
+    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1, 0, 0},
+    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1, 0, 0},
     {"deconv", NET2("2,3,2") "[deconv]\nfilters=3\nsize=3\nstride=3\npad=1\n"
-               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1, 0},
+               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1, 0, 0},
     {"deconv", NET2("2,5,5") "[conv]\nfilters=3\nstride=2\nactivation=tanh\n"
-               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1, 0},
+               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1, 0, 0},
     /* the tied convolutional decoder: the shared W gets both uses' gradient */
     {"deconv", NET2("2,7,7") "[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n"
-               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n", 1, 0},
+               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n",
+     1, 0, 0},
     {"deconv", NET2("1,6,6") "[conv]\nname=enc\nfilters=2\nstride=2\npad=1\n"
                "[conv]\nfilters=2\nsize=1\nactivation=tanh\n[deconv]\ntie=enc\nstride=2\n"
-               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0},
-    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0},
-    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
+               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0, 0},
+    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0, 0},
+    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0, 0},
     {"maxpool", NET2("2,6,6") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[maxpool]\nsize=3\n"
-                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1, 0},
-    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1, 0},
-    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
+                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1, 0, 0},
+    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1, 0, 0},
+    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1, 0, 0},
     {"avgpool", NET2("2,5,5") "[conv]\nfilters=2\nactivation=tanh\n[avgpool]\nsize=2\n"
-                "stride=1\n", 1, 0},
-    {"upsample", NET2("2,3,3") "[upsample]\n", 1, 0},
-    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1, 0},
+                "stride=1\n", 1, 0, 0},
+    {"upsample", NET2("2,3,3") "[upsample]\n", 1, 0, 0},
+    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1, 0, 0},
     /* image-shaped inputs for the layers that flatten, join or keep shapes */
-    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n", 1, 0},
+    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n",
+     1, 0, 0},
     {"route", NET2("2,5,5") "[conv]\nname=a\nfilters=2\npad=1\n[conv]\nname=b\nfrom=input\n"
               "filters=3\nsize=1\nactivation=tanh\n[route]\nfrom=a,b\n[conv]\nfilters=2\n"
-              "stride=2\n", 1, 0},
+              "stride=2\n", 1, 0, 0},
     {"batchnorm", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nbias=0\n[batchnorm]\n[conv]\nfilters=2\n"
-                  "size=1\nactivation=tanh\n", 1, 0},
-    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1, 0},
-    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0},
+                  "size=1\nactivation=tanh\n", 1, 0, 0},
+    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1, 0, 0},
+    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0, 0},
     {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
-              "size=2\n", 1, 0},
+              "size=2\n", 1, 0, 0},
     /* reshape: dense -> spatial (conv, deconv) and spatial -> flat */
     {"reshape", NET2("1,1,4") "[dense]\noutput=12\nactivation=tanh\n[reshape]\noutput=3,2,2\n"
-                "[conv]\nfilters=2\nsize=2\n", 1, 0},
+                "[conv]\nfilters=2\nsize=2\n", 1, 0, 0},
     {"reshape", NET2("1,1,4") "[dense]\noutput=8\n[reshape]\noutput=2,2,2\n[deconv]\n"
-                "filters=2\nstride=2\nactivation=tanh\n", 1, 0},
+                "filters=2\nstride=2\nactivation=tanh\n", 1, 0, 0},
     {"reshape", NET2("2,3,3") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[reshape]\n"
-                "output=18\n[dense]\noutput=3\n", 1, 0},
+                "output=18\n[dense]\noutput=3\n", 1, 0, 0},
+    /* gradient reversal: above it, the analytic gradient is -scale times the numeric one
+     * (the layer reverses it on purpose); below it, the true gradient */
+    {"grad_reverse", NET2("1,1,4") "[grad_reverse]\nscale=0.5\n[dense]\noutput=3\n", 1, 0, 0.5},
+    {"grad_reverse", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n[grad_reverse]\nscale=2\n"
+                     "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 2},
+    {"grad_reverse", NET2("2,5,5") "[conv]\nfilters=2\n[grad_reverse]\n[conv]\nfilters=2\n"
+                     "size=2\n", 1, 0, 1},
     /* dropout: the checker replays the RNG, so both sides of a difference share a mask */
-    {"dropout", NET2("1,1,4") "[dense]\noutput=6\n[dropout]\np=0.3\n[dense]\noutput=3\n", 1, 0},
+    {"dropout", NET2("1,1,4") "[dense]\noutput=6\n[dropout]\np=0.3\n[dense]\noutput=3\n", 1, 0, 0},
     {"dropout", NET2("2,5,5") "[conv]\nfilters=2\n[dropout]\np=0.5\n[conv]\nfilters=2\n"
-                "size=2\n", 1, 0},
+                "size=2\n", 1, 0, 0},
     /* the free code Z (checked as a parameter); the input learns only through
      * the target_grad loss tying Z to the encoder (tests/check_sesm.c: more) */
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
-             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0},
-    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0},
+             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0, 0},
+    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
-               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0},
-    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1, 0},
+               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0, 0},
+    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1, 0, 0},
 };
 const int tu_n_layer_rows = (int)(sizeof tu_layer_rows / sizeof tu_layer_rows[0]);
 
@@ -124,7 +134,9 @@ START_TEST(test_gradcheck)
 {
     const tu_grad_row *f = &tu_layer_rows[_i];
     cn_net *net = tu_net(f->cfg);
-    double worst = tu_gradcheck(net, f->with_input, 0, 42); /* one seed: rows independent */
+    /* one seed: rows independent; above a [grad_reverse], -scale times the numeric gradient */
+    double worst = tu_gradcheck_reversed(net, f->with_input, f->classes, 42, 1,
+                                         f->reverse > 0 ? -f->reverse : 1.0);
     /* Winograd's float32 rounding (about 1e-5 of the output's scale) over
      * central differences of step 1e-2 leaves up to ~0.1 on the smallest
      * entries; its gradients are exact against double loops in
@@ -303,6 +315,67 @@ START_TEST(test_tied_weights)
     assert_close(param(tied, "dec.b")->grad, param(free_net, "dec.b")->grad, 5, 1e-6);
     cn_net_free(tied);
     cn_net_free(free_net);
+}
+END_TEST
+
+/* The reversal's backward is exactly -scale times its upstream gradient. */
+START_TEST(test_grad_reverse_exact)
+{
+    cn_net *net = tu_net(NET2("1,1,4") "[grad_reverse]\nname=g\nscale=0.7\n[dense]\noutput=3\n"
+                         "activation=tanh\n");
+    cn_net_set_input_grad(net, 1);
+    const float x[] = {0.1f, 0.9f, -0.4f, 0.3f, 0.7f, -0.6f, 0.2f, 0.8f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.25f};
+    cn_layer *out = run_backward(net, x, r);
+    const cn_layer *g = cn_net_find_layer(net, "g"), *in = cn_net_layer(net, 0);
+    ck_assert_int_eq(memcmp(g->out.data, x, sizeof x), 0); /* forward: the identity */
+    for (int i = 0; i < 8; i++) {
+        ck_assert_float_ne(g->dout.data[i], 0.0f);
+        ck_assert_float_eq(in->dout.data[i], -0.7f * g->dout.data[i]);
+    }
+    ck_assert_int_eq(out->c, 3);
+    cn_net_free(net);
+}
+END_TEST
+
+/* With a parameter layer above the reversal, against the same net without
+ * it (the same parameters: the reversal has none, so both draw the same
+ * init): the same output; below the reversal the same gradients, above it
+ * -scale times theirs. The plain net's gradients are the true ones (its
+ * rows of the sweep), so this anchors the reversed ones to finite
+ * differences too. */
+START_TEST(test_grad_reverse_against_plain)
+{
+#define ABOVE NET2("1,1,5") "[dense]\nname=f\noutput=4\nactivation=tanh\n"
+#define BELOW "[dense]\nname=d\noutput=3\nactivation=sigmoid\n"
+    cn_net *rev = tu_net(ABOVE "[grad_reverse]\nscale=0.3\n" BELOW), *plain = tu_net(ABOVE BELOW);
+#undef ABOVE
+#undef BELOW
+    cn_net_set_input_grad(rev, 1);
+    cn_net_set_input_grad(plain, 1);
+    ck_assert_int_eq(cn_net_n_params(rev), 4);
+    for (int i = 0; i < 4; i++)
+        assert_close(cn_net_params(rev)[i]->value, cn_net_params(plain)[i]->value,
+                     cn_net_params(rev)[i]->count, 0);
+    const float x[] = {0.1f, 0.9f, 0.4f, 0.3f, 0.7f, 0.6f, 0.2f, 0.8f, 0.5f, 0.0f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.25f};
+    cn_layer *yr = run_backward(rev, x, r), *yp = run_backward(plain, x, r);
+    assert_close(yr->out.data, yp->out.data, 6, 0);
+    for (int i = 0; i < 4; i++) {
+        const cn_param *a = cn_net_params(rev)[i], *b = cn_net_params(plain)[i];
+        float want[64];
+        ck_assert_uint_le(a->count, 64);
+        for (size_t k = 0; k < a->count; k++) /* f.W, f.b reversed; d.W, d.b not */
+            want[k] = (strncmp(a->name, "f.", 2) ? 1.0f : -0.3f) * b->grad[k];
+        assert_close(a->grad, want, a->count, 1e-6);
+        ck_assert_float_ne(a->grad[0], 0.0f);
+    }
+    float want[10];
+    for (int k = 0; k < 10; k++)
+        want[k] = -0.3f * cn_net_layer(plain, 0)->dout.data[k];
+    assert_close(cn_net_layer(rev, 0)->dout.data, want, 10, 1e-6);
+    cn_net_free(rev);
+    cn_net_free(plain);
 }
 END_TEST
 
@@ -930,6 +1003,8 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_gain_temperature);
     tcase_add_test(tc, test_route_order);
     tcase_add_test(tc, test_tied_weights);
+    tcase_add_test(tc, test_grad_reverse_exact);
+    tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
     tcase_add_test(tc, test_noise_reproducible);
