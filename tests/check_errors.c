@@ -404,7 +404,7 @@ static const row rows[] = {
      "summary %C", 1, "%C:11: [upsample]: layer 'upsample2' has output 1x4194304x4194304: at "
      "most 16777216 channels and 1048576 rows and columns"},
     {"missing_key", NULL, HEAD "[dense]\n[cce]\n", "summary %C", 1,
-     "%C:9: [dense] needs key 'output' (output features (may be left out with tie))"},
+     "%C:9: [dense] needs key 'output' (output features (may be left out with tie or share))"},
     {"unknown_value", NULL, HEAD "[dense]\noutput=3\nactivation=relux\n", "summary %C", 1,
      "%C:11: key 'activation' expects one of linear, sigmoid, tanh, relu, leaky, got 'relux'"},
     {"unknown_optimizer", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.type=rms",
@@ -453,6 +453,32 @@ static const row rows[] = {
      "'deconv2' ([deconv], line 12, output 1x2x2), which reads the flat output of 'fc' "
      "([dense], line 9, output 8) as 8 channels of 1x1: put [reshape] output=C,H,W after 'fc' "
      "to give it height and width"},
+    /* adversarial building blocks (rows 180-) */
+    {"share_other_type", NULL, HEAD "[sigmoid]\nname=s\n[dense]\nshare=s\n", "summary %C", 1,
+     "%C:12: key 'share' = 's': layer 's' is a [sigmoid]; a [dense] layer shares only another "
+     "[dense] layer's parameters"},
+    {"share_other_size", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\noutput=5\n[dense]\n"
+     "share=D\n", "summary %C", 1, "%C:15: key 'share' = 'D': layer 'dense3' (input 5) cannot "
+     "use the parameters of 'D' ([dense], line 9, output 3), which reads 16 values: a shared "
+     "layer's input has the size of its owner's"},
+    {"share_later", NULL, HEAD "[dense]\nshare=D\n[dense]\nname=D\noutput=2\n", "summary %C",
+     1, "%C:10: key 'share' = 'D': layer 'D' is defined later (line 11); a layer may only read "
+     "layers above it"},
+    {"share_output", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "output=4\n", "summary %C", 1, "%C:15: key 'output' = '4': layer 'dense2' shares 'D' "
+     "([dense], line 9, output 3) and takes its output from it (output = 3); leave output out "
+     "or set it to 3"},
+    {"share_activation", NULL, HEAD "[dense]\nname=D\noutput=3\nactivation=sigmoid\n[dense]\n"
+     "from=input\nshare=D\nactivation=relu\n", "summary %C", 1, "%C:16: key 'activation' = "
+     "'relu': layer 'dense2' shares 'D' ([dense], line 9, output 3) and takes its activation "
+     "from it (activation = sigmoid); leave activation out or set it to sigmoid"},
+    {"share_bias", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "bias=0\n", "summary %C", 1, "%C:15: key 'bias' = '0': layer 'dense2' shares 'D' ([dense], "
+     "line 9, output 3) and takes its bias from it (bias = 1); leave bias out or set it to 1"},
+    {"share_and_tie", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "tie=D\n", "summary %C", 1, "%C:14: key 'share' = 'D': layer 'dense2' has both tie and "
+     "share; it uses either another W transposed (tie) or another layer's parameters as they "
+     "are (share)"},
     {"conv_flat_input", NULL, HEAD "[dense]\nname=fc\noutput=8\n[conv]\nfilters=2\nsize=3\n",
      "summary %C", 1, "%C:14: key 'size' = '3': layer 'conv2' (input 8) with size 3, pad 0 has "
      "an output smaller than 1x1: needs height and width + 2*pad >= size; its input 'fc' "

@@ -31,6 +31,16 @@ const tu_grad_row tu_layer_rows[] = {
               "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=4\nactivation=tanh\n"
               "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0, 0},
+    /* one discriminator D on two inputs (share=D): its W and b get both uses' gradient */
+    {"dense", NET2("1,1,4") "[dense]\nname=a\noutput=3\nactivation=tanh\n[dense]\nname=b\n"
+              "from=input\noutput=3\n[dense]\nname=D\nfrom=a\noutput=2\nactivation=sigmoid\n"
+              "[dense]\nfrom=b\nshare=D\n[route]\nfrom=D,-1\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\nname=D\noutput=4\nactivation=tanh\n[dense]\nshare=D\n"
+              "[dense]\noutput=3\n", 1, 0, 0},
+    /* sharing a tied layer: the encoder's W transposed, the decoder's b */
+    {"dense", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[dense]\nname=d\n"
+              "tie=e\nactivation=sigmoid\n[dense]\nname=x\nfrom=input\noutput=3\n[dense]\n"
+              "from=x\nshare=d\n[route]\nfrom=d,-1\n", 1, 0, 0},
     {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0, 0},
     {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0, 0},
     {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0, 0},
@@ -314,6 +324,68 @@ START_TEST(test_tied_weights)
     assert_close(W->grad, want, 15, 1e-5);
     assert_close(param(tied, "dec.b")->grad, param(free_net, "dec.b")->grad, 5, 1e-6);
     cn_net_free(tied);
+    cn_net_free(free_net);
+}
+END_TEST
+
+/* Two branches a and b through one discriminator D (D2: share=D), against
+ * the same net with D2 a layer of its own holding a copy of D's W and b. */
+#define SHARE_NET(d2) NET2("1,1,4") "[optim]\nlr=0.5\n[dense]\nname=a\noutput=3\n" \
+    "activation=tanh\n[dense]\nname=b\nfrom=input\noutput=3\n[dense]\nname=D\nfrom=a\n" \
+    "output=2\nactivation=sigmoid\n[dense]\nname=D2\nfrom=b\n" d2 "[route]\nfrom=D,D2\n"
+
+START_TEST(test_shared_dense)
+{
+    cn_net *shared = tu_net(SHARE_NET("share=D\n"));
+    cn_net *free_net = tu_net(SHARE_NET("output=2\nactivation=sigmoid\n"));
+    /* one W and b for both uses: a, b and D's own, none for D2 */
+    ck_assert_int_eq(cn_net_n_params(shared), 6);
+    ck_assert_int_eq(cn_net_n_params(free_net), 8);
+    ck_assert_int_eq(cn_net_find_layer(shared, "D2")->n_params, 0);
+    ck_assert_int_eq(cn_net_output(shared)->c, 4);
+    /* the same init draws (D2's come last), then D2 = D in the free net */
+    for (int i = 0; i < 6; i++)
+        assert_close(cn_net_params(shared)[i]->value, cn_net_params(free_net)[i]->value,
+                     cn_net_params(shared)[i]->count, 0);
+    cn_param *W = param(shared, "D.W"), *b = param(shared, "D.b");
+    set_param(free_net, "D2.W", W->value, 6);
+    set_param(free_net, "D2.b", b->value, 2);
+
+    const float x[] = {0.1f, 0.9f, 0.4f, 0.3f, 0.7f, 0.6f, 0.2f, 0.8f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.5f, 2, 1};
+    cn_layer *ys = run_backward(shared, x, r), *yf = run_backward(free_net, x, r);
+    assert_close(ys->out.data, yf->out.data, 8, 1e-6);
+    /* the shared gradient is the sum of both uses' */
+    float gW[6], gb[2], wantW[6], wantb[2], wantA[9];
+    const float *g1 = param(free_net, "D.W")->grad, *g2 = param(free_net, "D2.W")->grad;
+    for (int k = 0; k < 6; k++) {
+        gW[k] = g1[k] + g2[k];
+        ck_assert(g1[k] != 0.0f && g2[k] != 0.0f);
+    }
+    for (int k = 0; k < 2; k++)
+        gb[k] = param(free_net, "D.b")->grad[k] + param(free_net, "D2.b")->grad[k];
+    assert_close(W->grad, gW, 6, 1e-6);
+    assert_close(b->grad, gb, 2, 1e-6);
+    assert_close(param(shared, "b.W")->grad, param(free_net, "b.W")->grad, 12, 1e-6);
+
+    /* one SGD step (lr 0.5), updated as the gradients become ready: D's W
+     * and b move once, by the summed gradient, after both uses added theirs */
+    for (int k = 0; k < 6; k++)
+        wantW[k] = W->value[k] - 0.5f * gW[k];
+    for (int k = 0; k < 2; k++)
+        wantb[k] = b->value[k] - 0.5f * gb[k];
+    const cn_param *A = param(shared, "a.W");
+    for (int k = 0; k < 9; k++)
+        wantA[k] = A->value[k] - 0.5f * param(free_net, "a.W")->grad[k];
+    cn_net_set_batch(shared, x, NULL, 2);
+    cn_step_opts train = {.kind = CN_STEP_TRAIN, .before_backward = put_r, .user = (void *)r};
+    double loss;
+    cn_error err = {0};
+    ck_assert_msg(cn_net_step(shared, &train, &loss, &err) == CN_OK, "%s", err.msg);
+    assert_close(W->value, wantW, 6, 1e-6);
+    assert_close(b->value, wantb, 2, 1e-6);
+    assert_close(A->value, wantA, 9, 1e-6);
+    cn_net_free(shared);
     cn_net_free(free_net);
 }
 END_TEST
@@ -1004,6 +1076,7 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_route_order);
     tcase_add_test(tc, test_tied_weights);
     tcase_add_test(tc, test_grad_reverse_exact);
+    tcase_add_test(tc, test_shared_dense);
     tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
