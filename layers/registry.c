@@ -28,7 +28,8 @@
     X(avgpool)         \
     X(upsample)        \
     X(code)            \
-    X(sample)
+    X(sample)          \
+    X(onehot)
 
 #define DECLARE(t) extern const cn_layer_ops cn_layer_##t;
 LAYER_TYPES(DECLARE)

@@ -535,6 +535,17 @@ static const row rows[] = {
      "%D/train-images-idx3-ubyte.gz has one (label_fraction or label_mask keeps none); label "
      "some (the [data] keys label_fraction and label_mask choose which keep theirs) or remove "
      "the loss"},
+    {"onehot_label_range", prep_label_range,
+     HEAD_WITH("train_images=%T/img.idx\ntrain_labels=%T/lab.idx")
+     "[onehot]\nfrom=input\nclasses=10\n[dense]\noutput=16\n[mse]\ntarget=input\n", "train %C",
+     1, "the labels of %T/img.idx: sample 7 has label 12, but layer 'onehot1' ([onehot], line "
+     "11) reads labels of 10 classes, so labels must be 0 to 9"},
+    {"onehot_no_labels", NULL, HEAD_WITH("label_fraction=0") "[onehot]\nfrom=input\nclasses=3\n"
+     "[dense]\noutput=16\n[mse]\ntarget=input\n", "train %C", 1,
+     "layer 'onehot1' ([onehot], line 10) reads labels, but none of the 64 training samples of "
+     "%D/train-images-idx3-ubyte.gz has one (label_fraction or label_mask keeps none); label "
+     "some (the [data] keys label_fraction and label_mask choose which keep theirs) or remove "
+     "the layer"},
     {"batch_too_large", NULL, HEAD CLS, "train %C --set net.batch=100", 1,
      "%C: batch 100 is larger than the training split (64 samples)"},
     {"input_shape", NULL, HEAD CLS, "train %C --set net.input=1,5,5", 1,

@@ -133,6 +133,11 @@ const tu_grad_row tu_layer_rows[] = {
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
              "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0, 0},
     {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0, 0},
+    /* one-hot labels: data, no gradient; the layers after it see a constant input */
+    {"onehot", NET2("1,1,4") "[onehot]\nfrom=input\nclasses=3\n[dense]\noutput=2\n"
+               "activation=tanh\n", 1, 3, 0},
+    {"onehot", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[onehot]\n"
+               "from=input\nclasses=3\n[route]\nfrom=e,-1\n[dense]\noutput=2\n", 1, 2, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
                "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0, 0},
@@ -387,6 +392,39 @@ START_TEST(test_shared_dense)
     assert_close(A->value, wantA, 9, 1e-6);
     cn_net_free(shared);
     cn_net_free(free_net);
+}
+END_TEST
+
+/* [onehot]: 1 at each sample's label, zeros for an unlabelled sample and
+ * for a net given no labels; nothing flows back into the input. */
+START_TEST(test_onehot_values)
+{
+    cn_net *net = tu_net("[net]\nbatch=3\ninput=1,1,2\n[onehot]\nfrom=input\nclasses=4\n"
+                         "[dense]\noutput=2\n");
+    cn_net_set_input_grad(net, 1);
+    const cn_layer *y = cn_net_layer(net, 1);
+    ck_assert(y->c == 4 && y->h == 1 && y->w == 1);
+    ck_assert(y->ops->backward == NULL);
+    const float x[] = {5, -3, 0.5f, 2, 7, 1};
+    const int labels[] = {2, -1, 0};
+    cn_net_set_batch(net, x, labels, 3);
+    cn_step_opts grad = {.kind = CN_STEP_GRAD};
+    double loss;
+    cn_error err = {0};
+    memset(cn_net_output(net)->dout.data, 0, 6 * sizeof(float));
+    ck_assert_msg(cn_net_step(net, &grad, &loss, &err) == CN_OK, "%s", err.msg);
+    const float want[] = {0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+    assert_close(y->out.data, want, 12, 0);
+    const float zeros[12] = {0};
+    assert_close(cn_net_layer(net, 0)->dout.data, zeros, 6, 0);
+    cn_net_set_batch(net, x, NULL, 2); /* no labels at all; a short batch */
+    cn_net_forward(net);
+    assert_close(y->out.data, zeros, 8, 0);
+    cn_net_free(net);
+    ck_assert_int_eq(tu_net_err("[net]\nbatch=2\ninput=1,1,5\n[onehot]\nclasses=1\n", &err),
+                     CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:5: key 'classes' expects an integer in [2, 65536], got "
+                     "'1'");
 }
 END_TEST
 
@@ -1077,6 +1115,7 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_tied_weights);
     tcase_add_test(tc, test_grad_reverse_exact);
     tcase_add_test(tc, test_shared_dense);
+    tcase_add_test(tc, test_onehot_values);
     tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
