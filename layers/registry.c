@@ -29,7 +29,8 @@
     X(upsample)        \
     X(code)            \
     X(sample)          \
-    X(onehot)
+    X(onehot)          \
+    X(prior)
 
 #define DECLARE(t) extern const cn_layer_ops cn_layer_##t;
 LAYER_TYPES(DECLARE)

@@ -479,6 +479,12 @@ static const row rows[] = {
      "tie=D\n", "summary %C", 1, "%C:14: key 'share' = 'D': layer 'dense2' has both tie and "
      "share; it uses either another W transposed (tie) or another layer's parameters as they "
      "are (share)"},
+    {"prior_key_of_other_type", NULL, HEAD "[prior]\ntype=categorical\noutput=3\nsigma=2\n",
+     "summary %C", 1, "%C:12: key 'sigma' = '2': applies only to type=gaussian and "
+     "type=mixture"},
+    {"prior_mixture_flat", NULL, HEAD "[prior]\ntype=mixture\noutput=1\n", "summary %C", 1,
+     "%C:11: key 'output' = '1': layer 'prior1': type=mixture places its centres in two "
+     "dimensions and needs output >= 2"},
     {"conv_flat_input", NULL, HEAD "[dense]\nname=fc\noutput=8\n[conv]\nfilters=2\nsize=3\n",
      "summary %C", 1, "%C:14: key 'size' = '3': layer 'conv2' (input 8) with size 3, pad 0 has "
      "an output smaller than 1x1: needs height and width + 2*pad >= size; its input 'fc' "

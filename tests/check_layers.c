@@ -138,6 +138,14 @@ const tu_grad_row tu_layer_rows[] = {
                "activation=tanh\n", 1, 3, 0},
     {"onehot", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[onehot]\n"
                "from=input\nclasses=3\n[route]\nfrom=e,-1\n[dense]\noutput=2\n", 1, 2, 0},
+    /* prior samples: data drawn from the RNG (the checker replays it), no gradient */
+    {"prior", NET2("1,1,4") "[prior]\nfrom=input\noutput=3\nsigma=0.5\n[dense]\noutput=2\n"
+              "activation=tanh\n", 1, 0, 0},
+    {"prior", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[prior]\n"
+              "from=input\ntype=categorical\noutput=3\n[route]\nfrom=e,-1\n[dense]\noutput=2\n",
+     1, 0, 0},
+    {"prior", NET2("1,1,4") "[prior]\nfrom=input\ntype=mixture\noutput=3\ncomponents=4\n"
+              "radius=2\nsigma=0.3\n[dense]\noutput=2\nactivation=sigmoid\n", 1, 0, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
                "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0, 0},
@@ -425,6 +433,114 @@ START_TEST(test_onehot_values)
                      CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "test.cfg:5: key 'classes' expects an integer in [2, 65536], got "
                      "'1'");
+}
+END_TEST
+
+#define PRIOR_N 1000 /* samples of a prior test's batch */
+
+/* One forward of a prior net (batch PRIOR_N, input of 1) in `train` mode. */
+static const float *prior_draw(cn_net *net, int train)
+{
+    static float x[PRIOR_N];
+    cn_net_set_train(net, train);
+    cn_net_set_batch(net, x, NULL, PRIOR_N);
+    cn_net_forward(net);
+    return cn_net_output(net)->out.data;
+}
+
+#define PRIOR_NET(keys) "[net]\nbatch=1000\ninput=1\n[prior]\n" keys
+
+START_TEST(test_prior_gaussian)
+{
+    /* 4 x 1000 values of N(0, 4): the mean within 5 sd of it (5 * 2 / sqrt(4000)),
+     * the sd within 5 % */
+    cn_net *net = tu_net(PRIOR_NET("output=4\nsigma=2\n"));
+    const float *z = prior_draw(net, 1);
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 4 * PRIOR_N; i++)
+        sum += z[i], sq += (double)z[i] * z[i];
+    double mean = sum / (4 * PRIOR_N), sd = sqrt(sq / (4 * PRIOR_N) - mean * mean);
+    ck_assert_double_le(fabs(mean), 5 * 2 / sqrt(4.0 * PRIOR_N));
+    ck_assert_double_le(fabs(sd - 2), 0.1);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_prior_categorical)
+{
+    /* one 1 per sample; each of 5 classes ~200 times (Binomial sd 12.6, allow 5 sd) */
+    cn_net *net = tu_net(PRIOR_NET("type=categorical\noutput=5\n"));
+    const float *z = prior_draw(net, 1);
+    int count[5] = {0};
+    for (int s = 0; s < PRIOR_N; s++) {
+        int ones = 0;
+        for (int k = 0; k < 5; k++) {
+            float v = z[s * 5 + k];
+            ck_assert(v == 0.0f || v == 1.0f);
+            ones += v == 1.0f;
+            count[k] += v == 1.0f;
+        }
+        ck_assert_int_eq(ones, 1);
+    }
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_le(abs(count[k] - 200), 63);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_prior_mixture)
+{
+    /* 10 components of std 0.1 on a circle of radius 4 (centres 2.47 apart):
+     * every point within 6 sd of a centre in dimensions 0 and 1, the third
+     * dimension N(0, 0.01), every component hit (~100 each) */
+    cn_net *net = tu_net(PRIOR_NET("type=mixture\noutput=3\nsigma=0.1\n"));
+    const float *z = prior_draw(net, 1);
+    int hits[10] = {0};
+    for (int s = 0; s < PRIOR_N; s++) {
+        const float *p = z + s * 3;
+        int best = 0;
+        double d_best = INFINITY;
+        for (int j = 0; j < 10; j++) {
+            double a = 2 * 3.14159265358979 * j / 10;
+            double d = hypot(p[0] - 4 * cos(a), p[1] - 4 * sin(a));
+            if (d < d_best)
+                d_best = d, best = j;
+        }
+        ck_assert_msg(d_best < 0.6, "sample %d (%g, %g) is %g from every centre", s, p[0], p[1],
+                      d_best);
+        ck_assert_float_le(fabsf(p[2]), 0.6f);
+        hits[best]++;
+    }
+    for (int j = 0; j < 10; j++)
+        ck_assert_int_le(abs(hits[j] - 100), 48);
+    cn_net_free(net);
+}
+END_TEST
+
+/* Same seed, same draws, in training and in evaluation alike; the RNG moves
+ * on between batches; another seed draws otherwise. */
+START_TEST(test_prior_reproducible)
+{
+    static const char *const keys[] = {"output=3\n", "type=categorical\noutput=4\n",
+                                       "type=mixture\noutput=2\ncomponents=3\n"};
+    static float first[4 * PRIOR_N];
+    char cfg[256];
+    for (int t = 0; t < 3; t++) {
+        snprintf(cfg, sizeof cfg, "[net]\nbatch=1000\ninput=1\nseed=%d\n[prior]\n%s", 3,
+                 keys[t]);
+        cn_net *a = tu_net(cfg), *b = tu_net(cfg);
+        size_t bytes = cn_tensor_count(&cn_net_output(a)->out) * sizeof(float);
+        memcpy(first, prior_draw(a, 1), bytes);
+        ck_assert_int_eq(memcmp(prior_draw(b, 0), first, bytes), 0); /* eval draws the same */
+        ck_assert_int_ne(memcmp(prior_draw(a, 0), first, bytes), 0); /* a new draw */
+        snprintf(cfg, sizeof cfg, "[net]\nbatch=1000\ninput=1\nseed=%d\n[prior]\n%s", 4,
+                 keys[t]);
+        cn_net *c = tu_net(cfg);
+        ck_assert_int_ne(memcmp(prior_draw(c, 1), first, bytes), 0);
+        cn_net_free(a);
+        cn_net_free(b);
+        cn_net_free(c);
+    }
 }
 END_TEST
 
@@ -1116,6 +1232,10 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_grad_reverse_exact);
     tcase_add_test(tc, test_shared_dense);
     tcase_add_test(tc, test_onehot_values);
+    tcase_add_test(tc, test_prior_gaussian);
+    tcase_add_test(tc, test_prior_categorical);
+    tcase_add_test(tc, test_prior_mixture);
+    tcase_add_test(tc, test_prior_reproducible);
     tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
