@@ -29,7 +29,8 @@
 #include "dense.h"
 
 static const cn_key keys[] = {
-    {"output", CN_KEY_INT, NULL, "[1, 16777216]", "output features (may be left out with tie or share)"},
+    {"output", CN_KEY_INT, NULL, "[1, 16777216]",
+     "output features (may be left out with tie or share)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to X W^T + b"},
     {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
     {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},

@@ -479,6 +479,14 @@ static const row rows[] = {
      "tie=D\n", "summary %C", 1, "%C:14: key 'share' = 'D': layer 'dense2' has both tie and "
      "share; it uses either another W transposed (tie) or another layer's parameters as they "
      "are (share)"},
+    {"share_conv_channels", NULL, HEAD "[conv]\nname=c\nfilters=2\n[conv]\nshare=c\n",
+     "summary %C", 1, "%C:13: key 'share' = 'c': layer 'conv2' (input 2x2x2) cannot use the "
+     "parameters of 'c' ([conv], line 9, output 2x2x2), whose input has 1 channels: a shared "
+     "layer's input has its owner's channels"},
+    {"share_conv_size", NULL, HEAD "[conv]\nname=c\nfilters=2\n[conv]\nfrom=input\nshare=c\n"
+     "size=2\n", "summary %C", 1, "%C:15: key 'size' = '2': layer 'conv2' shares 'c' ([conv], "
+     "line 9, output 2x2x2) and takes its size from it (size = 3); leave size out or set it "
+     "to 3"},
     {"prior_key_of_other_type", NULL, HEAD "[prior]\ntype=categorical\noutput=3\nsigma=2\n",
      "summary %C", 1, "%C:12: key 'sigma' = '2': applies only to type=gaussian and "
      "type=mixture"},

@@ -66,6 +66,13 @@ const tu_grad_row tu_layer_rows[] = {
               "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 0},
     /* convolutional layers: odd sizes, stride > 1, padding, non-square inputs */
     {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0, 0},
+    /* one set of filters on two inputs (share=c), and twice in a row; Winograd too */
+    {"conv", NET2("2,5,5") "[conv]\nname=a\nfilters=2\nsize=1\n[conv]\nname=c\nfrom=input\n"
+             "filters=3\nactivation=tanh\n[conv]\nfrom=a\nshare=c\n[route]\nfrom=c,-1\n", 1, 0, 0},
+    {"conv", NET2("2,5,5") "[conv]\nname=c\nfilters=2\npad=1\nactivation=tanh\n[conv]\n"
+             "share=c\n", 1, 0, 0},
+    {"conv", NET2("2,6,7") "[conv]\nname=c\nfilters=2\nsize=5\npad=2\nalgo=winograd\n"
+             "activation=tanh\n[conv]\nshare=c\nalgo=winograd\n", 1, 0, 0},
     {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0, 0},
     {"conv", NET2("3,6,5") "[conv]\nfilters=2\nsize=2\nstride=3\npad=2\n"
              "activation=sigmoid\ngain=2\n", 1, 0, 0},
@@ -88,6 +95,9 @@ const tu_grad_row tu_layer_rows[] = {
     {"deconv", NET2("1,6,6") "[conv]\nname=enc\nfilters=2\nstride=2\npad=1\n"
                "[conv]\nfilters=2\nsize=1\nactivation=tanh\n[deconv]\ntie=enc\nstride=2\n"
                "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0, 0},
+    /* tied to a conv that shares another's filters: those filters, transposed */
+    {"deconv", NET2("2,5,5") "[conv]\nname=c\nfilters=2\npad=1\nactivation=tanh\n[conv]\n"
+               "name=s\nshare=c\n[deconv]\ntie=s\npad=1\n", 1, 0, 0},
     {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0, 0},
     {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0, 0},
     {"maxpool", NET2("2,6,6") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[maxpool]\nsize=3\n"
@@ -1021,6 +1031,45 @@ START_TEST(test_deconv_naive)
 }
 END_TEST
 
+/* [conv] share=c on a second input, against a net whose second conv holds
+ * a copy of c's W and b: the same outputs, one W, and the gradient of the
+ * shared W and b the sum of both uses'. */
+START_TEST(test_shared_conv)
+{
+#define SHARE_CONV(c2) NET2("2,5,5") "[conv]\nname=a\nfilters=2\nsize=1\nactivation=tanh\n" \
+    "[conv]\nname=c\nfrom=input\nfilters=3\npad=1\nactivation=sigmoid\n[conv]\nname=c2\n" \
+    "from=a\n" c2 "[route]\nfrom=c,c2\n"
+    cn_net *shared = tu_net(SHARE_CONV("share=c\n"));
+    cn_net *free_net = tu_net(SHARE_CONV("filters=3\npad=1\nactivation=sigmoid\n"));
+#undef SHARE_CONV
+    ck_assert_int_eq(cn_net_n_params(shared), 4);
+    ck_assert_int_eq(cn_net_find_layer(shared, "c2")->n_params, 0);
+    cn_param *W = param(shared, "c.W"), *b = param(shared, "c.b");
+    set_param(free_net, "c2.W", W->value, W->count);
+    set_param(free_net, "c2.b", b->value, 3);
+    float x[2 * 50], r[2 * 150];
+    cn_rng rng;
+    cn_rng_seed(&rng, 9);
+    fill(x, 100, 0, 1, &rng);
+    fill(r, 300, -1, 1, &rng);
+    cn_layer *ys = run_backward(shared, x, r), *yf = run_backward(free_net, x, r);
+    ck_assert_int_eq(ys->c * ys->h * ys->w, 150);
+    assert_close(ys->out.data, yf->out.data, 300, 1e-6);
+    const float *g1 = param(free_net, "c.W")->grad, *g2 = param(free_net, "c2.W")->grad;
+    float want[54];
+    for (int k = 0; k < 54; k++)
+        want[k] = g1[k] + g2[k];
+    assert_close(W->grad, want, 54, 1e-5);
+    ck_assert(g1[0] != 0.0f && g2[0] != 0.0f);
+    for (int k = 0; k < 3; k++)
+        want[k] = param(free_net, "c.b")->grad[k] + param(free_net, "c2.b")->grad[k];
+    assert_close(b->grad, want, 3, 1e-5);
+    assert_close(param(shared, "a.W")->grad, param(free_net, "a.W")->grad, 4, 1e-5);
+    cn_net_free(shared);
+    cn_net_free(free_net);
+}
+END_TEST
+
 START_TEST(test_tied_deconv)
 {
 #define ENC "[net]\nbatch=2\ninput=2,7,7\n[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n" \
@@ -1190,7 +1239,8 @@ START_TEST(test_conv_errors)
     expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nfilters=2\nalgo=fft\n", CN_ERR_CFG,
                  "test.cfg:6: key 'algo' expects one of auto, im2col, winograd, got 'fft'");
     expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nsize=3\n", CN_ERR_CFG,
-                 "test.cfg:4: [conv] needs key 'filters' (output channels F (>= 1))");
+                 "test.cfg:4: [conv] needs key 'filters' (output channels F (may be left out with "
+                 "share))");
 }
 END_TEST
 
@@ -1231,6 +1281,7 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_tied_weights);
     tcase_add_test(tc, test_grad_reverse_exact);
     tcase_add_test(tc, test_shared_dense);
+    tcase_add_test(tc, test_shared_conv);
     tcase_add_test(tc, test_onehot_values);
     tcase_add_test(tc, test_prior_gaussian);
     tcase_add_test(tc, test_prior_categorical);
