@@ -37,6 +37,9 @@ const tu_grad_row tu_layer_rows[] = {
               "[dense]\nfrom=b\nshare=D\n[route]\nfrom=D,-1\n", 1, 0, 0},
     {"dense", NET2("1,1,4") "[dense]\nname=D\noutput=4\nactivation=tanh\n[dense]\nshare=D\n"
               "[dense]\noutput=3\n", 1, 0, 0},
+    /* tied to a layer that shares another's W: that W, transposed */
+    {"dense", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[dense]\nname=s\n"
+              "from=input\nshare=e\n[dense]\ntie=s\n", 1, 0, 0},
     /* sharing a tied layer: the encoder's W transposed, the decoder's b */
     {"dense", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[dense]\nname=d\n"
               "tie=e\nactivation=sigmoid\n[dense]\nname=x\nfrom=input\noutput=3\n[dense]\n"
