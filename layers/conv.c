@@ -22,15 +22,21 @@
  * thread with its own filter-gradient accumulator dU, turned into dW once.
  * The Winograd path lives in conv_wino.c.
  * Init (PyTorch's default): W, b ~ U(-1/sqrt(K), 1/sqrt(K)) with fan_in = K.
+ * share=L uses the earlier [conv] L's W and b (and its size, stride, pad and
+ * activation) on this layer's own input, of L's channels: one set of
+ * filters for two inputs. It declares no parameter; both uses add into the
+ * one gradient, which the update phase applies once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cblas.h>
 
 #include "conv.h"
+#include "jacobian.h"
 
 static const cn_key keys[] = {
-    {"filters", CN_KEY_INT, NULL, "[1, 65536]", "output channels F (>= 1)"},
+    {"filters", CN_KEY_INT, NULL, "[1, 65536]", "output channels F (may be left out with share)"},
     {"size", CN_KEY_INT, "3", "[1, 1024]", "kernel height and width k (>= 1)"},
     {"stride", CN_KEY_INT, "1", "[1, 1024]", "step between kernel positions (>= 1)"},
     {"pad", CN_KEY_INT, "0", "[0, 1024]", "zeros added on each side of the input (>= 0)"},
@@ -38,6 +44,9 @@ static const cn_key keys[] = {
     {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
     {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},
     {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias per filter"},
+    {"share", CN_KEY_STRING, "", NULL,
+     "earlier conv layer whose W, b, size, stride, pad and activation this layer uses as they "
+     "are, on its own input of the same channels (gradients add up)"},
     {"algo", CN_KEY_ENUM, "auto", "auto|im2col|winograd",
      "im2col + GEMM, or Winograd F(4x4,5x5) (size 5, stride 1, pad <= 4); auto: Winograd "
      "where it applies and channels and filters are both >= 8"},
@@ -58,6 +67,58 @@ static cn_status read_keys(cn_sec *s, conv_state *st, int *bias, int *algo, cn_e
     return CN_OK;
 }
 
+/* share=<ref>: take the earlier [conv]'s W, b, geometry and activation; a
+ * key given here must agree with what it takes. */
+static cn_status read_share(cn_layer *l, cn_sec *s, cn_build *b, const char *ref,
+                            conv_state *st, cn_error *err)
+{
+    cn_layer *own;
+    char at[160], has[64] = "";
+    if (cn_build_ref(b, l, s, "share", ref, &own, err))
+        return err->code;
+    if (own->ops != &cn_layer_conv)
+        return cn_sec_bad(s, "share", CN_ERR_CFG, err, "layer '%s' is a [%s]; a [conv] layer "
+                          "shares only another [conv] layer's parameters", own->name,
+                          own->ops->type);
+    const conv_state *o = own->state;
+    cn_layer_where(own, at, sizeof at);
+    if (l->in[0]->c != o->g.C) {
+        char a[64];
+        return cn_sec_bad(s, "share", CN_ERR_SHAPE, err, "layer '%s' (input %s) cannot use "
+                          "the parameters of %s, whose input has %d channels: a shared "
+                          "layer's input has its owner's channels", l->name,
+                          cn_layer_shape_str(l->in[0], a, sizeof a), at, o->g.C);
+    }
+    static const char *const ints[] = {"filters", "size", "stride", "pad"};
+    const int theirs[] = {o->F, o->g.k, o->g.stride, o->g.pad};
+    const char *key = NULL;
+    int v;
+    for (int i = 0; i < 4 && !key; i++) {
+        if (cn_sec_has(s, ints[i]) && cn_sec_int(s, ints[i], &v, err))
+            return err->code;
+        if (cn_sec_has(s, ints[i]) && v != theirs[i])
+            key = ints[i], snprintf(has, sizeof has, "%d", theirs[i]);
+    }
+    if (cn_act_read(s, &st->act, &st->param, err) ||
+        (cn_sec_has(s, "bias") && cn_sec_bool(s, "bias", &v, err)))
+        return err->code;
+    if (!key && cn_sec_has(s, "activation") && st->act != o->act)
+        key = "activation", snprintf(has, sizeof has, "%s", cn_act_name((int)o->act));
+    if (!key && (cn_sec_has(s, "gain") || cn_sec_has(s, "slope")) && st->param != o->param)
+        key = cn_sec_has(s, "gain") ? "gain" : "slope",
+        snprintf(has, sizeof has, "%g", (double)o->param);
+    if (!key && cn_sec_has(s, "bias") && v != (o->b != NULL))
+        key = "bias", snprintf(has, sizeof has, "%d", o->b != NULL);
+    if (key)
+        return cn_sec_bad(s, key, CN_ERR_CFG, err, "layer '%s' shares %s and takes its %s "
+                          "from it (%s = %s); leave %s out or set it to %s", l->name, at, key,
+                          key, has, key, has);
+    st->act = o->act, st->param = o->param, st->F = o->F, st->g.k = o->g.k;
+    st->g.stride = o->g.stride, st->g.pad = o->g.pad;
+    st->W = o->W, st->b = o->b, st->shared = 1;
+    return CN_OK;
+}
+
 static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 {
     conv_state *st = calloc(1, sizeof *st);
@@ -67,8 +128,16 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     cn_conv_geom *g = &st->g;
     const cn_layer *in = l->in[0];
     int bias, algo;
-    if (read_keys(s, st, &bias, &algo, err))
+    const char *share;
+    if (cn_sec_str(s, "share", &share, err))
         return err->code;
+    if (share && share[0]) {
+        if (read_share(l, s, b, share, st, err) || cn_sec_enum(s, "algo", &algo, err))
+            return err->code;
+        bias = st->b != NULL;
+    } else if (read_keys(s, st, &bias, &algo, err)) {
+        return err->code;
+    }
     g->C = in->c, g->H = in->h, g->W = in->w;
     if (g->H + 2 * g->pad < g->k || g->W + 2 * g->pad < g->k) {
         char a[64], hint[400];
@@ -84,9 +153,10 @@ static cn_status conv_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 
     double kk = (double)g->k * g->k, fan_in = g->C * kk, fan_out = st->F * kk;
     cn_init init = cn_build_init(b);
-    st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, fan_in, fan_out,
-                           CN_PARAM_WEIGHT);
-    if (st->W && bias)
+    if (!st->shared)
+        st->W = cn_build_param(b, l, "W", st->F, g->C, g->k, g->k, init, fan_in, fan_out,
+                               CN_PARAM_WEIGHT);
+    if (!st->shared && st->W && bias)
         st->b = cn_build_param(b, l, "b", st->F, 1, 1, 1, init, fan_in, fan_out, CN_PARAM_BIAS);
     if (!st->W || (bias && !st->b))
         return cn_build_error(b, l, err);
@@ -254,7 +324,8 @@ const cn_layer_ops cn_layer_conv = {
     .type = "conv",
     .keys = keys,
     .doc = "2-D convolution Y = f(W * X + b) (PyTorch's Conv2d), im2col + one GEMM per "
-           "group of samples, or Winograd F(4x4,5x5) for 5x5 stride-1 kernels",
+           "group of samples, or Winograd F(4x4,5x5) for 5x5 stride-1 kernels; share= uses an "
+           "earlier conv's filters as they are on a second input",
     .n_inputs_min = 1,
     .n_inputs_max = 1,
     .setup = conv_setup,

@@ -16,12 +16,15 @@ typedef struct conv_state {
     int group;      /* samples per lowered product */
     size_t slice;   /* scratch floats of one thread: (K + F) rows of cn_col_ld + work */
     size_t work;    /* floats of cn_im2col's work area, at the slice's end */
-    cn_param *W;    /* (F, C, k, k) */
+    cn_param *W;    /* (F, C, k, k): own, or the one of the [conv] it shares */
     cn_param *b;    /* (F) or NULL */
+    int shared;     /* W and b are an earlier [conv]'s (share=) */
     int wino;       /* Winograd instead of im2col */
     cn_wino_plan fwd, bwd; /* X -> Y, and dY -> dX with the turned filters */
     size_t regA, regB;     /* Winograd slice: (V | V') (M | D | M') dU work */
 } conv_state;
+
+extern const cn_layer_ops cn_layer_conv;
 
 /* A thread's work area, at the end of its slice. */
 float *cn_conv_slice_work(const cn_layer *l, int part);

@@ -25,9 +25,7 @@
 
 #include <cblas.h>
 
-#include "im2col.h"
-
-extern const cn_layer_ops cn_layer_conv;
+#include "conv.h"
 
 static const cn_key keys[] = {
     {"filters", CN_KEY_INT, NULL, "[1, 65536]", "output channels F (may be left out with tie)"},
@@ -67,7 +65,7 @@ static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *re
         return cn_sec_bad(s, "tie", CN_ERR_CFG, err,
                           "layer '%s' is a [%s]; only a [conv] layer's W can be tied",
                           enc->name, enc->ops->type);
-    cn_param *W = cn_layer_param(enc, "W");
+    cn_param *W = ((const conv_state *)enc->state)->W; /* its own, or the one it shares */
     const int *d = W->shape;
     if (d[0] != st->C) {
         char a[64];

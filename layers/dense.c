@@ -1,5 +1,6 @@
 /* dense.c - the fully connected layer, optionally tied to the transpose of
- * an earlier dense layer's weights (autoencoder decoders).
+ * an earlier dense layer's weights (autoencoder decoders) or sharing an
+ * earlier one's weights as they are (one layer applied to two inputs).
  *
  * Legend: n samples, K input features (the input's c*h*w, NCHW order),
  * N output features; X (n, K), Y (n, N), f the activation.
@@ -11,104 +12,34 @@
  *     forward   Y = f(X W + b)
  *     backward  dW += X^T dZ (into enc's W grad);  db += sum_rows dZ;  dX += dZ W^T
  *
- * A tied layer declares no W: the parameter appears once in the net's list
- * and its gradient accumulates the contributions of both uses.
+ *   sharing L (share=L): L's own W (N, K) and b as they are, on this layer's
+ *     input (the same K), with L's activation: L applied to a second input
+ *
+ * A tied or sharing layer declares no parameter of its own: each appears
+ * once in the net's list and its gradient accumulates every use's part. The
+ * owner is earlier in cfg order, so its backward runs after every user's:
+ * only the owner tells the net (cn_grad_claim / cn_grad_ready) that the sum
+ * is final, and the trainer updates it once.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
 
-#include "internal.h"
-
-extern const cn_layer_ops cn_layer_dense;
+#include "dense.h"
 
 static const cn_key keys[] = {
-    {"output", CN_KEY_INT, NULL, "[1, 16777216]", "output features (may be left out with tie)"},
+    {"output", CN_KEY_INT, NULL, "[1, 16777216]",
+     "output features (may be left out with tie or share)"},
     {"activation", CN_KEY_ENUM, "linear", CN_ACT_CHOICES, "activation applied to X W^T + b"},
     {"gain", CN_KEY_FLOAT, "1", "(-inf, inf)", "sigmoid gain g in 1/(1+exp(-g x))"},
     {"slope", CN_KEY_FLOAT, "0.01", "[0, inf)", "leaky slope for x < 0 (>= 0)"},
     {"tie", CN_KEY_STRING, "", NULL, "earlier dense layer whose W is used transposed"},
+    {"share", CN_KEY_STRING, "", NULL,
+     "earlier dense layer whose W, b and activation this layer uses as they are, on its own "
+     "input of the same size (one set of weights for two inputs; gradients add up)"},
     {"bias", CN_KEY_BOOL, "1", NULL, "add a learned bias"},
     CN_KEY_END};
-
-typedef struct dense_state {
-    cn_act act;
-    float param;   /* sigmoid gain or leaky slope */
-    int in, out;   /* K and N */
-    int tied;      /* W is another layer's (K, N) weight, used transposed */
-    cn_param *W;   /* (N, K) own, or (K, N) tied; a param pointer because the
-                      shared value/grad are only placed after build */
-    cn_param *b;   /* (N) or NULL */
-} dense_state;
-
-/* Resolve tie=<ref>: an earlier dense layer with its own W of shape
- * (this layer's input, anything). */
-static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *ref,
-                             dense_state *st, cn_error *err)
-{
-    cn_layer *enc;
-    cn_status rc = cn_build_ref(b, l, s, "tie", ref, &enc, err);
-    if (rc)
-        return rc;
-    if (enc->ops != &cn_layer_dense)
-        return cn_sec_bad(s, "tie", CN_ERR_CFG, err,
-                          "layer '%s' is a [%s]; only a [dense] layer's W can be tied",
-                          enc->name, enc->ops->type);
-    cn_param *W = cn_layer_param(enc, "W");
-    if (!W)
-        return cn_sec_bad(s, "tie", CN_ERR_CFG, err,
-                          "layer '%s' is itself tied and has no W of its own", enc->name);
-    if (W->shape[0] != st->in)
-        return cn_sec_bad(s, "tie", CN_ERR_SHAPE, err,
-                          "layer '%s' (input %d) cannot use the transpose of '%s' W (%d x %d): "
-                          "needs input %d",
-                          l->name, st->in, enc->name, W->shape[0], W->shape[1], W->shape[0]);
-    st->tied = 1;
-    st->W = W;
-    st->out = W->shape[1];
-    if (cn_sec_has(s, "output")) {
-        int n;
-        rc = cn_sec_int(s, "output", &n, err);
-        if (rc)
-            return rc;
-        if (n != st->out)
-            return cn_sec_bad(s, "output", CN_ERR_CFG, err,
-                              "layer '%s' is tied to '%s' and outputs %d (the input size of "
-                              "'%s'); leave output out or set it to %d",
-                              l->name, enc->name, st->out, enc->name, st->out);
-    }
-    return CN_OK;
-}
-
-/* output=64,7,7: a dense layer has no spatial output; say what gives one
- * (output = the count, then [reshape]). CN_OK when the value is no such list. */
-static cn_status shaped_output(cn_sec *s, cn_error *err)
-{
-    const cn_cfg_entry *e = cn_cfg_entry_find(s->sec, "output");
-    if (!e || !strchr(e->value, ','))
-        return CN_OK;
-    double count = 1.0;
-    int n = 0;
-    for (const char *p = e->value;; p++) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1)
-            return CN_OK;
-        count *= (double)v, n++;
-        while (*end == ' ')
-            end++;
-        if (*end != ',') {
-            if (*end || n != 3)
-                return CN_OK;
-            break;
-        }
-        p = end;
-    }
-    return cn_sec_bad(s, "output", CN_ERR_CFG, err, "a [dense] layer outputs a flat vector "
-                      "(N x 1 x 1); for this shape set output=%.0f and follow the layer with "
-                      "[reshape] output=%s", count, e->value);
-}
 
 static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
 {
@@ -117,24 +48,19 @@ static cn_status dense_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
         return cn_errorf(err, CN_ERR_NOMEM, "layer '%s': out of memory", l->name);
     l->state = st;
     st->in = l->in[0]->c * l->in[0]->h * l->in[0]->w;
-    const char *tie;
     int bias;
     cn_status rc = cn_act_read(s, &st->act, &st->param, err);
     if (!rc)
-        rc = cn_sec_str(s, "tie", &tie, err);
-    if (!rc)
         rc = cn_sec_bool(s, "bias", &bias, err);
-    if (rc)
-        return rc;
-    if (tie && tie[0])
-        rc = resolve_tie(l, s, b, tie, st, err);
-    else if (!(rc = shaped_output(s, err)))
-        rc = cn_sec_int(s, "output", &st->out, err);
+    if (!rc)
+        rc = cn_dense_resolve(l, s, b, st, bias, err);
     if (rc)
         return rc;
     l->c = st->out;
     l->h = 1;
     l->w = 1;
+    if (st->shared)
+        return CN_OK;
     cn_init init = cn_build_init(b);
     if (!st->tied)
         st->W = cn_build_param(b, l, "W", st->out, st->in, 1, 1, init, st->in, st->out,
@@ -285,7 +211,8 @@ static void dense_forward(cn_layer *l, const cn_ctx *ctx)
 
 /* In a training step, the slab of dW and at once the gradient-ready hook
  * for the same rows of the layer's own W and b, the gradient still in cache
- * (a tied W is the encoder's, whose gradient is not complete yet). */
+ * (a tied or shared W is an earlier layer's, whose gradient is complete
+ * only after that layer's backward). */
 typedef struct ready_task {
     const cn_layer *l;
     const cn_ctx *ctx;
@@ -310,8 +237,8 @@ static void dense_backward(cn_layer *l, const cn_ctx *ctx)
 {
     const dense_state *st = l->state;
     cn_pool *pool = pool_for(l, ctx, st->out);
-    ready_task t = {l, ctx, st->tied ? -1 : cn_grad_claim(ctx, st->W),
-                    st->b ? cn_grad_claim(ctx, st->b) : -1};
+    ready_task t = {l, ctx, st->tied || st->shared ? -1 : cn_grad_claim(ctx, st->W),
+                    st->b && !st->shared ? cn_grad_claim(ctx, st->b) : -1};
     int early = t.hW >= 0 || t.hb >= 0;
     /* when the hook listens, dW waits until dX has read W */
     cn_layer_run(l, ctx, pool, early ? dz_part : weight_grad_part);
@@ -334,7 +261,8 @@ static int dense_activation(const cn_layer *l, float *param)
     return (int)st->act;
 }
 
-/* Its own W (N, K) in out = f(W x + b); a tied layer has none. */
+/* The W (N, K) of out = f(W x + b), its own or the one it shares; a tied
+ * layer has none. */
 static const cn_param *dense_linear_weight(const cn_layer *l)
 {
     const dense_state *st = l->state;
@@ -350,7 +278,8 @@ static double dense_flops(const cn_layer *l)
 const cn_layer_ops cn_layer_dense = {
     .type = "dense",
     .keys = keys,
-    .doc = "fully connected layer Y = f(X W^T + b), optionally tied to an earlier W^T",
+    .doc = "fully connected layer Y = f(X W^T + b), optionally tied to an earlier W^T (tie) "
+           "or using an earlier layer's W and b as they are (share)",
     .n_inputs_min = 1,
     .n_inputs_max = 1,
     .setup = dense_setup,

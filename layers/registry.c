@@ -20,6 +20,7 @@
     X(noise)           \
     X(dropout)         \
     X(reshape)         \
+    X(grad_reverse)    \
     X(batchnorm)       \
     X(conv)            \
     X(deconv)          \
@@ -27,7 +28,9 @@
     X(avgpool)         \
     X(upsample)        \
     X(code)            \
-    X(sample)
+    X(sample)          \
+    X(onehot)          \
+    X(prior)
 
 #define DECLARE(t) extern const cn_layer_ops cn_layer_##t;
 LAYER_TYPES(DECLARE)

@@ -404,7 +404,7 @@ static const row rows[] = {
      "summary %C", 1, "%C:11: [upsample]: layer 'upsample2' has output 1x4194304x4194304: at "
      "most 16777216 channels and 1048576 rows and columns"},
     {"missing_key", NULL, HEAD "[dense]\n[cce]\n", "summary %C", 1,
-     "%C:9: [dense] needs key 'output' (output features (may be left out with tie))"},
+     "%C:9: [dense] needs key 'output' (output features (may be left out with tie or share))"},
     {"unknown_value", NULL, HEAD "[dense]\noutput=3\nactivation=relux\n", "summary %C", 1,
      "%C:11: key 'activation' expects one of linear, sigmoid, tanh, relu, leaky, got 'relux'"},
     {"unknown_optimizer", NULL, HEAD "[dense]\noutput=3\n", "summary %C --set optim.type=rms",
@@ -453,6 +453,46 @@ static const row rows[] = {
      "'deconv2' ([deconv], line 12, output 1x2x2), which reads the flat output of 'fc' "
      "([dense], line 9, output 8) as 8 channels of 1x1: put [reshape] output=C,H,W after 'fc' "
      "to give it height and width"},
+    /* adversarial building blocks (rows 180-) */
+    {"share_other_type", NULL, HEAD "[sigmoid]\nname=s\n[dense]\nshare=s\n", "summary %C", 1,
+     "%C:12: key 'share' = 's': layer 's' is a [sigmoid]; a [dense] layer shares only another "
+     "[dense] layer's parameters"},
+    {"share_other_size", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\noutput=5\n[dense]\n"
+     "share=D\n", "summary %C", 1, "%C:15: key 'share' = 'D': layer 'dense3' (input 5) cannot "
+     "use the parameters of 'D' ([dense], line 9, output 3), which reads 16 values: a shared "
+     "layer's input has the size of its owner's"},
+    {"share_later", NULL, HEAD "[dense]\nshare=D\n[dense]\nname=D\noutput=2\n", "summary %C",
+     1, "%C:10: key 'share' = 'D': layer 'D' is defined later (line 11); a layer may only read "
+     "layers above it"},
+    {"share_output", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "output=4\n", "summary %C", 1, "%C:15: key 'output' = '4': layer 'dense2' shares 'D' "
+     "([dense], line 9, output 3) and takes its output from it (output = 3); leave output out "
+     "or set it to 3"},
+    {"share_activation", NULL, HEAD "[dense]\nname=D\noutput=3\nactivation=sigmoid\n[dense]\n"
+     "from=input\nshare=D\nactivation=relu\n", "summary %C", 1, "%C:16: key 'activation' = "
+     "'relu': layer 'dense2' shares 'D' ([dense], line 9, output 3) and takes its activation "
+     "from it (activation = sigmoid); leave activation out or set it to sigmoid"},
+    {"share_bias", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "bias=0\n", "summary %C", 1, "%C:15: key 'bias' = '0': layer 'dense2' shares 'D' ([dense], "
+     "line 9, output 3) and takes its bias from it (bias = 1); leave bias out or set it to 1"},
+    {"share_and_tie", NULL, HEAD "[dense]\nname=D\noutput=3\n[dense]\nfrom=input\nshare=D\n"
+     "tie=D\n", "summary %C", 1, "%C:14: key 'share' = 'D': layer 'dense2' has both tie and "
+     "share; it uses either another W transposed (tie) or another layer's parameters as they "
+     "are (share)"},
+    {"share_conv_channels", NULL, HEAD "[conv]\nname=c\nfilters=2\n[conv]\nshare=c\n",
+     "summary %C", 1, "%C:13: key 'share' = 'c': layer 'conv2' (input 2x2x2) cannot use the "
+     "parameters of 'c' ([conv], line 9, output 2x2x2), whose input has 1 channels: a shared "
+     "layer's input has its owner's channels"},
+    {"share_conv_size", NULL, HEAD "[conv]\nname=c\nfilters=2\n[conv]\nfrom=input\nshare=c\n"
+     "size=2\n", "summary %C", 1, "%C:15: key 'size' = '2': layer 'conv2' shares 'c' ([conv], "
+     "line 9, output 2x2x2) and takes its size from it (size = 3); leave size out or set it "
+     "to 3"},
+    {"prior_key_of_other_type", NULL, HEAD "[prior]\ntype=categorical\noutput=3\nsigma=2\n",
+     "summary %C", 1, "%C:12: key 'sigma' = '2': applies only to type=gaussian and "
+     "type=mixture"},
+    {"prior_mixture_flat", NULL, HEAD "[prior]\ntype=mixture\noutput=1\n", "summary %C", 1,
+     "%C:11: key 'output' = '1': layer 'prior1': type=mixture places its centres in two "
+     "dimensions and needs output >= 2"},
     {"conv_flat_input", NULL, HEAD "[dense]\nname=fc\noutput=8\n[conv]\nfilters=2\nsize=3\n",
      "summary %C", 1, "%C:14: key 'size' = '3': layer 'conv2' (input 8) with size 3, pad 0 has "
      "an output smaller than 1x1: needs height and width + 2*pad >= size; its input 'fc' "
@@ -509,6 +549,17 @@ static const row rows[] = {
      "%D/train-images-idx3-ubyte.gz has one (label_fraction or label_mask keeps none); label "
      "some (the [data] keys label_fraction and label_mask choose which keep theirs) or remove "
      "the loss"},
+    {"onehot_label_range", prep_label_range,
+     HEAD_WITH("train_images=%T/img.idx\ntrain_labels=%T/lab.idx")
+     "[onehot]\nfrom=input\nclasses=10\n[dense]\noutput=16\n[mse]\ntarget=input\n", "train %C",
+     1, "the labels of %T/img.idx: sample 7 has label 12, but layer 'onehot1' ([onehot], line "
+     "11) reads labels of 10 classes, so labels must be 0 to 9"},
+    {"onehot_no_labels", NULL, HEAD_WITH("label_fraction=0") "[onehot]\nfrom=input\nclasses=3\n"
+     "[dense]\noutput=16\n[mse]\ntarget=input\n", "train %C", 1,
+     "layer 'onehot1' ([onehot], line 10) reads labels, but none of the 64 training samples of "
+     "%D/train-images-idx3-ubyte.gz has one (label_fraction or label_mask keeps none); label "
+     "some (the [data] keys label_fraction and label_mask choose which keep theirs) or remove "
+     "the layer"},
     {"batch_too_large", NULL, HEAD CLS, "train %C --set net.batch=100", 1,
      "%C: batch 100 is larger than the training split (64 samples)"},
     {"input_shape", NULL, HEAD CLS, "train %C --set net.input=1,5,5", 1,

@@ -14,109 +14,155 @@
 
 #define NET2(input) "[net]\nbatch=2\ninput=" input "\nseed=7\n"
 
-/* The gradient-check rows {type, tiny net, check the input, classes}, one
+/* The gradient-check rows {type, tiny net, check the input, classes, the
+ * scale of a [grad_reverse] (0: none; util.h says how it is checked)}, one
  * or more per built-in type; shared with the registry sweep (tests/sweep.c). */
 const tu_grad_row tu_layer_rows[] = {
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1, 0},
-    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=relu\n", 1, 0, 0},
     {"dense", NET2("1,1,4") "[dense]\noutput=5\n[dense]\noutput=3\nactivation=leaky\n"
-              "slope=0.1\n", 1, 0},
-    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1, 0},
-    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1, 0},
+              "slope=0.1\n", 1, 0, 0},
+    {"dense", NET2("2,3,3") "[dense]\noutput=4\nactivation=tanh\n", 1, 0, 0},
+    {"dense", NET2("1,1,5") "[dense]\noutput=3\nbias=0\n", 1, 0, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=3\nactivation=sigmoid\n"
-              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0},
+              "[dense]\nname=dec\ntie=enc\nactivation=sigmoid\n", 1, 0, 0},
     {"dense", NET2("1,1,5") "[dense]\nname=enc\noutput=4\nactivation=tanh\n"
-              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0},
-    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0},
-    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0},
-    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1, 0},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1, 0},
-    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1, 0},
-    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1, 0},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1, 0},
-    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1, 0},
-    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1, 0},
+              "[dense]\noutput=3\n[dense]\nfrom=enc\ntie=enc\noutput=5\n", 1, 0, 0},
+    /* one discriminator D on two inputs (share=D): its W and b get both uses' gradient */
+    {"dense", NET2("1,1,4") "[dense]\nname=a\noutput=3\nactivation=tanh\n[dense]\nname=b\n"
+              "from=input\noutput=3\n[dense]\nname=D\nfrom=a\noutput=2\nactivation=sigmoid\n"
+              "[dense]\nfrom=b\nshare=D\n[route]\nfrom=D,-1\n", 1, 0, 0},
+    {"dense", NET2("1,1,4") "[dense]\nname=D\noutput=4\nactivation=tanh\n[dense]\nshare=D\n"
+              "[dense]\noutput=3\n", 1, 0, 0},
+    /* tied to a layer that shares another's W: that W, transposed */
+    {"dense", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[dense]\nname=s\n"
+              "from=input\nshare=e\n[dense]\ntie=s\n", 1, 0, 0},
+    /* sharing a tied layer: the encoder's W transposed, the decoder's b */
+    {"dense", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[dense]\nname=d\n"
+              "tie=e\nactivation=sigmoid\n[dense]\nname=x\nfrom=input\noutput=3\n[dense]\n"
+              "from=x\nshare=d\n[route]\nfrom=d,-1\n", 1, 0, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\n", 1, 0, 0},
+    {"sigmoid", NET2("1,1,4") "[dense]\noutput=5\n[sigmoid]\ngain=2\n", 1, 0, 0},
+    {"tanh", NET2("1,1,4") "[dense]\noutput=5\n[tanh]\n", 1, 0, 0},
+    {"relu", NET2("1,1,4") "[dense]\noutput=5\n[relu]\n", 1, 0, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\n", 1, 0, 0},
+    {"leaky", NET2("1,1,4") "[dense]\noutput=5\n[leaky]\nslope=0.3\n", 1, 0, 0},
+    {"linear", NET2("1,1,4") "[dense]\noutput=5\n[linear]\n", 1, 0, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\n", 1, 0, 0},
+    {"softmax", NET2("1,1,4") "[dense]\noutput=5\n[softmax]\ntemperature=0.5\n", 1, 0, 0},
+    {"softmax", NET2("2,3,3") "[softmax]\ntemperature=2\n", 1, 0, 0},
     {"route", NET2("1,1,4") "[dense]\nname=a\noutput=3\n[dense]\nname=b\nfrom=input\n"
-              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1, 0},
-    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1, 0},
-    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1, 0},
-    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1, 0},
+              "output=2\nactivation=tanh\n[route]\nfrom=a,b\n", 1, 0, 0},
+    {"route", NET2("1,1,4") "[dense]\noutput=3\n[route]\n[dense]\noutput=4\n", 1, 0, 0},
+    {"route", NET2("2,3,3") "[sigmoid]\nname=s\n[route]\nfrom=s,input,s\n", 1, 0, 0},
+    {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\nq=0.3\n[dense]\noutput=3\n", 1, 0, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=gaussian\nsigma=0.2\n"
-              "[dense]\noutput=3\n", 1, 0},
+              "[dense]\noutput=3\n", 1, 0, 0},
     /* no bias before batchnorm: its gradient is exactly 0, which float FD cannot show */
     {"batchnorm", "[net]\nbatch=3\ninput=1,1,4\n[dense]\noutput=5\nbias=0\n[batchnorm]\n"
-                  "[dense]\noutput=3\nactivation=tanh\n", 1, 0},
-    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1, 0},
+                  "[dense]\noutput=3\nactivation=tanh\n", 1, 0, 0},
+    {"batchnorm", NET2("2,3,3") "[batchnorm]\naffine=0\n[sigmoid]\n", 1, 0, 0},
     {"noise", NET2("1,1,4") "[dense]\noutput=6\n[noise]\ntype=saltpepper\nq=0.4\n"
-              "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0},
+              "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 0},
     /* convolutional layers: odd sizes, stride > 1, padding, non-square inputs */
-    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0},
-    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0},
+    {"conv", NET2("2,5,5") "[conv]\nfilters=3\n", 1, 0, 0},
+    /* one set of filters on two inputs (share=c), and twice in a row; Winograd too */
+    {"conv", NET2("2,5,5") "[conv]\nname=a\nfilters=2\nsize=1\n[conv]\nname=c\nfrom=input\n"
+             "filters=3\nactivation=tanh\n[conv]\nfrom=a\nshare=c\n[route]\nfrom=c,-1\n", 1, 0, 0},
+    {"conv", NET2("2,5,5") "[conv]\nname=c\nfilters=2\npad=1\nactivation=tanh\n[conv]\n"
+             "share=c\n", 1, 0, 0},
+    {"conv", NET2("2,6,7") "[conv]\nname=c\nfilters=2\nsize=5\npad=2\nalgo=winograd\n"
+             "activation=tanh\n[conv]\nshare=c\nalgo=winograd\n", 1, 0, 0},
+    {"conv", NET2("2,7,7") "[conv]\nfilters=3\nstride=2\npad=1\nactivation=tanh\n", 1, 0, 0},
     {"conv", NET2("3,6,5") "[conv]\nfilters=2\nsize=2\nstride=3\npad=2\n"
-             "activation=sigmoid\ngain=2\n", 1, 0},
+             "activation=sigmoid\ngain=2\n", 1, 0, 0},
     {"conv", NET2("2,5,6") "[conv]\nfilters=3\nsize=1\nbias=0\n[conv]\nfilters=2\nsize=5\n"
-             "pad=1\nactivation=leaky\nslope=0.2\n", 1, 0},
+             "pad=1\nactivation=leaky\nslope=0.2\n", 1, 0, 0},
     {"conv", NET2("2,6,7") "[conv]\nfilters=3\nsize=5\npad=2\nalgo=winograd\n"
-             "activation=tanh\n", 1, 0},
+             "activation=tanh\n", 1, 0, 0},
     {"conv", NET2("3,5,6") "[conv]\nfilters=2\nsize=5\npad=3\nalgo=winograd\n[conv]\n"
-             "filters=2\nsize=5\nalgo=winograd\n", 1, 0},
-    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1, 0},
-    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1, 0},
+             "filters=2\nsize=5\nalgo=winograd\n", 1, 0, 0},
+    {"deconv", NET2("2,3,3") "[deconv]\nfilters=2\nstride=2\npad=1\noutput_padding=1\n", 1, 0, 0},
+    {"deconv", NET2("3,4,3") "[deconv]\nfilters=2\nsize=4\nactivation=tanh\n", 1, 0, 0},
     {"deconv", NET2("2,3,2") "[deconv]\nfilters=3\nsize=3\nstride=3\npad=1\n"
-               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1, 0},
+               "output_padding=2\nbias=0\nactivation=sigmoid\n", 1, 0, 0},
     {"deconv", NET2("2,5,5") "[conv]\nfilters=3\nstride=2\nactivation=tanh\n"
-               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1, 0},
+               "[deconv]\nfilters=2\nsize=2\nstride=2\n", 1, 0, 0},
     /* the tied convolutional decoder: the shared W gets both uses' gradient */
     {"deconv", NET2("2,7,7") "[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n"
-               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n", 1, 0},
+               "activation=tanh\n[deconv]\ntie=enc\nstride=2\npad=1\nactivation=sigmoid\n",
+     1, 0, 0},
     {"deconv", NET2("1,6,6") "[conv]\nname=enc\nfilters=2\nstride=2\npad=1\n"
                "[conv]\nfilters=2\nsize=1\nactivation=tanh\n[deconv]\ntie=enc\nstride=2\n"
-               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0},
-    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0},
-    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
+               "pad=1\noutput_padding=1\nfilters=1\nsize=3\n", 1, 0, 0},
+    /* tied to a conv that shares another's filters: those filters, transposed */
+    {"deconv", NET2("2,5,5") "[conv]\nname=c\nfilters=2\npad=1\nactivation=tanh\n[conv]\n"
+               "name=s\nshare=c\n[deconv]\ntie=s\npad=1\n", 1, 0, 0},
+    {"maxpool", NET2("2,5,5") "[maxpool]\n", 1, 0, 0},
+    {"maxpool", NET2("3,7,6") "[maxpool]\nsize=3\nstride=2\npad=1\n", 1, 0, 0},
     {"maxpool", NET2("2,6,6") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[maxpool]\nsize=3\n"
-                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1, 0},
-    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1, 0},
-    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1, 0},
+                "stride=2\n[conv]\nfilters=2\nsize=2\n", 1, 0, 0},
+    {"avgpool", NET2("2,5,5") "[avgpool]\n", 1, 0, 0},
+    {"avgpool", NET2("3,7,6") "[avgpool]\nsize=3\nstride=2\npad=1\n", 1, 0, 0},
     {"avgpool", NET2("2,5,5") "[conv]\nfilters=2\nactivation=tanh\n[avgpool]\nsize=2\n"
-                "stride=1\n", 1, 0},
-    {"upsample", NET2("2,3,3") "[upsample]\n", 1, 0},
-    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1, 0},
+                "stride=1\n", 1, 0, 0},
+    {"upsample", NET2("2,3,3") "[upsample]\n", 1, 0, 0},
+    {"upsample", NET2("2,2,3") "[upsample]\nfactor=3\n[conv]\nfilters=2\nstride=2\n", 1, 0, 0},
     /* image-shaped inputs for the layers that flatten, join or keep shapes */
-    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n", 1, 0},
+    {"dense", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nactivation=tanh\n[dense]\noutput=3\n",
+     1, 0, 0},
     {"route", NET2("2,5,5") "[conv]\nname=a\nfilters=2\npad=1\n[conv]\nname=b\nfrom=input\n"
               "filters=3\nsize=1\nactivation=tanh\n[route]\nfrom=a,b\n[conv]\nfilters=2\n"
-              "stride=2\n", 1, 0},
+              "stride=2\n", 1, 0, 0},
     {"batchnorm", NET2("2,5,5") "[conv]\nfilters=3\npad=1\nbias=0\n[batchnorm]\n[conv]\nfilters=2\n"
-                  "size=1\nactivation=tanh\n", 1, 0},
-    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1, 0},
-    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0},
+                  "size=1\nactivation=tanh\n", 1, 0, 0},
+    {"relu", NET2("2,5,5") "[conv]\nfilters=2\n[relu]\n[conv]\nfilters=2\nsize=1\n", 1, 0, 0},
+    {"softmax", NET2("2,5,5") "[conv]\nfilters=2\nstride=2\n[softmax]\n", 1, 0, 0},
     {"noise", NET2("2,5,5") "[conv]\nfilters=2\n[noise]\nq=0.3\n[conv]\nfilters=2\n"
-              "size=2\n", 1, 0},
+              "size=2\n", 1, 0, 0},
     /* reshape: dense -> spatial (conv, deconv) and spatial -> flat */
     {"reshape", NET2("1,1,4") "[dense]\noutput=12\nactivation=tanh\n[reshape]\noutput=3,2,2\n"
-                "[conv]\nfilters=2\nsize=2\n", 1, 0},
+                "[conv]\nfilters=2\nsize=2\n", 1, 0, 0},
     {"reshape", NET2("1,1,4") "[dense]\noutput=8\n[reshape]\noutput=2,2,2\n[deconv]\n"
-                "filters=2\nstride=2\nactivation=tanh\n", 1, 0},
+                "filters=2\nstride=2\nactivation=tanh\n", 1, 0, 0},
     {"reshape", NET2("2,3,3") "[conv]\nfilters=2\npad=1\nactivation=tanh\n[reshape]\n"
-                "output=18\n[dense]\noutput=3\n", 1, 0},
+                "output=18\n[dense]\noutput=3\n", 1, 0, 0},
+    /* gradient reversal: above it, the analytic gradient is -scale times the numeric one
+     * (the layer reverses it on purpose); below it, the true gradient */
+    {"grad_reverse", NET2("1,1,4") "[grad_reverse]\nscale=0.5\n[dense]\noutput=3\n", 1, 0, 0.5},
+    {"grad_reverse", NET2("1,1,4") "[dense]\noutput=5\nactivation=tanh\n[grad_reverse]\nscale=2\n"
+                     "[dense]\noutput=3\nactivation=sigmoid\n", 1, 0, 2},
+    {"grad_reverse", NET2("2,5,5") "[conv]\nfilters=2\n[grad_reverse]\n[conv]\nfilters=2\n"
+                     "size=2\n", 1, 0, 1},
     /* dropout: the checker replays the RNG, so both sides of a difference share a mask */
-    {"dropout", NET2("1,1,4") "[dense]\noutput=6\n[dropout]\np=0.3\n[dense]\noutput=3\n", 1, 0},
+    {"dropout", NET2("1,1,4") "[dense]\noutput=6\n[dropout]\np=0.3\n[dense]\noutput=3\n", 1, 0, 0},
     {"dropout", NET2("2,5,5") "[conv]\nfilters=2\n[dropout]\np=0.5\n[conv]\nfilters=2\n"
-                "size=2\n", 1, 0},
+                "size=2\n", 1, 0, 0},
     /* the free code Z (checked as a parameter); the input learns only through
      * the target_grad loss tying Z to the encoder (tests/check_sesm.c: more) */
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
-             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0},
-    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0},
+             "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0, 0},
+    {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0, 0},
+    /* one-hot labels: data, no gradient; the layers after it see a constant input */
+    {"onehot", NET2("1,1,4") "[onehot]\nfrom=input\nclasses=3\n[dense]\noutput=2\n"
+               "activation=tanh\n", 1, 3, 0},
+    {"onehot", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[onehot]\n"
+               "from=input\nclasses=3\n[route]\nfrom=e,-1\n[dense]\noutput=2\n", 1, 2, 0},
+    /* prior samples: data drawn from the RNG (the checker replays it), no gradient */
+    {"prior", NET2("1,1,4") "[prior]\nfrom=input\noutput=3\nsigma=0.5\n[dense]\noutput=2\n"
+              "activation=tanh\n", 1, 0, 0},
+    {"prior", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[prior]\n"
+              "from=input\ntype=categorical\noutput=3\n[route]\nfrom=e,-1\n[dense]\noutput=2\n",
+     1, 0, 0},
+    {"prior", NET2("1,1,4") "[prior]\nfrom=input\ntype=mixture\noutput=3\ncomponents=4\n"
+              "radius=2\nsigma=0.3\n[dense]\noutput=2\nactivation=sigmoid\n", 1, 0, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
-               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0},
-    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1, 0},
+               "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0, 0},
+    {"sample", NET2("2,2,2") "[conv]\nname=a\nfilters=2\nsize=1\n[sample]\nfrom=a,a\n", 1, 0, 0},
 };
 const int tu_n_layer_rows = (int)(sizeof tu_layer_rows / sizeof tu_layer_rows[0]);
 
@@ -124,7 +170,9 @@ START_TEST(test_gradcheck)
 {
     const tu_grad_row *f = &tu_layer_rows[_i];
     cn_net *net = tu_net(f->cfg);
-    double worst = tu_gradcheck(net, f->with_input, 0, 42); /* one seed: rows independent */
+    /* one seed: rows independent; above a [grad_reverse], -scale times the numeric gradient */
+    double worst = tu_gradcheck_reversed(net, f->with_input, f->classes, 42, 1,
+                                         f->reverse > 0 ? -f->reverse : 1.0);
     /* Winograd's float32 rounding (about 1e-5 of the output's scale) over
      * central differences of step 1e-2 leaves up to ~0.1 on the smallest
      * entries; its gradients are exact against double loops in
@@ -303,6 +351,270 @@ START_TEST(test_tied_weights)
     assert_close(param(tied, "dec.b")->grad, param(free_net, "dec.b")->grad, 5, 1e-6);
     cn_net_free(tied);
     cn_net_free(free_net);
+}
+END_TEST
+
+/* Two branches a and b through one discriminator D (D2: share=D), against
+ * the same net with D2 a layer of its own holding a copy of D's W and b. */
+#define SHARE_NET(d2) NET2("1,1,4") "[optim]\nlr=0.5\n[dense]\nname=a\noutput=3\n" \
+    "activation=tanh\n[dense]\nname=b\nfrom=input\noutput=3\n[dense]\nname=D\nfrom=a\n" \
+    "output=2\nactivation=sigmoid\n[dense]\nname=D2\nfrom=b\n" d2 "[route]\nfrom=D,D2\n"
+
+START_TEST(test_shared_dense)
+{
+    cn_net *shared = tu_net(SHARE_NET("share=D\n"));
+    cn_net *free_net = tu_net(SHARE_NET("output=2\nactivation=sigmoid\n"));
+    /* one W and b for both uses: a, b and D's own, none for D2 */
+    ck_assert_int_eq(cn_net_n_params(shared), 6);
+    ck_assert_int_eq(cn_net_n_params(free_net), 8);
+    ck_assert_int_eq(cn_net_find_layer(shared, "D2")->n_params, 0);
+    ck_assert_int_eq(cn_net_output(shared)->c, 4);
+    /* the same init draws (D2's come last), then D2 = D in the free net */
+    for (int i = 0; i < 6; i++)
+        assert_close(cn_net_params(shared)[i]->value, cn_net_params(free_net)[i]->value,
+                     cn_net_params(shared)[i]->count, 0);
+    cn_param *W = param(shared, "D.W"), *b = param(shared, "D.b");
+    set_param(free_net, "D2.W", W->value, 6);
+    set_param(free_net, "D2.b", b->value, 2);
+
+    const float x[] = {0.1f, 0.9f, 0.4f, 0.3f, 0.7f, 0.6f, 0.2f, 0.8f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.5f, 2, 1};
+    cn_layer *ys = run_backward(shared, x, r), *yf = run_backward(free_net, x, r);
+    assert_close(ys->out.data, yf->out.data, 8, 1e-6);
+    /* the shared gradient is the sum of both uses' */
+    float gW[6], gb[2], wantW[6], wantb[2], wantA[9];
+    const float *g1 = param(free_net, "D.W")->grad, *g2 = param(free_net, "D2.W")->grad;
+    for (int k = 0; k < 6; k++) {
+        gW[k] = g1[k] + g2[k];
+        ck_assert(g1[k] != 0.0f && g2[k] != 0.0f);
+    }
+    for (int k = 0; k < 2; k++)
+        gb[k] = param(free_net, "D.b")->grad[k] + param(free_net, "D2.b")->grad[k];
+    assert_close(W->grad, gW, 6, 1e-6);
+    assert_close(b->grad, gb, 2, 1e-6);
+    assert_close(param(shared, "b.W")->grad, param(free_net, "b.W")->grad, 12, 1e-6);
+
+    /* one SGD step (lr 0.5), updated as the gradients become ready: D's W
+     * and b move once, by the summed gradient, after both uses added theirs */
+    for (int k = 0; k < 6; k++)
+        wantW[k] = W->value[k] - 0.5f * gW[k];
+    for (int k = 0; k < 2; k++)
+        wantb[k] = b->value[k] - 0.5f * gb[k];
+    const cn_param *A = param(shared, "a.W");
+    for (int k = 0; k < 9; k++)
+        wantA[k] = A->value[k] - 0.5f * param(free_net, "a.W")->grad[k];
+    cn_net_set_batch(shared, x, NULL, 2);
+    cn_step_opts train = {.kind = CN_STEP_TRAIN, .before_backward = put_r, .user = (void *)r};
+    double loss;
+    cn_error err = {0};
+    ck_assert_msg(cn_net_step(shared, &train, &loss, &err) == CN_OK, "%s", err.msg);
+    assert_close(W->value, wantW, 6, 1e-6);
+    assert_close(b->value, wantb, 2, 1e-6);
+    assert_close(A->value, wantA, 9, 1e-6);
+    cn_net_free(shared);
+    cn_net_free(free_net);
+}
+END_TEST
+
+/* [onehot]: 1 at each sample's label, zeros for an unlabelled sample and
+ * for a net given no labels; nothing flows back into the input. */
+START_TEST(test_onehot_values)
+{
+    cn_net *net = tu_net("[net]\nbatch=3\ninput=1,1,2\n[onehot]\nfrom=input\nclasses=4\n"
+                         "[dense]\noutput=2\n");
+    cn_net_set_input_grad(net, 1);
+    const cn_layer *y = cn_net_layer(net, 1);
+    ck_assert(y->c == 4 && y->h == 1 && y->w == 1);
+    ck_assert(y->ops->backward == NULL);
+    const float x[] = {5, -3, 0.5f, 2, 7, 1};
+    const int labels[] = {2, -1, 0};
+    cn_net_set_batch(net, x, labels, 3);
+    cn_step_opts grad = {.kind = CN_STEP_GRAD};
+    double loss;
+    cn_error err = {0};
+    memset(cn_net_output(net)->dout.data, 0, 6 * sizeof(float));
+    ck_assert_msg(cn_net_step(net, &grad, &loss, &err) == CN_OK, "%s", err.msg);
+    const float want[] = {0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+    assert_close(y->out.data, want, 12, 0);
+    const float zeros[12] = {0};
+    assert_close(cn_net_layer(net, 0)->dout.data, zeros, 6, 0);
+    cn_net_set_batch(net, x, NULL, 2); /* no labels at all; a short batch */
+    cn_net_forward(net);
+    assert_close(y->out.data, zeros, 8, 0);
+    cn_net_free(net);
+    ck_assert_int_eq(tu_net_err("[net]\nbatch=2\ninput=1,1,5\n[onehot]\nclasses=1\n", &err),
+                     CN_ERR_CFG);
+    ck_assert_str_eq(err.msg, "test.cfg:5: key 'classes' expects an integer in [2, 65536], got "
+                     "'1'");
+}
+END_TEST
+
+#define PRIOR_N 1000 /* samples of a prior test's batch */
+
+/* One forward of a prior net (batch PRIOR_N, input of 1) in `train` mode. */
+static const float *prior_draw(cn_net *net, int train)
+{
+    static float x[PRIOR_N];
+    cn_net_set_train(net, train);
+    cn_net_set_batch(net, x, NULL, PRIOR_N);
+    cn_net_forward(net);
+    return cn_net_output(net)->out.data;
+}
+
+#define PRIOR_NET(keys) "[net]\nbatch=1000\ninput=1\n[prior]\n" keys
+
+START_TEST(test_prior_gaussian)
+{
+    /* 4 x 1000 values of N(0, 4): the mean within 5 sd of it (5 * 2 / sqrt(4000)),
+     * the sd within 5 % */
+    cn_net *net = tu_net(PRIOR_NET("output=4\nsigma=2\n"));
+    const float *z = prior_draw(net, 1);
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 4 * PRIOR_N; i++)
+        sum += z[i], sq += (double)z[i] * z[i];
+    double mean = sum / (4 * PRIOR_N), sd = sqrt(sq / (4 * PRIOR_N) - mean * mean);
+    ck_assert_double_le(fabs(mean), 5 * 2 / sqrt(4.0 * PRIOR_N));
+    ck_assert_double_le(fabs(sd - 2), 0.1);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_prior_categorical)
+{
+    /* one 1 per sample; each of 5 classes ~200 times (Binomial sd 12.6, allow 5 sd) */
+    cn_net *net = tu_net(PRIOR_NET("type=categorical\noutput=5\n"));
+    const float *z = prior_draw(net, 1);
+    int count[5] = {0};
+    for (int s = 0; s < PRIOR_N; s++) {
+        int ones = 0;
+        for (int k = 0; k < 5; k++) {
+            float v = z[s * 5 + k];
+            ck_assert(v == 0.0f || v == 1.0f);
+            ones += v == 1.0f;
+            count[k] += v == 1.0f;
+        }
+        ck_assert_int_eq(ones, 1);
+    }
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_le(abs(count[k] - 200), 63);
+    cn_net_free(net);
+}
+END_TEST
+
+START_TEST(test_prior_mixture)
+{
+    /* 10 components of std 0.1 on a circle of radius 4 (centres 2.47 apart):
+     * every point within 6 sd of a centre in dimensions 0 and 1, the third
+     * dimension N(0, 0.01), every component hit (~100 each) */
+    cn_net *net = tu_net(PRIOR_NET("type=mixture\noutput=3\nsigma=0.1\n"));
+    const float *z = prior_draw(net, 1);
+    int hits[10] = {0};
+    for (int s = 0; s < PRIOR_N; s++) {
+        const float *p = z + s * 3;
+        int best = 0;
+        double d_best = INFINITY;
+        for (int j = 0; j < 10; j++) {
+            double a = 2 * 3.14159265358979 * j / 10;
+            double d = hypot(p[0] - 4 * cos(a), p[1] - 4 * sin(a));
+            if (d < d_best)
+                d_best = d, best = j;
+        }
+        ck_assert_msg(d_best < 0.6, "sample %d (%g, %g) is %g from every centre", s, p[0], p[1],
+                      d_best);
+        ck_assert_float_le(fabsf(p[2]), 0.6f);
+        hits[best]++;
+    }
+    for (int j = 0; j < 10; j++)
+        ck_assert_int_le(abs(hits[j] - 100), 48);
+    cn_net_free(net);
+}
+END_TEST
+
+/* Same seed, same draws, in training and in evaluation alike; the RNG moves
+ * on between batches; another seed draws otherwise. */
+START_TEST(test_prior_reproducible)
+{
+    static const char *const keys[] = {"output=3\n", "type=categorical\noutput=4\n",
+                                       "type=mixture\noutput=2\ncomponents=3\n"};
+    static float first[4 * PRIOR_N];
+    char cfg[256];
+    for (int t = 0; t < 3; t++) {
+        snprintf(cfg, sizeof cfg, "[net]\nbatch=1000\ninput=1\nseed=%d\n[prior]\n%s", 3,
+                 keys[t]);
+        cn_net *a = tu_net(cfg), *b = tu_net(cfg);
+        size_t bytes = cn_tensor_count(&cn_net_output(a)->out) * sizeof(float);
+        memcpy(first, prior_draw(a, 1), bytes);
+        ck_assert_int_eq(memcmp(prior_draw(b, 0), first, bytes), 0); /* eval draws the same */
+        ck_assert_int_ne(memcmp(prior_draw(a, 0), first, bytes), 0); /* a new draw */
+        snprintf(cfg, sizeof cfg, "[net]\nbatch=1000\ninput=1\nseed=%d\n[prior]\n%s", 4,
+                 keys[t]);
+        cn_net *c = tu_net(cfg);
+        ck_assert_int_ne(memcmp(prior_draw(c, 1), first, bytes), 0);
+        cn_net_free(a);
+        cn_net_free(b);
+        cn_net_free(c);
+    }
+}
+END_TEST
+
+/* The reversal's backward is exactly -scale times its upstream gradient. */
+START_TEST(test_grad_reverse_exact)
+{
+    cn_net *net = tu_net(NET2("1,1,4") "[grad_reverse]\nname=g\nscale=0.7\n[dense]\noutput=3\n"
+                         "activation=tanh\n");
+    cn_net_set_input_grad(net, 1);
+    const float x[] = {0.1f, 0.9f, -0.4f, 0.3f, 0.7f, -0.6f, 0.2f, 0.8f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.25f};
+    cn_layer *out = run_backward(net, x, r);
+    const cn_layer *g = cn_net_find_layer(net, "g"), *in = cn_net_layer(net, 0);
+    ck_assert_int_eq(memcmp(g->out.data, x, sizeof x), 0); /* forward: the identity */
+    for (int i = 0; i < 8; i++) {
+        ck_assert_float_ne(g->dout.data[i], 0.0f);
+        ck_assert_float_eq(in->dout.data[i], -0.7f * g->dout.data[i]);
+    }
+    ck_assert_int_eq(out->c, 3);
+    cn_net_free(net);
+}
+END_TEST
+
+/* With a parameter layer above the reversal, against the same net without
+ * it (the same parameters: the reversal has none, so both draw the same
+ * init): the same output; below the reversal the same gradients, above it
+ * -scale times theirs. The plain net's gradients are the true ones (its
+ * rows of the sweep), so this anchors the reversed ones to finite
+ * differences too. */
+START_TEST(test_grad_reverse_against_plain)
+{
+#define ABOVE NET2("1,1,5") "[dense]\nname=f\noutput=4\nactivation=tanh\n"
+#define BELOW "[dense]\nname=d\noutput=3\nactivation=sigmoid\n"
+    cn_net *rev = tu_net(ABOVE "[grad_reverse]\nscale=0.3\n" BELOW), *plain = tu_net(ABOVE BELOW);
+#undef ABOVE
+#undef BELOW
+    cn_net_set_input_grad(rev, 1);
+    cn_net_set_input_grad(plain, 1);
+    ck_assert_int_eq(cn_net_n_params(rev), 4);
+    for (int i = 0; i < 4; i++)
+        assert_close(cn_net_params(rev)[i]->value, cn_net_params(plain)[i]->value,
+                     cn_net_params(rev)[i]->count, 0);
+    const float x[] = {0.1f, 0.9f, 0.4f, 0.3f, 0.7f, 0.6f, 0.2f, 0.8f, 0.5f, 0.0f};
+    const float r[] = {1, -2, 0.5f, 3, -1, -0.25f};
+    cn_layer *yr = run_backward(rev, x, r), *yp = run_backward(plain, x, r);
+    assert_close(yr->out.data, yp->out.data, 6, 0);
+    for (int i = 0; i < 4; i++) {
+        const cn_param *a = cn_net_params(rev)[i], *b = cn_net_params(plain)[i];
+        float want[64];
+        ck_assert_uint_le(a->count, 64);
+        for (size_t k = 0; k < a->count; k++) /* f.W, f.b reversed; d.W, d.b not */
+            want[k] = (strncmp(a->name, "f.", 2) ? 1.0f : -0.3f) * b->grad[k];
+        assert_close(a->grad, want, a->count, 1e-6);
+        ck_assert_float_ne(a->grad[0], 0.0f);
+    }
+    float want[10];
+    for (int k = 0; k < 10; k++)
+        want[k] = -0.3f * cn_net_layer(plain, 0)->dout.data[k];
+    assert_close(cn_net_layer(rev, 0)->dout.data, want, 10, 1e-6);
+    cn_net_free(rev);
+    cn_net_free(plain);
 }
 END_TEST
 
@@ -722,6 +1034,45 @@ START_TEST(test_deconv_naive)
 }
 END_TEST
 
+/* [conv] share=c on a second input, against a net whose second conv holds
+ * a copy of c's W and b: the same outputs, one W, and the gradient of the
+ * shared W and b the sum of both uses'. */
+START_TEST(test_shared_conv)
+{
+#define SHARE_CONV(c2) NET2("2,5,5") "[conv]\nname=a\nfilters=2\nsize=1\nactivation=tanh\n" \
+    "[conv]\nname=c\nfrom=input\nfilters=3\npad=1\nactivation=sigmoid\n[conv]\nname=c2\n" \
+    "from=a\n" c2 "[route]\nfrom=c,c2\n"
+    cn_net *shared = tu_net(SHARE_CONV("share=c\n"));
+    cn_net *free_net = tu_net(SHARE_CONV("filters=3\npad=1\nactivation=sigmoid\n"));
+#undef SHARE_CONV
+    ck_assert_int_eq(cn_net_n_params(shared), 4);
+    ck_assert_int_eq(cn_net_find_layer(shared, "c2")->n_params, 0);
+    cn_param *W = param(shared, "c.W"), *b = param(shared, "c.b");
+    set_param(free_net, "c2.W", W->value, W->count);
+    set_param(free_net, "c2.b", b->value, 3);
+    float x[2 * 50], r[2 * 150];
+    cn_rng rng;
+    cn_rng_seed(&rng, 9);
+    fill(x, 100, 0, 1, &rng);
+    fill(r, 300, -1, 1, &rng);
+    cn_layer *ys = run_backward(shared, x, r), *yf = run_backward(free_net, x, r);
+    ck_assert_int_eq(ys->c * ys->h * ys->w, 150);
+    assert_close(ys->out.data, yf->out.data, 300, 1e-6);
+    const float *g1 = param(free_net, "c.W")->grad, *g2 = param(free_net, "c2.W")->grad;
+    float want[54];
+    for (int k = 0; k < 54; k++)
+        want[k] = g1[k] + g2[k];
+    assert_close(W->grad, want, 54, 1e-5);
+    ck_assert(g1[0] != 0.0f && g2[0] != 0.0f);
+    for (int k = 0; k < 3; k++)
+        want[k] = param(free_net, "c.b")->grad[k] + param(free_net, "c2.b")->grad[k];
+    assert_close(b->grad, want, 3, 1e-5);
+    assert_close(param(shared, "a.W")->grad, param(free_net, "a.W")->grad, 4, 1e-5);
+    cn_net_free(shared);
+    cn_net_free(free_net);
+}
+END_TEST
+
 START_TEST(test_tied_deconv)
 {
 #define ENC "[net]\nbatch=2\ninput=2,7,7\n[conv]\nname=enc\nfilters=3\nstride=2\npad=1\n" \
@@ -891,7 +1242,8 @@ START_TEST(test_conv_errors)
     expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nfilters=2\nalgo=fft\n", CN_ERR_CFG,
                  "test.cfg:6: key 'algo' expects one of auto, im2col, winograd, got 'fft'");
     expect_error("[net]\nbatch=2\ninput=1,5,5\n[conv]\nsize=3\n", CN_ERR_CFG,
-                 "test.cfg:4: [conv] needs key 'filters' (output channels F (>= 1))");
+                 "test.cfg:4: [conv] needs key 'filters' (output channels F (may be left out with "
+                 "share))");
 }
 END_TEST
 
@@ -930,6 +1282,15 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_gain_temperature);
     tcase_add_test(tc, test_route_order);
     tcase_add_test(tc, test_tied_weights);
+    tcase_add_test(tc, test_grad_reverse_exact);
+    tcase_add_test(tc, test_shared_dense);
+    tcase_add_test(tc, test_shared_conv);
+    tcase_add_test(tc, test_onehot_values);
+    tcase_add_test(tc, test_prior_gaussian);
+    tcase_add_test(tc, test_prior_categorical);
+    tcase_add_test(tc, test_prior_mixture);
+    tcase_add_test(tc, test_prior_reproducible);
+    tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);
     tcase_add_test(tc, test_noise_reproducible);

@@ -31,89 +31,90 @@
  * is the number of classes for label targets. Shared with the registry
  * sweep (tests/sweep.c). */
 const tu_grad_row tu_loss_rows[] = {
-    {"mse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mse]\ntarget=input\n", 0, 0},
-    {"mse", NET3 "[dense]\noutput=4\n[mse]\nreduce=sum\nweight=0.5\n", 0, 0},
-    {"mse", NET3 CONST_T "[mse]\ntarget=t\n", 0, 0},
-    {"mse", NET3 PARAM_T "[mse]\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"mae", NET3 "[dense]\noutput=4\nactivation=tanh\n[mae]\n", 0, 0},
-    {"mae", NET3 PARAM_T "[mae]\nreduce=sum\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"rmse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[rmse]\nweight=2\n", 0, 0},
-    {"rmse", NET3 PARAM_T "[rmse]\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"huber", NET3 "[dense]\noutput=4\n[huber]\ndelta=0.2\n", 0, 0},
-    {"huber", NET3 PARAM_T "[huber]\nreduce=sum\ndelta=0.3\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"huber", NET3 CONST_T "[huber]\ntarget=t\n", 0, 0},
-    {"bce", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[bce]\n", 0, 0},
-    {"bce", NET3 "[dense]\noutput=4\n[bce]\ninput=logits\nreduce=sum\n", 0, 0},
-    {"bce", NET3 PARAM_T "[sigmoid]\n[bce]\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"bce", NET3 CONST_T "[bce]\ninput=logits\ntarget=t\n", 0, 0},
-    {"cce", NET3 "[dense]\noutput=4\n[cce]\n", 1, 4},
-    {"cce", NET3 "[dense]\noutput=4\n[softmax]\n[cce]\nweight=0.5\n", 1, 3},
-    {"cce", NET3 "[dense]\noutput=4\n[tanh]\n[cce]\ninput=logits\n", 1, 4},
+    {"mse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mse]\ntarget=input\n", 0, 0, 0},
+    {"mse", NET3 "[dense]\noutput=4\n[mse]\nreduce=sum\nweight=0.5\n", 0, 0, 0},
+    {"mse", NET3 CONST_T "[mse]\ntarget=t\n", 0, 0, 0},
+    {"mse", NET3 PARAM_T "[mse]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"mae", NET3 "[dense]\noutput=4\nactivation=tanh\n[mae]\n", 0, 0, 0},
+    {"mae", NET3 PARAM_T "[mae]\nreduce=sum\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"rmse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[rmse]\nweight=2\n", 0, 0, 0},
+    {"rmse", NET3 PARAM_T "[rmse]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"huber", NET3 "[dense]\noutput=4\n[huber]\ndelta=0.2\n", 0, 0, 0},
+    {"huber", NET3 PARAM_T "[huber]\nreduce=sum\ndelta=0.3\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"huber", NET3 CONST_T "[huber]\ntarget=t\n", 0, 0, 0},
+    {"bce", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[bce]\n", 0, 0, 0},
+    {"bce", NET3 "[dense]\noutput=4\n[bce]\ninput=logits\nreduce=sum\n", 0, 0, 0},
+    {"bce", NET3 PARAM_T "[sigmoid]\n[bce]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"bce", NET3 CONST_T "[bce]\ninput=logits\ntarget=t\n", 0, 0, 0},
+    {"cce", NET3 "[dense]\noutput=4\n[cce]\n", 1, 4, 0},
+    {"cce", NET3 "[dense]\noutput=4\n[softmax]\n[cce]\nweight=0.5\n", 1, 3, 0},
+    {"cce", NET3 "[dense]\noutput=4\n[tanh]\n[cce]\ninput=logits\n", 1, 4, 0},
     {"cce", NET3 "[dense]\noutput=4\n[softmax]\nname=t\n[dense]\noutput=4\n"
-            "[cce]\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"cce", NET3 CONST_T "[softmax]\n[cce]\ntarget=t\n", 0, 0},
+            "[cce]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"cce", NET3 CONST_T "[softmax]\n[cce]\ntarget=t\n", 0, 0, 0},
     {"kl", NET3 "[dense]\noutput=4\n[softmax]\nname=t\n[dense]\noutput=4\n[softmax]\n"
-           "[kl]\ntarget=t\ntarget_grad=1\n", 1, 0},
+           "[kl]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
     {"kl", NET3 "[dense]\noutput=4\n[softmax]\nname=t\n[dense]\noutput=4\n"
-           "[kl]\ntarget=t\ntarget_grad=1\n", 1, 0},
-    {"kl", NET3 CONST_T "[kl]\ntarget=t\n", 0, 0},
-    {"kl", NET3 "[dense]\noutput=4\n[softmax]\n[kl]\ntarget=label\n", 1, 4},
-    {"l1", NET3 "[dense]\noutput=3\nactivation=tanh\n[l1]\nweight=0.1\n", 1, 0},
+           "[kl]\ntarget=t\ntarget_grad=1\n", 1, 0, 0},
+    {"kl", NET3 CONST_T "[kl]\ntarget=t\n", 0, 0, 0},
+    {"kl", NET3 "[dense]\noutput=4\n[softmax]\n[kl]\ntarget=label\n", 1, 4, 0},
+    {"l1", NET3 "[dense]\noutput=3\nactivation=tanh\n[l1]\nweight=0.1\n", 1, 0, 0},
     {"l1", NET3 "[dense]\nname=h\noutput=4\nactivation=sigmoid\n[dense]\noutput=3\n"
-           "[l1]\nlayer=h\n[mse]\nlayer=h\ntarget=input\n", 0, 0},
-    {"l2", NET3 "[dense]\noutput=3\n[l2]\nweight=0.3\n", 1, 0},
-    {"entropy", NET4 "[dense]\noutput=5\nactivation=tanh\n[entropy]\n", 1, 0},
-    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nbeta=-2\nlambda=0\n", 1, 0},
-    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nlambda=0.5\n", 1, 0},
-    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nbeta=-2\nlambda=0.5\n", 1, 0},
-    {"entropy", NET4 "[dense]\noutput=3\n[softmax]\n[entropy]\nbeta=1.5\nweight=2\n", 1, 0},
-    {"log_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[log_sparse]\nweight=0.3\n", 1, 0},
-    {"log_sparse", NET3 "[dense]\noutput=4\nactivation=tanh\n[log_sparse]\n", 1, 0},
-    {"kl_sparse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[kl_sparse]\nrho=0.1\n", 1, 0},
-    {"kl_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[kl_sparse]\nweight=0.5\n", 1, 0},
-    {"kl_sparse", NET3 "[dense]\noutput=4\n[softmax]\n[kl_sparse]\nrho=0.3\n", 1, 0},
+           "[l1]\nlayer=h\n[mse]\nlayer=h\ntarget=input\n", 0, 0, 0},
+    {"l2", NET3 "[dense]\noutput=3\n[l2]\nweight=0.3\n", 1, 0, 0},
+    {"entropy", NET4 "[dense]\noutput=5\nactivation=tanh\n[entropy]\n", 1, 0, 0},
+    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nbeta=-2\nlambda=0\n", 1, 0, 0},
+    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nlambda=0.5\n", 1, 0, 0},
+    {"entropy", NET4 "[dense]\noutput=5\n[entropy]\nbeta=-2\nlambda=0.5\n", 1, 0, 0},
+    {"entropy", NET4 "[dense]\noutput=3\n[softmax]\n[entropy]\nbeta=1.5\nweight=2\n", 1, 0, 0},
+    {"log_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[log_sparse]\nweight=0.3\n",
+     1, 0, 0},
+    {"log_sparse", NET3 "[dense]\noutput=4\nactivation=tanh\n[log_sparse]\n", 1, 0, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[kl_sparse]\nrho=0.1\n", 1, 0, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\n[sigmoid]\ngain=2\n[kl_sparse]\nweight=0.5\n", 1, 0, 0},
+    {"kl_sparse", NET3 "[dense]\noutput=4\n[softmax]\n[kl_sparse]\nrho=0.3\n", 1, 0, 0},
     {"kl_sparse", "[net]\nbatch=3\ninput=1,4,4\nseed=5\n[conv]\nfilters=2\nactivation=sigmoid\n"
-                  "[kl_sparse]\n", 1, 0},
+                  "[kl_sparse]\n", 1, 0, 0},
     {"kl_sparse", NET3 "[dense]\nname=h\noutput=3\nactivation=sigmoid\n[dense]\noutput=4\n"
-                  "[kl_sparse]\nlayer=h\nrho=0.2\n[mse]\ntarget=input\n", 0, 0},
-    {"contractive", NET3 "[dense]\noutput=3\nactivation=sigmoid\n[contractive]\n", 1, 0},
+                  "[kl_sparse]\nlayer=h\nrho=0.2\n[mse]\ntarget=input\n", 0, 0, 0},
+    {"contractive", NET3 "[dense]\noutput=3\nactivation=sigmoid\n[contractive]\n", 1, 0, 0},
     {"contractive", NET3 "[dense]\noutput=3\nactivation=sigmoid\ngain=2\n[contractive]\n"
-                    "weight=0.5\n", 1, 0},
-    {"contractive", NET3 "[dense]\noutput=5\nactivation=tanh\n[contractive]\n", 1, 0},
-    {"contractive", NET3 "[dense]\noutput=5\nactivation=relu\n[contractive]\nweight=2\n", 1, 0},
+                    "weight=0.5\n", 1, 0, 0},
+    {"contractive", NET3 "[dense]\noutput=5\nactivation=tanh\n[contractive]\n", 1, 0, 0},
+    {"contractive", NET3 "[dense]\noutput=5\nactivation=relu\n[contractive]\nweight=2\n", 1, 0, 0},
     {"contractive", NET3 "[dense]\noutput=5\nactivation=tanh\n[dense]\nname=enc\noutput=3\n"
-                    "activation=sigmoid\n[dense]\noutput=4\n[contractive]\nlayer=enc\n", 1, 0},
+                    "activation=sigmoid\n[dense]\noutput=4\n[contractive]\nlayer=enc\n", 1, 0, 0},
     {"contractive", NET3 "[dense]\nname=enc\noutput=3\nactivation=tanh\n[dense]\noutput=4\n"
                     "activation=sigmoid\n[mse]\ntarget=input\n[contractive]\nlayer=enc\n"
-                    "weight=0.3\n", 0, 0},
+                    "weight=0.3\n", 0, 0, 0},
     /* the whole VAE: mu and logvar dense, the sample, KL and a Bernoulli decoder */
     {"kl_gauss", NET3 "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\noutput=3\n"
                  "activation=tanh\n[sample]\nfrom=mu,lv\n[kl_gauss]\n[dense]\noutput=4\n"
-                 "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n", 0, 0},
+                 "activation=sigmoid\n[bce]\ntarget=input\nreduce=sum\n", 0, 0, 0},
     {"kl_gauss", NET3 "[dense]\nname=h\noutput=5\nactivation=relu\n[dense]\nname=mu\noutput=2\n"
                  "[dense]\nname=lv\nfrom=h\noutput=2\n[sample]\nfrom=mu,lv\n[kl_gauss]\n"
-                 "weight=0.5\n", 1, 0},
+                 "weight=0.5\n", 1, 0, 0},
     /* one-hot label targets for the element-wise losses (the separator's L1) */
-    {"mae", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mae]\ntarget=label\n", 1, 3},
-    {"mse", NET3 "[dense]\noutput=4\n[softmax]\n[mse]\ntarget=label\nreduce=sum\n", 1, 4},
+    {"mae", NET3 "[dense]\noutput=4\nactivation=sigmoid\n[mae]\ntarget=label\n", 1, 3, 0},
+    {"mse", NET3 "[dense]\noutput=4\n[softmax]\n[mse]\ntarget=label\nreduce=sum\n", 1, 4, 0},
     /* the auto-classifier's strict objective, and every operator with weights */
     {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=sigmoid\n[dense]\noutput=3\n"
                 "[softmax]\n[mse]\nname=g\nlayer=a\ntarget=input\n[cce]\nname=c\n"
-                "[combine]\nexpr = c + g + abs(c - g)\n", 0, 3},
+                "[combine]\nexpr = c + g + abs(c - g)\n", 0, 3, 0},
     {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=tanh\n[mse]\nname=p\nlayer=a\n"
                 "target=input\n[dense]\noutput=3\n[cce]\nname=q\nweight=0.5\n[combine]\n"
-                "weight=0.7\nexpr=2*p*q - max(p, 0.3*q)/3 + min(p, q) - -q/(1 + p)\n", 0, 3},
+                "weight=0.7\nexpr=2*p*q - max(p, 0.3*q)/3 + min(p, q) - -q/(1 + p)\n", 0, 3, 0},
     /* a combine of a combine and a weight penalty */
     {"combine", NET3 "[dense]\nname=a\noutput=4\nactivation=sigmoid\n[dense]\noutput=3\n"
                 "[mse]\nname=g\nlayer=a\ntarget=input\n[cce]\nname=c\n[combine]\n"
                 "name=inner\nexpr=max(c, g)\n[l2]\nname=w\nlayer=a\n[combine]\n"
-                "expr=3*inner + 0.1*w\n", 0, 3},
+                "expr=3*inner + 0.1*w\n", 0, 3, 0},
     /* on probabilities (X = ln Y): Q is the softmax layer's output itself */
-    {"entropy", NET4 "[dense]\noutput=4\n[softmax]\n[entropy]\n", 1, 0},
+    {"entropy", NET4 "[dense]\noutput=4\n[softmax]\n[entropy]\n", 1, 0, 0},
     {"entropy", NET4 "[dense]\noutput=5\n[softmax]\ntemperature=2\n[entropy]\nlambda=0.5\n",
-     1, 0},
+     1, 0, 0},
     {"entropy", NET4 "[dense]\noutput=4\nactivation=sigmoid\n[entropy]\ninput=probs\n"
-     "beta=-2\n", 1, 0},
+     "beta=-2\n", 1, 0, 0},
 };
 const int tu_n_loss_rows = (int)(sizeof tu_loss_rows / sizeof tu_loss_rows[0]);
 

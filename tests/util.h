@@ -27,17 +27,29 @@ double tu_gradcheck(cn_net *net, int with_input, int classes, uint64_t seed);
 /* The same in a chosen mode (train = 0: eval mode, e.g. batchnorm's
  * running statistics). */
 double tu_gradcheck_mode(cn_net *net, int with_input, int classes, uint64_t seed, int train);
+/* tu_gradcheck_mode where the analytic gradients above the net's first
+ * [grad_reverse] layer (the input's, and the parameters of every layer
+ * before it) are expected to be `factor` times the numeric ones (-scale of
+ * the reversal) and the rest equal. Holds when everything above the
+ * reversal reaches the objective only through it (a chain); a layer above
+ * it feeding a loss past it would mix both factors. */
+double tu_gradcheck_reversed(cn_net *net, int with_input, int classes, uint64_t seed, int train,
+                             double factor);
 
 /* ---- the gradient-check sweep over the registries (tests/sweep.c) ---- */
 
 /* One gradient-check row: the layer or loss type it covers, a tiny net,
- * whether the input's gradient is checked, and the classes of label targets
- * (0 = no labels). */
+ * whether the input's gradient is checked, the classes of label targets
+ * (0 = no labels), and the `scale` of the net's [grad_reverse] (0 = none):
+ * the gradients above the reversal are then checked against -scale times
+ * the numeric ones (tu_gradcheck_reversed), since the layer reverses them
+ * on purpose. */
 typedef struct tu_grad_row {
     const char *type;
     const char *cfg;
     int with_input;
     int classes;
+    double reverse;
 } tu_grad_row;
 
 /* The suites' row tables: tests/check_layers.c and tests/check_losses.c. */

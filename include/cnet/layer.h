@@ -161,6 +161,11 @@ struct cn_layer_ops {
      * input, its own W (N, K); NULL when it has none of its own (tied). The
      * Jacobian norm (contractive, eval --jacobian) asks it. */
     const cn_param *(*linear_weight)(const cn_layer *l);
+    /* Optional (NULL = it reads no labels): a layer that reads the batch's
+     * labels (ctx->labels) gives the classes it takes, labels 0 to K-1;
+     * training and evaluation check the data's labels against it, and
+     * training refuses data in which no training sample has a label. */
+    int (*label_classes)(const cn_layer *l);
     /* Optional: a whole tiny net using the type ([net] batch=2 and input,
      * then its section), which the test suite's gradient-check sweep runs
      * when its fixture tables have no row for the type. */
