@@ -202,13 +202,13 @@ START_TEST(test_summary_partial)
     snprintf(cmd, sizeof cmd, "./cnet summary %s/bad.cfg", dir);
     ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
     snprintf(want, sizeof want,
-             "#    name           type       inputs                 output             params "
+             "#    name           type         inputs                 output             params "
              "  FLOPs/sample\n"
-             "0    input          input      -                      1x4x4                   0 "
+             "0    input          input        -                      1x4x4                   0 "
              "             0\n"
-             "1    dense1         dense      input                  8                     136 "
+             "1    dense1         dense        input                  8                     136 "
              "           256\n"
-             "2    reshape2       reshape    dense1                 2x2x2                   0 "
+             "2    reshape2       reshape      dense1                 2x2x2                   0 "
              "             0\n"
              "cnet: error: %s/bad.cfg:10: key 'size' = '7': layer 'conv3' (input 2x2x2) with "
              "size 7, pad 0 has an output smaller than 1x1: needs height and width + 2*pad >= "

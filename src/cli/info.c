@@ -22,7 +22,7 @@ static void summary_row(const cn_layer *l, void *user)
     char in[128] = "", shape[64];
     size_t params = 0;
     if (!sum->rows++)
-        printf("%-4s %-14s %-10s %-22s %-12s %12s %14s\n", "#", "name", "type", "inputs",
+        printf("%-4s %-14s %-12s %-22s %-12s %12s %14s\n", "#", "name", "type", "inputs",
                "output", "params", "FLOPs/sample");
     for (int j = 0; j < l->n_in; j++)
         snprintf(in + strlen(in), sizeof in - strlen(in), "%s%s", j ? "," : "", l->in[j]->name);
@@ -31,7 +31,7 @@ static void summary_row(const cn_layer *l, void *user)
     sum->params += params;
     sum->flops += cn_layer_flops(l);
     sum->train_flops += cn_layer_train_flops(l);
-    printf("%-4d %-14s %-10s %-22s %-12s %12zu %14.0f\n", l->index, l->name, l->ops->type,
+    printf("%-4d %-14s %-12s %-22s %-12s %12zu %14.0f\n", l->index, l->name, l->ops->type,
            l->index ? in : "-", cn_layer_shape_str(l, shape, sizeof shape), params,
            cn_layer_flops(l));
 }
