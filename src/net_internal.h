@@ -11,6 +11,11 @@
 typedef enum cn_monitor { CN_MONITOR_LOSS, CN_MONITOR_ACCURACY, CN_MONITOR_CLUSTER_ACC } cn_monitor;
 #define CN_MONITOR_CHOICES "loss|accuracy|cluster_acc"
 
+/* The layer whose argmax is a cluster id: the attached layer of the first
+ * loss offering CN_OFFER_CLUSTERS, else the first layer offering it, or
+ * NULL (valid.c; evaluation's clusters use the same). */
+const cn_layer *cn_net_cluster_layer(const cn_net *net);
+
 /* Layer names hashed for O(1) lookup (names.c): slots hold index + 1. */
 typedef struct cn_names {
     int *slot;

@@ -43,7 +43,7 @@ static const cn_layer *label_layer(const cn_net *net)
     return NULL;
 }
 
-static const cn_layer *cluster_layer(const cn_net *net)
+const cn_layer *cn_net_cluster_layer(const cn_net *net)
 {
     for (int i = 0; i < net->n_losses; i++)
         if (net->losses[i].ops->offers & CN_OFFER_CLUSTERS)
@@ -58,7 +58,7 @@ cn_valid_metrics cn_net_valid_kinds(const cn_net *net, int labelled)
 {
     return (cn_valid_metrics){.loss = 0.0,
                               .accuracy = label_layer(net) && labelled ? 0.0 : NAN,
-                              .cluster_acc = cluster_layer(net) && labelled ? 0.0 : NAN};
+                              .cluster_acc = cn_net_cluster_layer(net) && labelled ? 0.0 : NAN};
 }
 
 cn_status cn_net_validate(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
@@ -70,7 +70,7 @@ cn_status cn_net_validate(cn_net *net, const cn_dataset *ds, const int *idx, int
     const cn_rng saved = net->rng;
     const int train = net->train;
     const cn_layer *cls = ds->labels ? label_layer(net) : NULL;
-    const cn_layer *clu = ds->labels && ds->n_classes > 0 ? cluster_layer(net) : NULL;
+    const cn_layer *clu = ds->labels && ds->n_classes > 0 ? cn_net_cluster_layer(net) : NULL;
     int n = idx ? n_idx : ds->n;
     int *pred = clu ? malloc((size_t)CN_MAX(n, 1) * sizeof *pred) : NULL;
     int *truth = clu ? malloc((size_t)CN_MAX(n, 1) * sizeof *truth) : NULL;

@@ -22,21 +22,10 @@ typedef struct clusters_ev {
     int n;           /* samples seen */
 } clusters_ev;
 
-static const cn_layer *cluster_layer(const cn_net *net)
-{
-    for (int i = 0; i < net->n_losses; i++)
-        if (net->losses[i].ops->offers & CN_OFFER_CLUSTERS)
-            return net->losses[i].layer;
-    for (int i = 0; i < net->n_layers; i++)
-        if (cn_layer_offers(&net->layers[i]) & CN_OFFER_CLUSTERS)
-            return &net->layers[i];
-    return NULL;
-}
-
 static cn_status clusters_open(void *st, const cn_eval_pass *p, cn_error *err)
 {
     clusters_ev *c = st;
-    c->layer = cluster_layer(p->net);
+    c->layer = cn_net_cluster_layer(p->net);
     c->k = (int)cn_tensor_sample(&c->layer->out);
     c->pred = malloc((size_t)p->n_idx * sizeof *c->pred);
     c->labels = malloc((size_t)p->n_idx * sizeof *c->labels);
