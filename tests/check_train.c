@@ -254,60 +254,53 @@ static fixture open_regression(const char *lr)
     return open_regression_scaled(lr, "0.00392156862745098");
 }
 
-/* A loss that explodes but stays finite stops the run (over 1e6 times its
- * first batch's), naming the loss and the first layer out of range, and
- * the checkpoints of the epoch before stay byte for byte. */
-START_TEST(test_explosion_keeps_checkpoints)
+/* Train the regression net one good epoch into dir, then resume it with
+ * learning rate `lr` and input scale `scale` (the IDX default 1/255 when
+ * NULL), which must diverge: the resumed run stops with CN_ERR_NUMERIC,
+ * its message in err, and both checkpoints of the good epoch stay byte for
+ * byte. */
+static void diverge_keeps_checkpoints(const char *lr, const char *scale, cn_error *err)
 {
     const char *dir = tu_tmpdir();
-    cn_error err = {0};
     fixture f = open_regression("0.01");
-    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
+    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, err), CN_OK);
     tu_fixture_close(&f);
     char last[600], best[600];
     snprintf(last, sizeof last, "%s/last.ckpt", dir);
     snprintf(best, sizeof best, "%s/best.ckpt", dir);
     long l0, b0, l1, b1;
     char *last0 = slurp(last, &l0), *best0 = slurp(best, &b0);
-    f = open_regression(EXPLODING_LR);
-    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
-    ck_assert_msg(strstr(err.msg, "times the run's first batch's") &&
-                      strstr(err.msg, "training diverges; loss 'mse' (line 17) is ") &&
-                      strstr(err.msg, "the first layer whose output left its range is "
-                                      "'dense1' ([dense], line 13)"),
-                  "%s", err.msg);
+    f = scale ? open_regression_scaled(lr, scale) : open_regression(lr);
+    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, err), CN_ERR_NUMERIC);
     char *last1 = slurp(last, &l1), *best1 = slurp(best, &b1);
     ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
     ck_assert(b0 == b1 && !memcmp(best0, best1, (size_t)b0));
     free(last0), free(last1), free(best0), free(best1);
     tu_fixture_close(&f);
 }
+
+/* A loss that explodes but stays finite stops the run (over 1e6 times its
+ * first batch's), naming the loss and the first layer out of range. */
+START_TEST(test_explosion_keeps_checkpoints)
+{
+    cn_error err = {0};
+    diverge_keeps_checkpoints(EXPLODING_LR, NULL, &err);
+    ck_assert_msg(strstr(err.msg, "times the run's first batch's") &&
+                      strstr(err.msg, "training diverges; loss 'mse' (line 17) is ") &&
+                      strstr(err.msg, "the first layer whose output left its range is "
+                                      "'dense1' ([dense], line 13)"),
+                  "%s", err.msg);
+}
 END_TEST
 
 /* The same by the input's scale: finite inputs of 1e6 (a misplaced scale)
- * drive the resumed run to a non-finite loss; it stops, and the checkpoints
- * of the good epoch stay byte for byte. */
+ * drive the resumed run to a non-finite loss. */
 START_TEST(test_input_scale_divergence_keeps_checkpoints)
 {
-    const char *dir = tu_tmpdir();
     cn_error err = {0};
-    fixture f = open_regression("0.01");
-    ck_assert_int_eq(train(&f, dir, 1, 0, NULL, NULL, &err), CN_OK);
-    tu_fixture_close(&f);
-    char last[600], best[600];
-    snprintf(last, sizeof last, "%s/last.ckpt", dir);
-    snprintf(best, sizeof best, "%s/best.ckpt", dir);
-    long l0, b0, l1, b1;
-    char *last0 = slurp(last, &l0), *best0 = slurp(best, &b0);
-    f = open_regression_scaled("0.01", "1e6");
-    ck_assert_int_eq(train(&f, dir, 3, 1, NULL, NULL, &err), CN_ERR_NUMERIC);
+    diverge_keeps_checkpoints("0.01", "1e6", &err);
     ck_assert_msg(strstr(err.msg, "training stopped, ") && strstr(err.msg, "loss 'mse'"), "%s",
                   err.msg);
-    char *last1 = slurp(last, &l1), *best1 = slurp(best, &b1);
-    ck_assert(l0 == l1 && !memcmp(last0, last1, (size_t)l0));
-    ck_assert(b0 == b1 && !memcmp(best0, best1, (size_t)b0));
-    free(last0), free(last1), free(best0), free(best1);
-    tu_fixture_close(&f);
 }
 END_TEST
 
