@@ -17,7 +17,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +24,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <stb/stb_image.h>
 
@@ -128,34 +126,14 @@ static cn_status list_classes(const char *dir, names *out, cn_error *err)
 static cn_status read_file(const char *path, int h, int w, unsigned char **buf, int *n,
                            cn_error *err)
 {
-    char what[64];
-    int fd;
-    uint64_t size, max = CN_MIN(IMG_MAX_BYTES(h, w), (uint64_t)INT_MAX);
+    char what[64], *text = NULL;
+    size_t len = 0;
     snprintf(what, sizeof what, "an image of %dx%d pixels", h, w);
-    cn_status st = cn_file_open(path, what, max, &fd, &size, err);
-    if (st)
-        return st;
-    size_t got = 0;
-    *buf = malloc((size_t)size + 1);
-    while (*buf && got < size) {
-        ssize_t r = read(fd, *buf + got, (size_t)size - got);
-        if (r <= 0 && !(r < 0 && errno == EINTR))
-            break;
-        got += r > 0 ? (size_t)r : 0;
-    }
-    int e = errno;
-    close(fd);
-    if (!*buf)
-        return cn_errorf(err, CN_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes", path,
-                         size);
-    if (got < size) {
-        free(*buf);
-        *buf = NULL;
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot read: %s", path,
-                         got ? "the file shrank while being read" : strerror(e));
-    }
-    *n = (int)size;
-    return CN_OK;
+    cn_status st = cn_file_slurp(path, what, CN_MIN(IMG_MAX_BYTES(h, w), (uint64_t)INT_MAX),
+                                 &text, &len, err);
+    *buf = (unsigned char *)text;
+    *n = (int)len; /* fits: at most INT_MAX */
+    return st;
 }
 
 /* stb_image's failure reason, kept to printable ASCII (an unknown PNG chunk

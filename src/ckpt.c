@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "ckpt_format.h"
@@ -66,8 +65,8 @@ static int write_all(cn_net *net, FILE *f, const cn_ckpt_info *info)
 }
 
 /* Test hook, for the crash tests only (tests/check_crash.c): with
- * CNET_TEST_CKPT_DELAY_MS=N in the environment, sleep N ms between the
- * finished temporary file and the rename, so a kill can land there. */
+ * CNET_TEST_CKPT_DELAY_MS=N in the environment, sleep N ms after the
+ * temporary file is written, before its rename, so a kill can land there. */
 static void test_delay(void)
 {
     const char *v = getenv("CNET_TEST_CKPT_DELAY_MS");
@@ -96,6 +95,19 @@ static cn_status check_saveable(cn_net *net, const char *path, cn_error *err)
     return CN_OK;
 }
 
+typedef struct save_job {
+    cn_net *net;
+    const cn_ckpt_info *info;
+} save_job;
+
+static int write_job(FILE *f, const void *ctx)
+{
+    const save_job *job = ctx;
+    int ok = write_all(job->net, f, job->info);
+    test_delay();
+    return ok;
+}
+
 cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, cn_error *err)
 {
     cn_error local;
@@ -103,25 +115,6 @@ cn_status cn_ckpt_save(cn_net *net, const char *path, const cn_ckpt_info *info, 
         err = &local;
     if (check_saveable(net, path, err))
         return err->code;
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    int ok = write_all(net, f, info) && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved_errno = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        unlink(tmp);
-        return cn_errorf(err, CN_ERR_IO, "%s: write failed (%s); the previous checkpoint is "
-                         "kept", path, strerror(saved_errno ? saved_errno : errno));
-    }
-    test_delay();
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot rename from %s: %s", path, tmp,
-                         strerror(e));
-    }
-    return CN_OK;
+    save_job job = {net, info};
+    return cn_file_replace(path, "checkpoint", write_job, &job, err);
 }

@@ -173,3 +173,30 @@ cn_status cn_file_slurp(const char *path, const char *what, size_t max, char **t
     *len = n;
     return CN_OK;
 }
+
+cn_status cn_file_replace(const char *path, const char *what,
+                          int (*write)(FILE *f, const void *ctx), const void *ctx,
+                          cn_error *err)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    errno = 0;
+    int ok = write(f, ctx) && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved_errno = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        unlink(tmp);
+        return cn_errorf(err, CN_ERR_IO, "%s: write failed (%s); the previous %s is kept", path,
+                         strerror(saved_errno ? saved_errno : errno), what);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return cn_errorf(err, CN_ERR_IO, "%s: cannot rename from %s: %s", path, tmp,
+                         strerror(e));
+    }
+    return CN_OK;
+}

@@ -94,6 +94,14 @@ cn_status cn_file_fopen(const char *path, const char *what, uint64_t max, FILE *
  * read is refused as well. */
 cn_status cn_file_slurp(const char *path, const char *what, size_t max, char **text,
                         size_t *len, cn_error *err);
+/* Replace path whole or not at all: write(f, ctx) (nonzero on success)
+ * into path.tmp, fflush and fsync it, then rename it over path. On any
+ * failure path is untouched, the temporary file removed, and the error
+ * reads "<path>.tmp: cannot write: <reason>" (opening) or "<path>: write
+ * failed (<reason>); the previous <what> is kept". */
+cn_status cn_file_replace(const char *path, const char *what,
+                          int (*write)(FILE *f, const void *ctx), const void *ctx,
+                          cn_error *err);
 /* The size error of cn_file_open: "<path>: cannot read: it holds [more than]
  * N bytes; <what> may hold at most <max>" (CN_ERR_FORMAT). */
 cn_status cn_file_too_big(const char *path, uint64_t bytes, int more, const char *what,

@@ -11,6 +11,10 @@
 typedef enum cn_monitor { CN_MONITOR_LOSS, CN_MONITOR_ACCURACY, CN_MONITOR_CLUSTER_ACC } cn_monitor;
 #define CN_MONITOR_CHOICES "loss|accuracy|cluster_acc"
 
+/* Whether a loss offers a Gaussian posterior (a VAE's KL term): its
+ * [sample] layers draw in evaluation too, and its loss is a negative ELBO. */
+int cn_net_has_posterior(const cn_net *net);
+
 /* The layer whose argmax is a cluster id: the attached layer of the first
  * loss offering CN_OFFER_CLUSTERS, else the first layer offering it, or
  * NULL (valid.c; evaluation's clusters use the same). */
@@ -71,11 +75,38 @@ void cn_names_free(cn_names *t);
 int cn_names_find(const cn_names *t, const cn_layer *layers, const char *name);
 void cn_names_add(cn_names *t, const cn_layer *layers, int index);
 
+/* The run name from [net] name `key` as read through s (its [net] view),
+ * else the cfg file's stem, checked (runname.c). */
+cn_status cn_run_name(const cn_sec *s, const char *key, char *name, size_t size,
+                      cn_error *err);
+
+/* A label loss or a label-reading layer with no labelled sample in the
+ * training part of d is an error naming it (labelcheck.c). */
+cn_status cn_net_check_labelled(const cn_net *net, const cn_data *d, cn_error *err);
+
 /* The run folder's resolved settings (runcfg.c): save writes dir/run.cfg
  * (atomically); resume compares `now` with it, refusing changes that would
  * make another run and logging those it applies (*changed: how many). */
 cn_status cn_run_cfg_save(const char *dir, const cn_cfg *cfg, cn_error *err);
 cn_status cn_run_cfg_resume(const char *dir, const cn_cfg *now, int *changed, cn_error *err);
+
+/* The context of one section's setup (cn_build_* in build.c): the net being
+ * built, the section, and the layer's multipliers and init rule. */
+struct cn_build {
+    cn_net *net;
+    cn_sec *sec;        /* section of the layer being set up */
+    float lr_mult, decay_mult, init_scale;
+    cn_init init;
+    cn_status param_code; /* why the last cn_build_param returned NULL */
+    char param_why[192];
+};
+
+/* The cn_target_kind a loss `target` word names ("none", "input", "label"),
+ * or -1 for a layer reference; no layer may take such a name (build_loss.c). */
+int cn_target_word(const char *t);
+/* A loss section into *loss, attached at or above layer `current` (build_loss.c). */
+cn_status cn_build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec, cn_loss *loss,
+                        int current, cn_error *err);
 
 /* Build helpers used by build.c only (defined in ref.c). */
 cn_status cn_resolve_ref(const cn_net *net, int current, const cn_sec *s, const char *key,
@@ -88,7 +119,8 @@ cn_status cn_offers_read(cn_sec *s, const char *key, unsigned *out, cn_error *er
 float *cn_net_param_arena(cn_net *net, size_t *count);
 
 /* CN_ERR_SHAPE when a label of ds lies outside the outputs of a label
- * loss's layer (src/train.c; cn_eval checks its split too). */
+ * loss's layer or the classes of a layer reading labels (labelcheck.c;
+ * cn_eval checks its split too). */
 cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err);
 /* Sampling layers draw in eval mode from the stream every evaluation of a
  * Gaussian posterior uses (seeded from the net's seed), so validation and

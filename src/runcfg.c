@@ -10,7 +10,6 @@
  * moments) would make the checkpoint's numbers belong to another run, and
  * is refused with the list.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,26 +41,22 @@ void cn_run_cfg_path(const char *dir, char *path, size_t size)
     snprintf(path, size, "%s/%s", dir, RUN_CFG);
 }
 
-cn_status cn_run_cfg_save(const char *dir, const cn_cfg *cfg, cn_error *err)
+static int write_run_cfg(FILE *f, const void *ctx)
 {
-    char path[1100], tmp[1110];
-    cn_run_cfg_path(dir, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    const cn_cfg *cfg = ctx;
     fprintf(f, "# %s - the resolved settings of this run, written by cnet %s from %s.\n"
                "# cnet eval, visualize and sample given this folder (or that cfg) build\n"
                "# the network from here; cnet train --resume compares with it.\n\n",
             RUN_CFG, CN_VERSION, cfg->file);
     cn_cfg_write(cfg, f);
-    int bad = ferror(f) | (fclose(f) != 0);
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return cn_errorf(err, CN_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    return CN_OK;
+    return !ferror(f);
+}
+
+cn_status cn_run_cfg_save(const char *dir, const cn_cfg *cfg, cn_error *err)
+{
+    char path[1100];
+    cn_run_cfg_path(dir, path, sizeof path);
+    return cn_file_replace(path, RUN_CFG, write_run_cfg, cfg, err);
 }
 
 /* "net.epochs 10 -> 20" for each change, joined by "; ". */

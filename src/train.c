@@ -36,6 +36,7 @@ typedef struct run {
     cn_ckpt_info info;
     int cfg_saved;       /* run.cfg holds this process's settings */
     cn_valid_metrics kinds; /* which validation metrics this run has (0) or not (NAN) */
+    int valid_elbo;      /* the validation loss is a negative ELBO (a VAE's) */
     double stop_best;    /* best monitored score (lower is better) for early stopping */
     int stop_epoch;      /* the epoch it was reached */
     int since;           /* epochs since it improved by min_delta */
@@ -71,13 +72,17 @@ static cn_status open_log(run *r, cn_error *err)
     return CN_OK;
 }
 
-/* [net] monitor: which metrics exist decides what it may watch. */
+/* [net] monitor's values, in cn_monitor order (CN_MONITOR_CHOICES). */
+static const char *const monitor_names[] = {"loss", "accuracy", "cluster_acc"};
+
+/* What validation reports (a VAE's loss is its negative ELBO, which the
+ * console names so), and so what [net] monitor may watch. */
 static cn_status check_monitor(run *r, cn_error *err)
 {
     const cn_net *net = r->net;
-    static const char *const names[] = {"loss", "accuracy", "cluster_acc"};
     const char *why = NULL;
     r->kinds = cn_net_valid_kinds(net, r->data->n_valid > 0 && r->data->train->labels);
+    r->valid_elbo = cn_net_has_posterior(net);
     if (net->monitor == CN_MONITOR_ACCURACY && isnan(r->kinds.accuracy))
         why = "an accuracy: a label loss and a validation split with labels (valid_fraction)";
     if (net->monitor == CN_MONITOR_CLUSTER_ACC && isnan(r->kinds.cluster_acc))
@@ -85,77 +90,7 @@ static cn_status check_monitor(run *r, cn_error *err)
               "labels (valid_fraction)";
     if (why)
         return cn_errorf(err, CN_ERR_CFG, "%s: [net] monitor = %s needs %s", net->file,
-                         names[net->monitor], why);
-    return CN_OK;
-}
-
-/* The first layer reading labels itself ([onehot]), or NULL. */
-static const cn_layer *label_reader(const cn_net *net)
-{
-    for (int i = 1; i < net->n_layers; i++)
-        if (net->layers[i].ops->label_classes)
-            return &net->layers[i];
-    return NULL;
-}
-
-/* A label loss skips labels outside its layer's outputs, and a layer that
- * reads labels ([onehot]) those past its classes, so such labels would be
- * ignored without a word: refuse them, naming the file, the sample and the
- * label (training and evaluation alike). */
-cn_status cn_net_check_labels(const cn_net *net, const cn_dataset *ds, cn_error *err)
-{
-    for (int k = 0; ds && ds->labels && k < net->n_losses; k++) {
-        const cn_loss *loss = &net->losses[k];
-        const cn_layer *l = loss->layer;
-        long classes = (long)l->c * l->h * l->w;
-        if (loss->target_kind != CN_TARGET_LABEL || ds->n_classes <= classes)
-            continue;
-        for (int i = 0; i < ds->n; i++)
-            if (ds->labels[i] >= classes)
-                return cn_errorf(err, CN_ERR_SHAPE, "the labels of %s: sample %d has label %d, "
-                                 "but loss '%s' (line %d) reads layer '%s' with %ld outputs, "
-                                 "so labels must be 0 to %ld", ds->source, i, ds->labels[i],
-                                 loss->name, loss->cfg_line, l->name, classes, classes - 1);
-    }
-    for (int k = 1; ds && ds->labels && k < net->n_layers; k++) {
-        const cn_layer *l = &net->layers[k];
-        int classes = l->ops->label_classes ? l->ops->label_classes(l) : 0;
-        for (int i = 0; classes > 0 && ds->n_classes > classes && i < ds->n; i++)
-            if (ds->labels[i] >= classes)
-                return cn_errorf(err, CN_ERR_SHAPE, "the labels of %s: sample %d has label %d, "
-                                 "but layer '%s' ([%s], line %d) reads labels of %d classes, "
-                                 "so labels must be 0 to %d", ds->source, i, ds->labels[i],
-                                 l->name, l->ops->type, l->cfg_line, classes, classes - 1);
-    }
-    return CN_OK;
-}
-
-/* A label loss averages over the labelled samples of a batch, and a layer
- * reading labels ([onehot]) gives zeros for the unlabelled, so a training
- * part with none (a file without labels, or label_fraction / label_mask
- * keeping none) would train them on nothing: refuse that. */
-static cn_status check_labelled(const cn_net *net, const cn_data *d, cn_error *err)
-{
-    const cn_dataset *ds = d->train;
-    for (int i = 0; ds->labels && i < d->n_train; i++)
-        if (ds->labels[d->train_idx ? d->train_idx[i] : i] >= 0)
-            return CN_OK;
-    const char *why = ds->labels ? "label_fraction or label_mask keeps none"
-                                 : "the data has no labels";
-    for (int k = 0; k < net->n_losses; k++)
-        if (net->losses[k].target_kind == CN_TARGET_LABEL)
-            return cn_errorf(err, CN_ERR_CFG, "loss '%s' (line %d) needs labels, but none of "
-                             "the %d training samples of %s has one (%s); label some (the "
-                             "[data] keys label_fraction and label_mask choose which keep "
-                             "theirs) or remove the loss", net->losses[k].name,
-                             net->losses[k].cfg_line, d->n_train, ds->source, why);
-    const cn_layer *l = label_reader(net);
-    if (l)
-        return cn_errorf(err, CN_ERR_CFG, "layer '%s' ([%s], line %d) reads labels, but none "
-                         "of the %d training samples of %s has one (%s); label some (the "
-                         "[data] keys label_fraction and label_mask choose which keep theirs) "
-                         "or remove the layer", l->name, l->ops->type, l->cfg_line, d->n_train,
-                         ds->source, why);
+                         monitor_names[net->monitor], why);
     return CN_OK;
 }
 
@@ -208,7 +143,7 @@ static cn_status setup(run *r, cn_error *err)
                          "the dataset %s has %dx%dx%d", net->file, in, d->train->source,
                          d->train->c, d->train->h, d->train->w);
     if (cn_net_check_labels(net, d->train, err) || cn_net_check_labels(net, d->test, err) ||
-        check_labelled(net, d, err) || check_monitor(r, err))
+        cn_net_check_labelled(net, d, err) || check_monitor(r, err))
         return err->code;
     if (r->opts->run_dir && strlen(r->opts->run_dir) >= sizeof r->dir)
         return cn_errorf(err, CN_ERR_USAGE, "run folder '%.40s...' is %zu characters long; at "
@@ -337,7 +272,6 @@ static cn_status validate(run *r, cn_valid_metrics *m, cn_error *err)
 static void watch(run *r, int epoch, double score)
 {
     const cn_net *net = r->net;
-    static const char *const names[] = {"loss", "accuracy", "cluster_acc"};
     if (score < r->stop_best - net->min_delta) {
         r->stop_best = score, r->stop_epoch = epoch + 1, r->since = 0;
         return;
@@ -347,7 +281,7 @@ static void watch(run *r, int epoch, double score)
     double best = net->monitor == CN_MONITOR_LOSS ? r->stop_best : -r->stop_best;
     snprintf(r->stop_why, sizeof r->stop_why, "early stopping after epoch %d: the %s %s has "
              "not improved by min_delta = %g for %d epochs (best %.6g, epoch %d, in best.ckpt)",
-             epoch + 1, r->data->n_valid ? "validation" : "training", names[net->monitor],
+             epoch + 1, r->data->n_valid ? "validation" : "training", monitor_names[net->monitor],
              (double)net->min_delta, net->patience, best, r->stop_epoch);
 }
 
@@ -396,15 +330,6 @@ static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progr
     return CN_OK;
 }
 
-/* A VAE's validation loss is its negative ELBO: the console names it so. */
-static int valid_is_elbo(const cn_net *net)
-{
-    for (int i = 0; i < net->n_losses; i++)
-        if (net->losses[i].ops->offers & CN_OFFER_GAUSS_POSTERIOR)
-            return 1;
-    return 0;
-}
-
 static cn_status run_epoch(run *r, int epoch, cn_error *err)
 {
     cn_net *net = r->net;
@@ -413,7 +338,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
                      .loss_parts = r->parts, .batches = cn_loader_batches(r->train),
                      .valid_loss = NAN, .valid_accuracy = NAN, .valid_cluster_acc = NAN,
                      .lr = cn_schedule_lr(&net->optim->sched, net->optim->t),
-                     .valid_elbo = valid_is_elbo(net)};
+                     .valid_elbo = r->valid_elbo};
     int done = begin_epoch(r), trained = 0;
     memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
     double start = cn_now(), t = start;

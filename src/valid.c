@@ -26,7 +26,7 @@ void cn_net_draw_posterior(cn_net *net)
     cn_rng_seed(&net->rng, net->seed ^ SAMPLE_STREAM);
 }
 
-static int samples_in_eval(const cn_net *net)
+int cn_net_has_posterior(const cn_net *net)
 {
     for (int i = 0; i < net->n_losses; i++)
         if (net->losses[i].ops->offers & CN_OFFER_GAUSS_POSTERIOR)
@@ -84,7 +84,7 @@ cn_status cn_net_validate(cn_net *net, const cn_dataset *ds, const int *idx, int
     if (cn_loader_create(ds, idx, n_idx, net->batch, 0, 0, &ld, err))
         goto done;
     cn_net_set_train(net, 0);
-    if (samples_in_eval(net))
+    if (cn_net_has_posterior(net))
         cn_net_draw_posterior(net);
     cn_loader_epoch(ld, NULL);
     cn_batch b;
@@ -126,13 +126,4 @@ done:
     free(pred);
     free(truth);
     return err->code;
-}
-
-cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
-                           double *loss, cn_error *err)
-{
-    cn_valid_metrics m;
-    cn_status st = cn_net_validate(net, ds, idx, n_idx, &m, err);
-    *loss = m.loss;
-    return st;
 }

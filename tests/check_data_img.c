@@ -15,16 +15,6 @@
 #include "internal.h"
 #include "util.h"
 
-/* dir/name in a rotating static buffer (dir may be an earlier result). */
-static const char *at(const char *dir, const char *name)
-{
-    static char buf[8][1024];
-    static int next;
-    char tmp[1024];
-    ck_assert((size_t)snprintf(tmp, sizeof tmp, "%s/%s", dir, name) < sizeof tmp);
-    return memcpy(buf[next++ % 8], tmp, strlen(tmp) + 1);
-}
-
 static void make_dir(const char *path)
 {
     ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s", path);
@@ -58,21 +48,21 @@ static void write_image(const char *path, int id, int c, int h, int w)
 static void write_split(const char *root, const char *split, int c)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", at(root, split));
+    snprintf(dir, sizeof dir, "%s", tu_path(root, split));
     make_dir(dir);
-    make_dir(at(dir, "a"));
-    make_dir(at(dir, "9"));
-    make_dir(at(dir, "10"));
-    write_image(at(dir, "10/b.png"), 1, c, 3, 4);
-    write_image(at(dir, "10/a.png"), 0, c, 3, 4);
-    write_image(at(dir, "10/c.bmp"), 2, c, 3, 4);
-    write_image(at(dir, "9/x.PNG"), 3, c, 3, 4);
-    write_image(at(dir, "a/p.png"), 4, c, 3, 4);
-    write_image(at(dir, "a/q.png"), 5, c, 3, 4);
-    write_image(at(dir, "a/.hidden.png"), 9, c, 5, 5);
+    make_dir(tu_path(dir, "a"));
+    make_dir(tu_path(dir, "9"));
+    make_dir(tu_path(dir, "10"));
+    write_image(tu_path(dir, "10/b.png"), 1, c, 3, 4);
+    write_image(tu_path(dir, "10/a.png"), 0, c, 3, 4);
+    write_image(tu_path(dir, "10/c.bmp"), 2, c, 3, 4);
+    write_image(tu_path(dir, "9/x.PNG"), 3, c, 3, 4);
+    write_image(tu_path(dir, "a/p.png"), 4, c, 3, 4);
+    write_image(tu_path(dir, "a/q.png"), 5, c, 3, 4);
+    write_image(tu_path(dir, "a/.hidden.png"), 9, c, 5, 5);
     tu_write(dir, "a/notes.txt", "not an image\n");
     tu_write(dir, "readme.png", "a file, not a class folder\n");
-    make_dir(at(dir, "a/sub.png"));
+    make_dir(tu_path(dir, "a/sub.png"));
 }
 
 /* _i = 0: grey; 1: RGB; 2: grey files read as RGB (stb replicates the grey). */
@@ -84,7 +74,7 @@ START_TEST(test_imgdir_read)
     write_split(root, "train", file_c);
     cn_dataset *ds;
     cn_error err;
-    ck_assert_msg(!cn_imgdir_read(at(root, "train"), c, 3, 4, "x", &ds, &err), "%s", err.msg);
+    ck_assert_msg(!cn_imgdir_read(tu_path(root, "train"), c, 3, 4, "x", &ds, &err), "%s", err.msg);
     ck_assert(ds->n == 6 && ds->c == c && ds->h == 3 && ds->w == 4 && ds->n_classes == 3);
     ck_assert_ptr_null(ds->f32);
     ck_assert_float_eq(ds->scale, 1.0f / 255.0f);
@@ -105,8 +95,8 @@ END_TEST
 START_TEST(test_imgdir_jpeg)
 {
     const char *root = tu_tmpdir();
-    make_dir(at(root, "k"));
-    write_image(at(root, "k/one.JPG"), 0, 1, 8, 8);
+    make_dir(tu_path(root, "k"));
+    write_image(tu_path(root, "k/one.JPG"), 0, 1, 8, 8);
     cn_dataset *ds;
     cn_error err;
     ck_assert_msg(!cn_imgdir_read(root, 1, 8, 8, "x", &ds, &err), "%s", err.msg);
@@ -132,7 +122,7 @@ START_TEST(test_imgdir_errors)
     const char *root = tu_tmpdir();
     char want[2048];
     write_split(root, "train", 1);
-    const char *dir = at(root, "train"), *bad = at(dir, "9/y.png");
+    const char *dir = tu_path(root, "train"), *bad = tu_path(dir, "9/y.png");
     write_image(bad, 7, 1, 30, 28);
     snprintf(want, sizeof want, "%s: image is 30x28, expected 3x4 (height x width from [data] "
              "height/width)", bad);
@@ -151,7 +141,7 @@ START_TEST(test_imgdir_errors)
     ck_assert_msg(!strncmp(err.msg, want, strlen(want)) && strlen(err.msg) > strlen(want),
                   "%s", err.msg);
     remove(bad);
-    make_dir(at(dir, "8"));
+    make_dir(tu_path(dir, "8"));
     tu_write(dir, "8/x.txt", "");
     snprintf(want, sizeof want, "%s/8: class folder holds no images (.png, .jpg, .jpeg or .bmp)",
              dir);
@@ -161,7 +151,7 @@ START_TEST(test_imgdir_errors)
              "its images)", empty);
     expect_read_error(empty, CN_ERR_FORMAT, want);
     snprintf(want, sizeof want, "%s/none: cannot open folder: No such file or directory", empty);
-    expect_read_error(at(empty, "none"), CN_ERR_IO, want);
+    expect_read_error(tu_path(empty, "none"), CN_ERR_IO, want);
 }
 END_TEST
 
@@ -196,8 +186,8 @@ START_TEST(test_imgdir_open)
     ck_assert_float_eq(x[6], 2.0f * value(5, 0, 1, 2));
     cn_data_close(d);
     /* a class only the test split has */
-    make_dir(at(root, "test/11"));
-    write_image(at(root, "test/11/z.png"), 0, 1, 3, 4);
+    make_dir(tu_path(root, "test/11"));
+    write_image(tu_path(root, "test/11/z.png"), 0, 1, 3, 4);
     ck_assert_int_eq(open_cfg(text, &d, &err), CN_ERR_FORMAT);
     snprintf(want, sizeof want, "%s/train and %s/test hold different class folders: '11' is "
              "only in %s/test", root, root, root);
@@ -349,8 +339,8 @@ START_TEST(test_convert_roundtrip)
     const char *src = tu_idx_dataset(n, 2, 4, 5, classes, 7), *out = tu_tmpdir();
     unsigned char *x, *y;
     cn_error err;
-    const char *images = at(src, "train-images-idx3-ubyte.gz");
-    const char *labels = at(src, "train-labels-idx1-ubyte.gz");
+    const char *images = tu_path(src, "train-images-idx3-ubyte.gz");
+    const char *labels = tu_path(src, "train-labels-idx1-ubyte.gz");
     ck_assert_int_eq(cn_idx_read(images, &ndim, dims, &x, &err), CN_OK);
     ck_assert_int_eq(cn_idx_read(labels, &ndim, ldims, &y, &err), CN_OK);
     if (c == 3) { /* three channels: the grey image, its negative, its half */
@@ -361,13 +351,13 @@ START_TEST(test_convert_roundtrip)
             x3[(i / 20) * 60 + 20 + i % 20] = (unsigned char)(255 - x[i]);
             x3[(i / 20) * 60 + 40 + i % 20] = (unsigned char)(x[i] / 2);
         }
-        images = at(src, "rgb.idx");
+        images = tu_path(src, "rgb.idx");
         ck_assert_int_eq(cn_idx_write(images, 4, rgb, x3, &err), CN_OK);
         free(x);
         x = x3;
     }
     int got_n, got_classes;
-    const char *dir = at(out, "png");
+    const char *dir = tu_path(out, "png");
     ck_assert_msg(!cn_convert_idx_to_dir(images, labels, dir, &got_n, &got_classes, &err), "%s",
                   err.msg);
     ck_assert(got_n == n && got_classes == classes);
@@ -375,15 +365,15 @@ START_TEST(test_convert_roundtrip)
     char name[64];
     struct stat sb;
     snprintf(name, sizeof name, classes > 10 ? "%02d/00003.png" : "%d/00003.png", y[3]);
-    ck_assert_msg(stat(at(dir, name), &sb) == 0, "%s missing", name);
-    const char *oi = at(out, "back-images.idx"), *ol = at(out, "back-labels.idx.gz");
+    ck_assert_msg(stat(tu_path(dir, name), &sb) == 0, "%s missing", name);
+    const char *oi = tu_path(out, "back-images.idx"), *ol = tu_path(out, "back-labels.idx.gz");
     ck_assert_msg(!cn_convert_dir_to_idx(dir, 4, 5, c, oi, ol, &got_n, &got_classes, &err), "%s",
                   err.msg);
     ck_assert(got_n == n && got_classes == classes);
     /* the files equal the originals grouped by class, byte for byte */
     sort_by_label(x, y, n, (size_t)c * 20);
     int want_dims[4] = {n, c == 3 ? 3 : 4, c == 3 ? 4 : 5, 5}, ydims[4] = {n};
-    const char *ri = at(out, "ref-images.idx"), *rl = at(out, "ref-labels.idx");
+    const char *ri = tu_path(out, "ref-images.idx"), *rl = tu_path(out, "ref-labels.idx");
     ck_assert_int_eq(cn_idx_write(ri, c == 3 ? 4 : 3, want_dims, x, &err), CN_OK);
     ck_assert_int_eq(cn_idx_write(rl, 1, ydims, y, &err), CN_OK);
     size_t na, nb;
@@ -406,19 +396,19 @@ START_TEST(test_convert_errors)
     const char *src = tu_idx_dataset(10, 2, 4, 5, 3, 7), *out = tu_tmpdir();
     char want[2048];
     cn_error err;
-    const char *images = at(src, "train-images-idx3-ubyte.gz");
-    ck_assert_int_eq(cn_convert_idx_to_dir(images, at(src, "t10k-labels-idx1-ubyte.gz"), out,
+    const char *images = tu_path(src, "train-images-idx3-ubyte.gz");
+    ck_assert_int_eq(cn_convert_idx_to_dir(images, tu_path(src, "t10k-labels-idx1-ubyte.gz"), out,
                                            NULL, NULL, &err), CN_ERR_SHAPE);
     snprintf(want, sizeof want, "%s holds 10 images but %s/t10k-labels-idx1-ubyte.gz holds 2 "
              "labels", images, src);
     ck_assert_str_eq(err.msg, want);
-    ck_assert_int_eq(cn_convert_idx_to_dir(images, at(src, "train-labels-idx1-ubyte.gz"),
-                                           at(out, "no/such"), NULL, NULL, &err), CN_ERR_IO);
+    ck_assert_int_eq(cn_convert_idx_to_dir(images, tu_path(src, "train-labels-idx1-ubyte.gz"),
+                                           tu_path(out, "no/such"), NULL, NULL, &err), CN_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.msg, "no/such: cannot create folder: No such file"));
     /* 5x4 images asked for as 4x5 */
-    ck_assert_int_eq(cn_convert_idx_to_dir(images, at(src, "train-labels-idx1-ubyte.gz"),
-                                           at(out, "png"), NULL, NULL, &err), CN_OK);
-    ck_assert_int_eq(cn_convert_dir_to_idx(at(out, "png"), 5, 4, 1, at(out, "i"), at(out, "l"),
+    ck_assert_int_eq(cn_convert_idx_to_dir(images, tu_path(src, "train-labels-idx1-ubyte.gz"),
+                                           tu_path(out, "png"), NULL, NULL, &err), CN_OK);
+    ck_assert_int_eq(cn_convert_dir_to_idx(tu_path(out, "png"), 5, 4, 1, tu_path(out, "i"), tu_path(out, "l"),
                                            NULL, NULL, &err), CN_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(err.msg, ".png: image is 4x5, expected 5x4 (height x width "
                                           "from the conversion's height/width)"));
@@ -493,12 +483,12 @@ START_TEST(test_imgdir_hostile)
     const char *root = tu_tmpdir();
     char dir[1100], img[1100], want[2400];
     unsigned char buf[4096], px[12] = {0};
-    snprintf(dir, sizeof dir, "%s", at(root, "x"));
+    snprintf(dir, sizeof dir, "%s", tu_path(root, "x"));
     make_dir(dir);
-    make_dir(at(dir, "c"));
-    snprintf(img, sizeof img, "%s", at(dir, "c/i.png"));
-    write_image(at(root, "t.JPG"), 0, 1, 3, 4);
-    size_t n = slurp(at(root, "t.JPG"), buf, sizeof buf), k = 2;
+    make_dir(tu_path(dir, "c"));
+    snprintf(img, sizeof img, "%s", tu_path(dir, "c/i.png"));
+    write_image(tu_path(root, "t.JPG"), 0, 1, 3, 4);
+    size_t n = slurp(tu_path(root, "t.JPG"), buf, sizeof buf), k = 2;
     while (k + 21 < n && !(buf[k] == 0xff && buf[k + 1] == 0xc4))
         k++;
     ck_assert(k + 21 < n);
@@ -507,7 +497,7 @@ START_TEST(test_imgdir_hostile)
     snprintf(want, sizeof want, "%s: cannot decode image: corrupt JPEG: a Huffman table of more "
              "than 256 codes", img);
     expect_read_error(dir, CN_ERR_FORMAT, want);
-    n = slurp(at(root, "t.JPG"), buf, sizeof buf); /* the first scan uses tables 2 */
+    n = slurp(tu_path(root, "t.JPG"), buf, sizeof buf); /* the first scan uses tables 2 */
     for (k = 2; k + 6 < n && !(buf[k] == 0xff && buf[k + 1] == 0xda); k++)
         ;
     ck_assert(k + 6 < n);
@@ -547,10 +537,10 @@ START_TEST(test_imgdir_bmp_top_down)
 {
     const char *up = tu_tmpdir(), *down = tu_tmpdir();
     unsigned char buf[4096], flip[4096];
-    make_dir(at(up, "k"));
-    make_dir(at(down, "k"));
-    write_image(at(up, "k/i.bmp"), 3, 3, 3, 4);
-    size_t n = slurp(at(up, "k/i.bmp"), buf, sizeof buf);
+    make_dir(tu_path(up, "k"));
+    make_dir(tu_path(down, "k"));
+    write_image(tu_path(up, "k/i.bmp"), 3, 3, 3, 4);
+    size_t n = slurp(tu_path(up, "k/i.bmp"), buf, sizeof buf);
     unsigned off = buf[10] | buf[11] << 8, stride = (4 * 3 + 3) & ~3u;
     int h = (int)(buf[22] | buf[23] << 8 | buf[24] << 16 | (unsigned)buf[25] << 24);
     ck_assert_int_eq(h, 3);
@@ -560,7 +550,7 @@ START_TEST(test_imgdir_bmp_top_down)
         memcpy(flip + off + (size_t)y * stride, buf + off + (size_t)(2 - y) * stride, stride);
     const unsigned char minus3[4] = {0xfd, 0xff, 0xff, 0xff};
     memcpy(flip + 22, minus3, 4);
-    spill(at(down, "k/i.bmp"), flip, n);
+    spill(tu_path(down, "k/i.bmp"), flip, n);
     cn_dataset *a, *b;
     cn_error err;
     ck_assert_msg(!cn_imgdir_read(up, 3, 3, 4, "x", &a, &err), "%s", err.msg);
@@ -589,10 +579,10 @@ START_TEST(test_imgdir_png_message)
         {25, 7, "bad ctype"},              /* its colour type */
         {16 + 3, 0, "0-pixel image"},      /* a width of 0 */
     };
-    const char *root = tu_tmpdir(), *img = at(root, "k/i.png");
+    const char *root = tu_tmpdir(), *img = tu_path(root, "k/i.png");
     unsigned char buf[4096];
     char want[1200];
-    make_dir(at(root, "k"));
+    make_dir(tu_path(root, "k"));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_image(img, 0, 1, 3, 4);
         size_t n = slurp(img, buf, sizeof buf);

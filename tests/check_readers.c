@@ -31,16 +31,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* dir/name in a rotating static buffer (dir may be an earlier result). */
-static const char *at(const char *dir, const char *name)
-{
-    static char buf[8][1024];
-    static int next;
-    char tmp[1024];
-    ck_assert((size_t)snprintf(tmp, sizeof tmp, "%s/%s", dir, name) < sizeof tmp);
-    return memcpy(buf[next++ % 8], tmp, strlen(tmp) + 1);
-}
-
 /* A sparse file of `size` bytes (zeros) starting with the n bytes head. */
 static void sparse(const char *path, const void *head, size_t n, off_t size)
 {
@@ -101,7 +91,7 @@ static cn_status read_mask(const char *path, cn_error *err)
 
 static cn_status read_log(const char *path, cn_error *err)
 {
-    return cn_vis_curves_script(path, at(tu_tmpdir(), "curves.gp"), "curves.png", err);
+    return cn_vis_curves_script(path, tu_path(tu_tmpdir(), "curves.gp"), "curves.png", err);
 }
 
 /* The image reader on a class folder whose one image is `path` (a link to it,
@@ -155,12 +145,12 @@ START_TEST(test_not_regular)
 {
     const struct reader *r = &readers[_i % N_READERS];
     int kind = _i / N_READERS;
-    const char *dir = tu_tmpdir(), *cls = at(dir, "c"), *path;
+    const char *dir = tu_tmpdir(), *cls = tu_path(dir, "c"), *path;
     char want[2048], target[1024] = "";
     pid_t writer = -1;
     ck_assert_int_eq(mkdir(cls, 0755), 0);
     /* the image reader lists a class folder; the others read the path itself */
-    path = !strcmp(r->name, "image") ? at(cls, r->file) : at(dir, r->file);
+    path = !strcmp(r->name, "image") ? tu_path(cls, r->file) : tu_path(dir, r->file);
     if (kind == DIRECTORY) {
         ck_assert_int_eq(mkdir(path, 0755), 0);
     } else if (kind == FIFO || kind == FIFO_WRITER) {
@@ -219,37 +209,37 @@ START_TEST(test_huge_files)
 {
     const char *dir = tu_tmpdir();
     static const unsigned char idx_head[16] = {0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0, 0, 4};
-    const char *p = at(dir, "big.cfg");
+    const char *p = tu_path(dir, "big.cfg");
     sparse(p, "[net]\n", 6, 3 * GIB);
     expect_quick(read_cfg, p, "%P: cannot read: it holds 3221225472 bytes; a cfg file may hold "
                  "at most 1 MiB");
     sparse(p, "[net]\n", 6, ((off_t)1 << 20) + 1);
     expect_quick(read_cfg, p, "%P: cannot read: it holds 1048577 bytes; a cfg file may hold at "
                  "most 1 MiB");
-    p = at(dir, "zeros.idx");
+    p = tu_path(dir, "zeros.idx");
     sparse(p, "", 0, 3 * GIB);
     expect_quick(read_idx, p, "%P: not an IDX file of unsigned bytes (magic 0x000008NN expected, "
                  "NN = 01 to 04 dimensions; found 0x00000000)");
     sparse(p, idx_head, sizeof idx_head, 3 * GIB); /* a good header, then 3 GiB */
     expect_quick(read_idx, p, "%P: 3221225296 bytes of trailing data after the 160 bytes the "
                  "header announces");
-    p = at(dir, "big.csv");
+    p = tu_path(dir, "big.csv");
     sparse(p, "", 0, 3 * GIB);
     expect_quick(read_csv, p, "%P: cannot read: it holds 3221225472 bytes; a CSV file may hold "
                  "at most 2 GiB");
     sparse(p, "", 0, GIB + GIB / 2); /* under the bound: one endless line of zeros */
     expect_quick(read_csv, p, "%P:1: line longer than 1048576 bytes (the longest a CSV line may "
                  "be)");
-    p = at(dir, "c/x.png");
-    ck_assert_int_eq(mkdir(at(dir, "c"), 0755), 0);
+    p = tu_path(dir, "c/x.png");
+    ck_assert_int_eq(mkdir(tu_path(dir, "c"), 0755), 0);
     sparse(p, "\x89PNG\r\n\x1a\n", 8, 20 << 20);
     expect_quick(read_image, p, "%P: cannot read: it holds 20971520 bytes; an image of 4x4 "
                  "pixels may hold at most 16777472 bytes");
-    p = at(dir, "mask.txt");
+    p = tu_path(dir, "mask.txt");
     sparse(p, "0 1 2\n", 6, 2 << 20); /* 64 samples: 1 MiB + 16 * 64 bytes */
     expect_quick(read_mask, p, "label_mask %P: cannot read: it holds 2097152 bytes; a label "
                  "mask may hold at most 1025 KiB");
-    p = at(dir, "log.csv");
+    p = tu_path(dir, "log.csv");
     sparse(p, "epoch,train_loss\n", 17, 300 << 20);
     expect_quick(read_log, p, "%P: cannot read: it holds 314572800 bytes; a log.csv may hold at "
                  "most 256 MiB");
@@ -265,7 +255,7 @@ static void gzip_bomb(const char *path, int copies)
     size_t zeros = (size_t)64 << 20;
     unsigned char *z = calloc(zeros, 1);
     ck_assert_ptr_nonnull(z);
-    const char *tmp = at(tu_tmpdir(), "zeros.gz");
+    const char *tmp = tu_path(tu_tmpdir(), "zeros.gz");
     gzFile g = gzopen(tmp, "wb1");
     ck_assert_int_eq(gzwrite(g, z, (unsigned)zeros), (int)zeros);
     gzclose(g);
@@ -287,14 +277,14 @@ static void gzip_bomb(const char *path, int copies)
  * more than its file can inflate to is refused before any data is read. */
 START_TEST(test_gzip_bounds)
 {
-    const char *dir = tu_tmpdir(), *p = at(dir, "bomb.idx.gz");
+    const char *dir = tu_tmpdir(), *p = tu_path(dir, "bomb.idx.gz");
     gzip_bomb(p, 160);
     expect_quick(read_idx, p, "%P: at least 65536 bytes of trailing data after the 4 bytes the "
                  "header announces");
     /* 1000 x 1000 x 1000 bytes announced in a file of a few dozen bytes */
     static const unsigned char head[16] = {0, 0, 8, 3, 0, 0, 3, 0xe8, 0, 0, 3, 0xe8, 0, 0, 3,
                                            0xe8};
-    p = at(dir, "short.idx.gz");
+    p = tu_path(dir, "short.idx.gz");
     gzFile g = gzopen(p, "wb");
     ck_assert_int_eq(gzwrite(g, head, sizeof head), (int)sizeof head);
     gzclose(g);

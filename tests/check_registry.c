@@ -258,12 +258,8 @@ END_TEST
 START_TEST(test_doc)
 {
     register_all();
-    char *doc = NULL;
-    size_t size = 0;
-    FILE *m = open_memstream(&doc, &size);
-    ck_assert_ptr_nonnull(m);
-    cn_doc_write(m);
-    fclose(m);
+    size_t size;
+    char *doc = tu_generated(cn_doc_write, &size);
     const char *scale2 = strstr(doc, "### [scale2]\n\nout = a x, a one learned scalar");
     const char *sumsq = strstr(doc, "### [sumsq]\n\n0.5 sum y^2 / n");
     ck_assert_ptr_nonnull(scale2);

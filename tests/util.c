@@ -328,3 +328,23 @@ void tu_fixture_close(tu_fixture *f)
     cn_net_free(f->net);
     cn_cfg_free(f->cfg);
 }
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static char buf[8][1024];
+    static int next;
+    char tmp[1024];
+    ck_assert((size_t)snprintf(tmp, sizeof tmp, "%s/%s", dir, name) < sizeof tmp);
+    return memcpy(buf[next++ % 8], tmp, strlen(tmp) + 1);
+}
+
+char *tu_generated(void (*write)(FILE *f), size_t *size)
+{
+    char *text = NULL;
+    *size = 0;
+    FILE *m = open_memstream(&text, size);
+    ck_assert_ptr_nonnull(m);
+    write(m);
+    fclose(m);
+    return text;
+}

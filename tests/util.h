@@ -82,6 +82,10 @@ int tu_sweep_registered(tu_kind kind, const tu_grad_row *rows, int n_rows, tu_sw
 const char *tu_tmpdir(void);
 /* Write text to dir/name; returns the full path (static buffer, rotates 8). */
 const char *tu_write(const char *dir, const char *name, const char *text);
+/* What write(f) writes, as a malloc'd string of *size bytes (docs generators). */
+char *tu_generated(void (*write)(FILE *f), size_t *size);
+/* dir/name in a rotating static buffer of 8 (dir may be an earlier result). */
+const char *tu_path(const char *dir, const char *name);
 
 
 /* Overwrite n bytes at offset of the checkpoint at path, then rewrite its

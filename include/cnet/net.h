@@ -152,18 +152,14 @@ cn_status cn_net_infer(cn_net *net, cn_error *err);
 
 /* ---- validation (src/valid.c) ---- */
 
-/* The mean over ds[idx] (idx NULL = all) of the weighted total loss, in
- * eval mode, per sample as cn_eval's "loss": nets with a Gaussian-posterior
- * loss draw z ~ q(z|x) from a stream seeded with the net's seed; the net's
- * RNG and mode flags are restored. The train loop's validation. */
-cn_status cn_net_mean_loss(cn_net *net, const cn_dataset *ds, const int *idx, int n_idx,
-                           double *loss, cn_error *err);
-
-/* What a validation pass measures: the mean loss as above, the accuracy of
- * the first label loss's layer over the labelled samples, the clustering
- * accuracy (Hungarian) of the cluster layer (the first loss offering
- * clusters, else a layer marked offers=clusters); NAN where the net or the
- * data has none. */
+/* The train loop's validation over ds[idx] (idx NULL = all), in eval mode:
+ * the mean weighted total loss per sample, as cn_eval's "loss" (nets with a
+ * Gaussian-posterior loss draw z ~ q(z|x) from a stream seeded with the
+ * net's seed; the net's RNG and mode flags are restored), the accuracy of
+ * the first label loss's layer over the labelled samples, and the
+ * clustering accuracy (Hungarian) of the cluster layer (the first loss
+ * offering clusters, else a layer marked offers=clusters); NAN where the
+ * net or the data has none. */
 typedef struct cn_valid_metrics {
     double loss, accuracy, cluster_acc;
 } cn_valid_metrics;
