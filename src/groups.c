@@ -24,6 +24,7 @@ static const char *const default_name = "default";
 int cn_net_n_groups(const cn_net *net) { return net->n_groups; }
 const char *cn_net_group_name(const cn_net *net, int g) { return net->groups[g].name; }
 cn_optim *cn_net_group_optim(const cn_net *net, int g) { return net->groups[g].optim; }
+int cn_net_group_steps(const cn_net *net, int g) { return net->groups[g].steps; }
 long cn_net_steps(const cn_net *net) { return net->step; }
 
 /* 1 to CN_NAME_MAX-1 characters of [A-Za-z0-9_]: no sign, comma or space,

@@ -177,10 +177,15 @@ static cn_status setup(run *r, cn_error *err)
     long batches = cn_loader_batches(r->train);
     for (int g = 0; g < net->n_groups; g++) /* each group's steps over the run */
         net->groups[g].optim->sched.total_steps = cn_groups_t(net, g, (long)r->epochs * batches);
-    if (changed)
+    if (changed && net->n_groups == 1)
         cn_logf(CN_LOG_INFO, "the learning-rate schedule now spans %ld steps (%d epochs of %ld "
                 "batches) and goes on from step %ld with the settings above",
                 net->optim->sched.total_steps, r->epochs, batches, r->info.step);
+    else if (changed) /* each group's steps follow from the batches (src/groups.c) */
+        cn_logf(CN_LOG_INFO, "the learning-rate schedules of the %d parameter groups now span "
+                "%ld batches (%d epochs of %ld) and go on from batch %ld with the settings "
+                "above", net->n_groups, (long)r->epochs * batches, r->epochs, batches,
+                r->info.step);
     return open_log(r, err);
 }
 

@@ -68,6 +68,8 @@ cn_optim *cn_net_optim(const cn_net *net);
 int cn_net_n_groups(const cn_net *net);
 const char *cn_net_group_name(const cn_net *net, int g);
 cn_optim *cn_net_group_optim(const cn_net *net, int g);
+/* Its consecutive steps in a round (0: the default group has nothing to train). */
+int cn_net_group_steps(const cn_net *net, int g);
 /* Batches trained so far (calls of cn_net_train_batch, restored from a
  * checkpoint): with one group, also its optimizer's steps. */
 long cn_net_steps(const cn_net *net);
