@@ -199,6 +199,21 @@ START_TEST(test_checkpoint_groups)
 }
 END_TEST
 
+/* cnet summary says who trains each loss and what each group is. */
+START_TEST(test_summary_groups)
+{
+    char cmd[800], out[8192];
+    snprintf(cmd, sizeof cmd, "./cnet summary %s", tu_write(tu_tmpdir(), "g.cfg", grouped));
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "loss a              on d            target zero       weight 1  "
+                              "trains default, -disc\n") &&
+                      strstr(out, "trains disc\n") &&
+                      strstr(out, "group default       sgd    lr 0.1       1 step a round: g\n") &&
+                      strstr(out, "group disc          sgd    lr 0.05      2 steps a round: d\n"),
+                  "%s", out);
+}
+END_TEST
+
 /* ---- the adversarial autoencoder on generated data ---- */
 
 #define AAE_N 64   /* batch */
@@ -321,6 +336,7 @@ Suite *groups_suite(void)
     tcase_add_test(tc, test_round_order);
     tcase_add_test(tc, test_shared_batch);
     tcase_add_test(tc, test_checkpoint_groups);
+    tcase_add_test(tc, test_summary_groups);
     tcase_add_test(tc, test_adversarial_codes_move_to_prior);
     suite_add_tcase(s, tc);
     return s;
