@@ -48,6 +48,9 @@ cn_status cn_net_step(cn_net *net, const cn_step_opts *o, double *loss, cn_error
         return err->code;
     /* a group's step: its losses, signed, its hook and its update */
     int g = o->kind == CN_STEP_TRAIN ? o->group : -1;
+    if (o->kind == CN_STEP_TRAIN && (g < 0 || g >= net->n_groups))
+        return cn_errorf(err, CN_ERR_USAGE, "a training step of group %d: the net has %d "
+                         "parameter groups", g, net->n_groups);
     const cn_grad_hook *def = &net->groups[net->default_group].hook, *hook = NULL;
     if (g >= 0)
         hook = net->grad_hook == def ? &net->groups[g].hook : net->grad_hook;
