@@ -162,6 +162,25 @@ cn_status cn_groups_loss(cn_net *net, cn_loss *loss, cn_sec *s, cn_error *err)
 
 static int trainable(const cn_param *p) { return !p->inner && !p->buffer; }
 
+/* Which layers' backward group g's step needs: a layer using g's
+ * parameters (its own, or its owner's through share=/tie=), or reading a
+ * layer that needs it, since the gradient must pass through to get there.
+ * The rest (a discriminator's step through a whole encoder) is skipped. */
+static cn_status find_needs(cn_net *net, cn_group *gr, int g, cn_error *err)
+{
+    gr->needs = calloc((size_t)net->n_layers, 1);
+    if (!gr->needs)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the parameter groups");
+    for (int i = 1; i < net->n_layers; i++) {
+        const cn_layer *l = &net->layers[i];
+        int need = (l->n_params && l->group == g) || (l->uses && l->uses->group == g);
+        for (int j = 0; j < l->n_in && !need; j++)
+            need = gr->needs[l->in[j]->index];
+        gr->needs[i] = (unsigned char)need;
+    }
+    return CN_OK;
+}
+
 cn_status cn_groups_create(cn_net *net, const cn_cfg *cfg, cn_error *err)
 {
     /* every param once, in the net's order, in its owner's group */
@@ -197,6 +216,8 @@ cn_status cn_groups_create(cn_net *net, const cn_cfg *cfg, cn_error *err)
             return err->code;
         gr->optim->pool = net->pool;
         gr->hook = cn_optim_grad_hook(gr->optim);
+        if (find_needs(net, gr, g, err))
+            return err->code;
     }
     char types[128];
     cn_groups_types(net, types, sizeof types);
@@ -212,6 +233,7 @@ cn_status cn_groups_create(cn_net *net, const cn_cfg *cfg, cn_error *err)
 void cn_groups_free(cn_net *net)
 {
     for (int g = 0; g < net->n_groups; g++) {
+        free(net->groups[g].needs);
         cn_optim_free(net->groups[g].optim);
         free(net->groups[g].params);
     }

@@ -169,8 +169,11 @@ void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook)
         loss->ops->backward(loss, &ctx);
         loss->weight = weight;
     }
+    /* a group's step skips the layers its gradients need not pass (groups.c) */
+    const unsigned char *needs = net->phase >= 0 && net->n_groups > 1
+                                     ? net->groups[net->phase].needs : NULL;
     for (int i = net->n_layers - 1; i >= 1; i--)
-        if (net->layers[i].ops->backward)
+        if (net->layers[i].ops->backward && (!needs || needs[i]))
             net->layers[i].ops->backward(&net->layers[i], &ctx);
 }
 

@@ -36,6 +36,7 @@ typedef struct cn_group {
     cn_param **params;      /* (n_params) borrowed, in the net's order */
     int n_params;
     cn_grad_hook hook;      /* its optimizer as the gradient-ready hook */
+    unsigned char *needs;   /* (n_layers) 1: the layer's backward runs in this group's step */
 } cn_group;
 
 /* Where the batches of a round come from ([net] alternate). */

@@ -78,6 +78,12 @@ static void expect_step(cn_net *net, int disc_turn)
     cn_error err;
     ck_assert_msg(cn_net_train_step(net, &loss, &err) == CN_OK, "%s", err.msg);
     values(net, after);
+    /* disc's step does not run g's backward, which no disc parameter needs:
+     * g's gradients stay as its last update left them, zero */
+    cn_param **p = cn_net_params(net);
+    for (int i = 0; disc_turn && i < 2; i++)
+        for (size_t k = 0; k < p[i]->count; k++)
+            ck_assert_msg(p[i]->grad[k] == 0.0f, "%s's backward ran in disc's step", p[i]->name);
     for (int k = 0; k < NP; k++) {
         int in_d = k >= 12;
         float want = before[k];
