@@ -12,12 +12,18 @@
 #
 # writes OUT_DIR/points.csv and draws it into OUT_DIR/rate_curve.png with
 # `cnet plot`. EPOCHS (default 5) sets the training of every network; the
-# runs are OUT_DIR/sesm_<alpha_s>, OUT_DIR/ae_<units>. Run from anywhere;
-# ./cnet must be built.
+# runs are OUT_DIR/sesm_<alpha_s>, OUT_DIR/ae_<units>. DATA=DIR reads
+# another dataset folder in place of fashion-mnist (the test suite runs
+# the script on generated images). Run from anywhere; ./cnet must be built.
+# shellcheck disable=SC2086 # $data is zero or two words
 set -e
 cd "$(dirname "$0")/.."
 out=${1:-runs/rate_curve}
 epochs=${EPOCHS:-5}
+data=""
+if [ -n "${DATA:-}" ]; then
+    data="--set data.dir=$DATA"
+fi
 levels="2 4 8 16 64"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 mkdir -p "$out"
@@ -38,7 +44,7 @@ point() {
 }
 
 for a in 0.2 0.6 1.5; do
-    ./cnet train cfg/sesm.cfg --epochs "$epochs" --set sparsity.weight="$a" \
+    ./cnet train cfg/sesm.cfg --epochs "$epochs" --set sparsity.weight="$a" $data \
         --run-dir "$out/sesm_$a" > /dev/null
     for q in $levels; do
         json=$(./cnet eval "$out/sesm_$a" --sparsity lz --quantize "$q" --json)
@@ -47,7 +53,7 @@ for a in 0.2 0.6 1.5; do
 done
 for u in 50 100 200; do
     ./cnet train cfg/ae.cfg --epochs "$epochs" --set enc.output="$u" --set data.limit=20000 \
-        --run-dir "$out/ae_$u" > /dev/null
+        $data --run-dir "$out/ae_$u" > /dev/null
     for q in $levels; do
         json=$(./cnet eval "$out/ae_$u" --sparsity enc --quantize "$q" --json)
         point "AE $u units" "$json" enc
@@ -55,7 +61,7 @@ for u in 50 100 200; do
 done
 for k in 50 100 200; do
     for q in $levels; do
-        json=$(./cnet pca cfg/sesm.cfg --k "$k" --quantize "$q" --json)
+        json=$(./cnet pca cfg/sesm.cfg --k "$k" --quantize "$q" $data --json)
         point "PCA K=$k" "$json" pca
     done
 done

@@ -4,7 +4,8 @@
  * error of one component less, the bits and error of a quantized code),
  * the quantizer (codestat.c: levels, rounding, bits), --quantize through
  * cn_eval_with (Q = 2 gives the bits of --sparsity, many levels the clean
- * error, and its errors), and the points script of `cnet plot`.
+ * error, and its errors), the points script of `cnet plot`, and
+ * scripts/rate_curve.sh end to end on generated images.
  */
 #include <math.h>
 #include <stdio.h>
@@ -266,8 +267,8 @@ START_TEST(test_points_script)
                   "%s", text);
     ck_assert_msg(strstr(text, "plot $s0 using 1:2 with linespoints title 'B it''s', $s1 using "
                          "1:2 with linespoints title 'A'\n"), "%s", text);
-    ck_assert_msg(strstr(text, "set xlabel 'bits per code'\nset ylabel 'rmse'\nset logscale x 2"),
-                  "%s", text);
+    ck_assert_msg(strstr(text, "set xlabel 'bits per code'\nset ylabel 'rmse'\nset logscale x 2"
+                         "\n$s0"), "%s", text); /* y spans less than a decade */
     snprintf(cmd, sizeof cmd, "./cnet plot %s --out %s/pics/p.png", csv, dir);
     int rc = tu_run(cmd, out, sizeof out);
     if (strstr(out, "gnuplot is not installed"))
@@ -283,6 +284,41 @@ START_TEST(test_points_script)
 }
 END_TEST
 
+/* scripts/rate_curve.sh end to end, one epoch each on 256 generated 28x28
+ * images: 45 points (3 models x 3 sizes x 5 levels) of finite, positive
+ * bits and RMSE, whose bits grow with the levels within each series. */
+START_TEST(test_rate_script)
+{
+    const char *data = tu_idx_dataset(256, 64, 28, 28, 10, 17), *dir = tu_tmpdir();
+    char cmd[1400], out[8192], line[256], last[256] = "";
+    snprintf(cmd, sizeof cmd, "DATA=%s EPOCHS=1 scripts/rate_curve.sh %s/rc < /dev/null", data,
+             dir);
+    int rc = tu_run(cmd, out, sizeof out);
+    ck_assert_msg(rc == 0 || strstr(out, "gnuplot is not installed"), "%s: %s", cmd, out);
+    FILE *f = fopen(tu_path(dir, "rc/points.csv"), "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "model,bits per code,test RMSE\n");
+    int n = 0;
+    double prev = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        ck_assert_msg(c2 != NULL, "line %d: %s", n + 2, line);
+        double bits = strtod(c1 + 1, NULL), rmse = strtod(c2 + 1, NULL);
+        ck_assert_msg(isfinite(bits) && bits >= 0 && isfinite(rmse) && rmse > 0, "%s", line);
+        *c1 = 0;
+        if (!strcmp(line, last))
+            ck_assert_msg(bits >= prev, "%s: bits %g after %g", line, bits, prev);
+        snprintf(last, sizeof last, "%s", line);
+        prev = bits;
+        n++;
+    }
+    fclose(f);
+    ck_assert_int_eq(n, 45);
+    ck_assert_str_eq(last, "PCA K=200");
+}
+END_TEST
+
 Suite *pca_suite(void)
 {
     Suite *s = suite_create("pca");
@@ -294,6 +330,7 @@ Suite *pca_suite(void)
     tcase_add_test(tc, test_quantizer);
     tcase_add_test(tc, test_quantize_eval);
     tcase_add_test(tc, test_points_script);
+    tcase_add_test(tc, test_rate_script);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -83,8 +83,8 @@ cn_status cn_vis_curves_script(const char *log_csv, const char *gp_path, const c
  * series, then the x and y axes), then lines `series,x,y` with finite
  * numbers x and y (blank lines skipped; at most 32 series and 65536
  * points). Each series is one line with points, sorted by x, titled by its
- * name, in the order the series first appear; x is on a log2 scale when
- * every x is positive and they span a decade or more. png_name is relative
+ * name, in the order the series first appear; an axis is on a log2 scale
+ * when its values are all positive and span a decade or more. png_name is relative
  * to the folder gnuplot runs in.
  * @return CN_ERR_FORMAT naming csv:line for a bad header or line, or when
  *         there are no points; CN_ERR_IO when csv cannot be read or gp_path

@@ -31,21 +31,22 @@ static cn_status pick_split(const cn_data *d, const char *split, const cn_datase
     return CN_OK;
 }
 
-/* The metrics m of n samples of the split; `what` is "weights" (its value
- * the checkpoint) or "fit" (what a baseline was fitted on). */
-static void print_metrics(const cli_opts *o, const char *what, const char *value, int n,
-                          const cn_metrics *m)
+/* The metrics m of n samples of the split: a JSON object whose "key" is
+ * value (the checkpoint, or what a baseline was fitted on), or lines under
+ * the heading `title`. */
+static void print_metrics(const cli_opts *o, const char *key, const char *value,
+                          const char *title, int n, const cn_metrics *m)
 {
     if (o->json) {
         printf("{\"cfg\": \"%s\", \"split\": \"%s\", \"%s\": \"%s\", \"samples\": %d, "
-               "\"metrics\": {", o->cfg, o->split, what, value, n);
+               "\"metrics\": {", o->cfg, o->split, key, value, n);
         for (int i = 0; i < m->n; i++)
             printf("%s\"%s\": %.6g", i ? ", " : "", m->name[i],
                    isfinite(m->value[i]) ? m->value[i] : -1.0);
         printf("}}\n");
         return;
     }
-    printf("%s on %s split (%d samples), %s %s\n", o->cfg, o->split, n, what, value);
+    printf("%s\n", title);
     for (int i = 0; i < m->n; i++)
         printf("  %-22s %.6g\n", m->name[i], m->value[i]);
 }
@@ -82,7 +83,10 @@ int cli_eval(const cli_opts *o)
     /* the probe trains on the training part and scores the test split, whatever --split */
     if (o->probe && cn_eval_probe(net, data, o->probe, (int)o->probe_epochs, &m, &err))
         goto fail;
-    print_metrics(o, "weights", weights, n, &m);
+    char title[2400];
+    snprintf(title, sizeof title, "%s on %s split (%d samples), weights %s", o->cfg, o->split, n,
+             weights);
+    print_metrics(o, "weights", weights, title, n, &m);
     goto done;
 fail:
     rc = cli_fail(&err);
@@ -177,7 +181,7 @@ int cli_pca(const cli_opts *o)
     const cn_dataset *ds = NULL;
     const int *idx = NULL;
     cn_metrics m;
-    char fit[128];
+    char fit[128], title[1200];
     if (cli_load_cfg(o, &cfg, &err) || cn_data_open(cfg, cfg_seed(cfg), &data, &err) ||
         pick_split(data, o->split, &ds, &idx, &n, &err))
         goto fail;
@@ -187,8 +191,10 @@ int cli_pca(const cli_opts *o)
         cn_pca_eval(train, data->n_train, x, n, d, (int)o->components, (int)o->quantize, &m,
                     &err))
         goto fail;
-    snprintf(fit, sizeof fit, "the training split (%d samples)", data->n_train);
-    print_metrics(o, "fit", fit, n, &m);
+    snprintf(fit, sizeof fit, "train (%d samples)", data->n_train);
+    snprintf(title, sizeof title, "PCA of %s, %ld components fitted on its %d training samples; "
+             "%s split (%d samples)", o->cfg, o->components, data->n_train, o->split, n);
+    print_metrics(o, "fit", fit, title, n, &m);
     goto done;
 fail:
     rc = cli_fail(&err);

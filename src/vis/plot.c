@@ -130,11 +130,21 @@ static void quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static void write_script(const points *pts, const char *csv, FILE *gp, const char *png_name)
+/* "set logscale x 2" when the values v of pts (x or y) are all positive and
+ * span a decade or more, so that no small value is crushed against the axis. */
+static void log_axis(FILE *gp, const points *pts, int y, const char *axis)
 {
     double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < pts->n; i++)
-        lo = fmin(lo, pts->p[i].x), hi = fmax(hi, pts->p[i].x);
+    for (int i = 0; i < pts->n; i++) {
+        double v = y ? pts->p[i].y : pts->p[i].x;
+        lo = fmin(lo, v), hi = fmax(hi, v);
+    }
+    if (lo > 0.0 && hi >= 10.0 * lo)
+        fprintf(gp, "\nset logscale %s 2", axis);
+}
+
+static void write_script(const points *pts, const char *csv, FILE *gp, const char *png_name)
+{
     fputs("# points drawn by `cnet plot`; run `gnuplot` on this file in its folder\n"
           "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n", gp);
     fprintf(gp, "    set terminal pngcairo size %d,%d noenhanced\n} else {\n    set terminal "
@@ -146,8 +156,8 @@ static void write_script(const points *pts, const char *csv, FILE *gp, const cha
     quoted(gp, pts->head[1]);
     fputs("\nset ylabel ", gp);
     quoted(gp, pts->head[2]);
-    if (lo > 0.0 && hi >= 10.0 * lo) /* x over a decade or more: a log scale */
-        fputs("\nset logscale x 2", gp);
+    log_axis(gp, pts, 0, "x");
+    log_axis(gp, pts, 1, "y");
     for (int s = 0, i = 0; s < pts->n_series; s++) {
         fprintf(gp, "\n$s%d << EOD\n", s);
         for (; i < pts->n && pts->p[i].series == s; i++)
