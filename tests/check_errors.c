@@ -503,6 +503,26 @@ static const row rows[] = {
      "size=2\n", "summary %C", 1, "%C:15: key 'size' = '2': layer 'conv2' shares 'c' ([conv], "
      "line 9, output 2x2x2) and takes its size from it (size = 3); leave size out or set it "
      "to 3"},
+    {"group_unknown", NULL, HEAD "[dense]\noutput=3\ngroup=disc\n", "summary %C", 1,
+     "%C:11: key 'group' = 'disc': layer 'dense1': no [optim] section has name = disc (groups: "
+     "default)"},
+    {"loss_group_unknown", NULL, HEAD "[dense]\noutput=16\n[mse]\ntarget=input\ngroups=gen\n",
+     "summary %C", 1, "%C:13: key 'groups' = 'gen': loss 'mse': 'gen' is not a group (groups: "
+     "default; a leading - trains the group against the loss)"},
+    {"loss_group_twice", NULL, HEAD "[dense]\noutput=16\n[mse]\ntarget=input\n"
+     "groups=default, -default\n", "summary %C", 1, "%C:13: key 'groups' = 'default, -default': "
+     "loss 'mse': group 'default' is listed twice"},
+    {"optim_second_unnamed", NULL, HEAD "[optim]\nlr=0.2\n[dense]\noutput=3\n", "summary %C", 1,
+     "%C:9: [optim]: a second [optim] for group 'default' (the first on line 7): each [optim] "
+     "after the first needs a name, the group its layers name with group="},
+    {"group_trains_nothing", NULL, HEAD "[optim]\nname=disc\n[dense]\noutput=3\n", "summary %C",
+     1, "%C:9: [optim] group 'disc' trains nothing: no layer with trainable parameters has "
+     "group = disc"},
+    {"group_bad_name", NULL, HEAD "[optim]\nname=a-b\n[dense]\noutput=3\n", "summary %C", 1,
+     "%C:10: key 'name' = 'a-b': 'a-b' is not a group name: 1 to 31 characters of "
+     "[A-Za-z0-9_]"},
+    {"group_steps_range", NULL, HEAD "[optim]\nname=disc\nsteps=0\n[dense]\noutput=3\n",
+     "summary %C", 1, "%C:11: key 'steps' expects an integer in [1, 1000], got '0'"},
     {"prior_key_of_other_type", NULL, HEAD "[prior]\ntype=categorical\noutput=3\nsigma=2\n",
      "summary %C", 1, "%C:12: key 'sigma' = '2': applies only to type=gaussian and "
      "type=mixture"},
@@ -524,7 +544,7 @@ static const row rows[] = {
      "--set 'dense1.output=2': no section named or typed 'dense1' in %C"},
     {"set_unknown_key", NULL, HEAD CLS, "summary %C --set net.bogus=1", 1,
      "--set 'net.bogus=1': unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, "
-     "name, threads, monitor, patience, min_delta)"},
+     "name, threads, monitor, patience, min_delta, alternate)"},
     {"set_bad_value", NULL, HEAD CLS, "summary %C --set net.batch=-3", 1,
      "--set 'net.batch=-3': key 'batch' expects an integer in [1, 65536], got '-3'"},
     /* baselines and rate measurements (rows 132-139) */

@@ -123,6 +123,7 @@ struct cn_layer {
     cn_param *params[CN_MAX_PARAMS]; /* owned parameters, in the net's list */
     int n_params;
     int needs_grad;         /* dout is consumed by some backward */
+    int group;              /* the parameter group training its params (key group; net.h) */
     unsigned offers;        /* capabilities its cfg section marks (key offers), beside
                                ops->offers: read both through cn_layer_offers */
     size_t scratch;         /* floats of shared scratch wanted in forward/backward */
