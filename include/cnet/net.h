@@ -310,6 +310,11 @@ typedef struct cn_eval_opts {
     const char *jacobian;  /* a dense encoder layer: mean ||J_x(h)||_F and ||J_x(h)||_F^2 */
     int iw;                /* K > 0: importance-weighted estimate of -ln p(x) from K draws
                               per sample (a net with a kl_gauss loss; docs/eval.md) */
+    int quantize;          /* Q > 0: reconstruct from the `sparsity` layer's code quantized
+                              to Q levels on [0, 1]: <layer>_quant_recon_mse, _quant_bits */
+    int gauss;             /* 1: also reconstruct inputs with N(0, gauss_sigma^2) noise added */
+    float gauss_sigma;     /* gauss_recon_mse/_rmse/_psnr, against the clean input (noise
+                              seeded corrupt_seed) */
 } cn_eval_opts;
 
 /* cn_eval with options (NULL = none); unknown layers are CN_ERR_USAGE. */
