@@ -189,7 +189,7 @@ cn_status cn_groups_create(cn_net *net, const cn_cfg *cfg, cn_error *err)
             net->groups[net->layers[i].group].n_params++;
     for (int g = 0; g < net->n_groups; g++) {
         cn_group *gr = &net->groups[g];
-        gr->params = calloc((size_t)gr->n_params + 1, sizeof *gr->params);
+        gr->params = calloc((size_t)gr->n_params + 1, sizeof(cn_param *));
         if (!gr->params)
             return cn_errorf(err, CN_ERR_NOMEM, "out of memory for the parameter groups");
         gr->n_params = 0;
