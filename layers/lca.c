@@ -23,16 +23,18 @@
  * and inner_steps gives the step size n / tau, so the inner loop's
  * u -= lr * u.grad is one Euler step u += (1/tau)(-n dout - u + a).
  * With the reconstruction 1/2 ||x - Phi a||^2 as a loss on a decoder
- * x_hat = Phi a ([dense] bias=0 reading this layer, its W (D, M) the
- * dictionary Phi; [mse] reduce=sum weight=0.5 target=input),
- * n dout = Phi^T (Phi a - x) = G a - b, and the step is exactly Rozell's:
- * the lateral inhibition (G - I) a arrives through the decoder's backward
- * (Phi^T of Phi a) and b = Phi^T x as Phi^T of the target. Any other loss
- * on the codes (the entropy of a / ||a|| in section 3.6) adds its own
- * dE/da, as in eq. 17. Why not a Gram matrix formed here: the inner loop
- * runs every loss at every step, so a G a - b of this layer's own would
- * count the reconstruction twice; and the decoder is needed anyway, since
- * the reconstruction's gradient is what learns the dictionary.
+ * x_hat = Phi a reading this layer ([dict], whose unit-norm columns are the
+ * dictionary, or a [dense] with bias=0; [mse] reduce=sum weight=0.5
+ * target=input), n dout = Phi^T (Phi a - x) = G a - b, and the step is
+ * exactly Rozell's: the lateral inhibition (G - I) a arrives through the
+ * decoder's backward (Phi^T of Phi a) and b = Phi^T x as Phi^T of the
+ * target (with a decoder bias c, b = Phi^T (x - c): the coded data are
+ * centred by a learned offset). Any other loss on the codes (the entropy
+ * of a / ||a|| in section 3.6) adds its own dE/da, as in eq. 17.
+ * Why not a Gram matrix formed here: the inner loop runs every loss at
+ * every step, so a G a - b of this layer's own would count the
+ * reconstruction twice; and the decoder is needed anyway, since the
+ * reconstruction's gradient is what learns the dictionary.
  *
  * u is also a `buffer`: its "gradient" is the LCA drive, not dE/du (the
  * dynamics are not a gradient flow in u), so the optimizer, the weight
@@ -45,11 +47,13 @@
  * training and evaluation alike (there is no feed-forward code).
  *
  * The dictionary: Rozell takes unit-norm atoms, so that one lambda
- * thresholds every atom alike and G has a unit diagonal. Layers never
- * change parameters, so the atoms are not renormalised here: the dynamics
- * above are exact for any Phi, and the cfg bounds the atoms' norms with
- * weight decay on the decoder (cfg/lca_entropy.cfg). The Euler step is
- * stable while the largest eigenvalue of G stays below 2 tau.
+ * thresholds every atom alike and G has a unit diagonal; [dict] keeps them
+ * so (layers never change parameters, so it normalises in its forward). A
+ * [dense] decoder is exact too, but a learned one drifts: its atoms grow
+ * as the codes shrink, G with them, and the fixed Euler step diverges. The
+ * step is stable while the largest eigenvalue of G over the active units
+ * stays below 2 tau: correlated atoms that are active together need a
+ * larger tau (cfg/lca_entropy.cfg).
  */
 #include <stdlib.h>
 #include <string.h>
