@@ -19,8 +19,8 @@
 
 static const cn_key keys[] = {
     {"eps", CN_KEY_FLOAT, "1e-6", "(0, inf)",
-     "added to ||x||^2 before the square root (> 0): 0 maps to 0, and a small vector's "
-     "gradient is at most 1/sqrt(eps) times dy"},
+     "added to the squared norm before the square root (> 0): 0 maps to 0, and a small "
+     "vector's gradient is at most 1/sqrt(eps) times dy"},
     CN_KEY_END};
 
 typedef struct l2norm_state {

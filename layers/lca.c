@@ -65,9 +65,10 @@ enum { LCA_SOFT, LCA_HARD };
 static const cn_key keys[] = {
     {"size", CN_KEY_INT, NULL, "[1, 16777216]", "M: code units, one per dictionary atom"},
     {"lambda", CN_KEY_FLOAT, "0.1", "[0, inf)",
-     "threshold: |u| <= lambda gives a = 0 exactly; the weight of the sparsity cost (>= 0)"},
+     "threshold: a = 0 exactly where abs(u) <= lambda; the weight of the sparsity cost (>= 0)"},
     {"threshold", CN_KEY_ENUM, "soft", "soft|hard",
-     "soft: a = sign(u) max(|u| - lambda, 0) (cost lambda |a|); hard: a = u [|u| > lambda]"},
+     "soft: a = sign(u) max(abs(u) - lambda, 0), the cost lambda abs(a); hard: a = u where "
+     "abs(u) > lambda, else 0"},
     {"steps", CN_KEY_INT, "20", "[1, 100000]", "LCA steps per batch (before each parameter "
      "step, and in evaluation)"},
     {"tau", CN_KEY_FLOAT, "10", "[1, inf)",

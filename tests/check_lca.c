@@ -1,11 +1,14 @@
-/* check_lca.c - LCA sparse coding ([lca], Rozell et al. 2008) and the
- * normalising layer ([l2norm]): the codes after a few steps against a hand
- * computation on a 2-atom dictionary (soft and hard thresholds, the batch's
- * samples independent), the same against an independent loop of Rozell's
- * update with an explicit Gram matrix, exact zeros at and below lambda,
- * inference in evaluation mode, an extra loss on the codes entering the
- * dynamics (eq. 17 of Paiton & Lundquist), l2norm's values, and a tiny
- * LCA + entropy net training with a falling reconstruction.
+/* check_lca.c - LCA sparse coding ([lca], Rozell et al. 2008), its
+ * dictionary of unit-norm atoms ([dict]) and the normalising layer
+ * ([l2norm]): the codes after a few steps against a hand computation on a
+ * 2-atom dictionary (soft and hard thresholds, the batch's samples
+ * independent), the same through [dict] with rescaled atoms, against an
+ * independent loop of Rozell's update with an explicit Gram matrix, exact
+ * zeros at and below lambda, inference in evaluation mode, an extra loss on
+ * the codes entering the dynamics (eq. 17 of Paiton & Lundquist), a
+ * finite-difference check of everything after the codes once they are
+ * inferred, l2norm's values, and a tiny LCA + entropy net training with a
+ * falling reconstruction.
  */
 #include <math.h>
 #include <stdio.h>
@@ -224,6 +227,36 @@ START_TEST(test_extra_loss_drives)
 }
 END_TEST
 
+/* After inference (u away from 0, some units above threshold), the layers
+ * reading the codes and the dictionary pass the finite-difference check of
+ * the whole energy: [dict]'s normalised atoms and bias, [l2norm], the head,
+ * the entropy and the reconstruction (u itself is a buffer, not checked). */
+START_TEST(test_gradcheck_inferred)
+{
+    cn_net *net = tu_net("[net]\nbatch=4\ninput=1,1,5\nseed=4\n[lca]\nname=code\nsize=6\n"
+                         "lambda=0.05\nsteps=8\ntau=2\n[dict]\nname=dec\noutput=5\n[mse]\n"
+                         "target=input\nreduce=sum\nweight=0.5\n[l2norm]\nfrom=code\neps=0.1\n"
+                         "[dense]\nname=head\noutput=3\n[entropy]\nweight=0.5\n");
+    float x[4 * 5];
+    cn_rng rng;
+    cn_rng_seed(&rng, 3);
+    for (int i = 0; i < 4 * 5; i++)
+        x[i] = cn_rng_uniform(&rng);
+    cn_net_set_batch(net, x, NULL, 4);
+    cn_error err = {0};
+    ck_assert_msg(cn_net_infer(net, &err) == CN_OK, "%s", err.msg);
+    cn_net_forward(net);
+    const float *a = cn_net_find_layer(net, "code")->out.data;
+    int active = 0;
+    for (int i = 0; i < 4 * 6; i++)
+        active += a[i] != 0.0f;
+    ck_assert_int_gt(active, 4);
+    double worst = tu_gradcheck(net, 0, 0, 42);
+    ck_assert_msg(worst < 1e-2, "relative error %g", worst);
+    cn_net_free(net);
+}
+END_TEST
+
 START_TEST(test_l2norm_values)
 {
     cn_net *net = tu_net("[net]\nbatch=2\ninput=1,1,2\n[l2norm]\neps=1e-12\n");
@@ -283,6 +316,7 @@ Suite *lca_suite(void)
     tcase_add_test(tc, test_threshold_zeros);
     tcase_add_test(tc, test_eval_infers);
     tcase_add_test(tc, test_extra_loss_drives);
+    tcase_add_test(tc, test_gradcheck_inferred);
     tcase_add_test(tc, test_l2norm_values);
     tcase_add_test(tc, test_lca_entropy_trains);
     suite_add_tcase(s, tc);
