@@ -36,7 +36,7 @@ typedef struct dict_state {
     cn_param *V;   /* (D, M) raw atoms as columns */
     cn_param *c;   /* (D) or NULL */
     double *sum;   /* (M) per-column sums: of squares (forward), of phi_m s_m (backward) */
-    float *phi;    /* (D, M) unit-norm atoms, from the last forward */
+    float *phi;    /* (D, M) unit-norm atoms, from the last forward; one buffer with s, inv */
     float *s;      /* (D, M) dL/dPhi, in backward */
     float *inv;    /* (M) 1 / ||v_m|| */
 } dict_state;
@@ -61,10 +61,9 @@ static cn_status dict_setup(cn_layer *l, cn_sec *s, cn_build *b, cn_error *err)
     if (st->V && bias)
         st->c = cn_build_param(b, l, "b", st->D, 1, 1, 1, init, st->M, st->D, CN_PARAM_BIAS);
     if (!st->V || (bias && !st->c) ||
-        !(st->sum = cn_build_alloc(b, l, (size_t)st->M * sizeof(double) +
-                                             (2 * DM + (size_t)st->M) * sizeof(float))))
+        !(st->sum = cn_build_alloc(b, l, (size_t)st->M * sizeof *st->sum)) ||
+        !(st->phi = cn_build_alloc(b, l, (2 * DM + (size_t)st->M) * sizeof *st->phi)))
         return cn_build_error(b, l, err);
-    st->phi = (float *)(st->sum + st->M);
     st->s = st->phi + DM;
     st->inv = st->s + DM;
     return CN_OK;
@@ -176,7 +175,12 @@ static void dict_backward(cn_layer *l, const cn_ctx *ctx)
 
 static void dict_destroy(cn_layer *l)
 {
-    free(l->state);
+    dict_state *st = l->state;
+    if (st) {
+        free(st->sum);
+        free(st->phi);
+    }
+    free(st);
     l->state = NULL;
 }
 
