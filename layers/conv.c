@@ -116,6 +116,7 @@ static cn_status read_share(cn_layer *l, cn_sec *s, cn_build *b, const char *ref
     st->act = o->act, st->param = o->param, st->F = o->F, st->g.k = o->g.k;
     st->g.stride = o->g.stride, st->g.pad = o->g.pad;
     st->W = o->W, st->b = o->b, st->shared = 1;
+    l->uses = own->uses ? own->uses : own;
     return CN_OK;
 }
 

@@ -76,6 +76,7 @@ static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *re
                           d[1], d[2], d[3], d[0]);
     }
     st->W = W;
+    l->uses = enc->uses ? enc->uses : enc;
     st->g.C = d[1];
     st->g.k = d[2];
     static const char *const what[] = {"filters", "size"};

@@ -35,6 +35,7 @@ static cn_status resolve_tie(cn_layer *l, cn_sec *s, cn_build *b, const char *re
                           l->name, st->in, enc->name, W->shape[0], W->shape[1], W->shape[0]);
     st->tied = 1;
     st->W = W;
+    l->uses = enc->uses ? enc->uses : enc;
     st->out = W->shape[1];
     if (cn_sec_has(s, "output")) {
         int n;
@@ -75,6 +76,7 @@ static cn_status resolve_share(cn_layer *l, cn_sec *s, cn_build *b, const char *
     const dense_state mine = *st;
     *st = *o;
     st->shared = 1;
+    l->uses = own->uses ? own->uses : own;
     /* a key given here must say what the layer takes from the owner */
     char own_at[160], has[64];
     const char *key = NULL;

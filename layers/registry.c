@@ -33,7 +33,8 @@
     X(l2norm)          \
     X(sample)          \
     X(onehot)          \
-    X(prior)
+    X(prior)           \
+    X(constant)
 
 #define DECLARE(t) extern const cn_layer_ops cn_layer_##t;
 LAYER_TYPES(DECLARE)

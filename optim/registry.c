@@ -51,6 +51,12 @@ const cn_key cn_optim_common_keys[] = {
     {"weight_decay", CN_KEY_FLOAT, "0", "[0, inf)",
      "L2 weight decay (>= 0), times each parameter's decay_mult; coupled into the gradient "
      "for sgd and adam, decoupled for adamw"},
+    {"name", CN_KEY_STRING, "", NULL,
+     "the parameter group this section trains: the layers with group = name (none: the "
+     "group 'default', the layers naming no group); docs/training.md"},
+    {"steps", CN_KEY_INT, "1", "[1, 1000]",
+     "with several groups: the consecutive steps this group takes in each round of "
+     "alternating training (e.g. k for a discriminator, 1 for its generator)"},
     CN_KEY_END,
 };
 
@@ -82,9 +88,11 @@ int cn_optim_types_add(const cn_optim_ops *ops)
 static cn_status read_common(cn_optim *o, cn_sec *s, cn_error *err)
 {
     cn_schedule *sc = &o->sched;
-    int kind;
+    int kind, steps;
+    const char *name; /* read (and checked) by src/groups.c; read here for a bare optimizer */
     cn_status st;
-    if ((st = cn_sec_float(s, "lr", &sc->lr, err)) ||
+    if ((st = cn_sec_str(s, "name", &name, err)) || (st = cn_sec_int(s, "steps", &steps, err)) ||
+        (st = cn_sec_float(s, "lr", &sc->lr, err)) ||
         (st = cn_sec_enum(s, "schedule", &kind, err)) ||
         (st = cn_sec_int(s, "warmup", &sc->warmup, err)) ||
         (st = cn_sec_int(s, "step_size", &sc->step_size, err)) ||
@@ -123,12 +131,18 @@ cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn
                           cn_error *err)
 {
     cn_cfg_section *sec;
-    cn_optim *o = NULL;
-    int type;
     *out = NULL;
     cn_status st = optim_section(cfg, &sec, err);
-    if (st)
-        return st;
+    return st ? st : cn_optim_create_in(cfg, sec, params, n_params, out, err);
+}
+
+cn_status cn_optim_create_in(const cn_cfg *cfg, cn_cfg_section *sec, cn_param **params,
+                             int n_params, cn_optim **out, cn_error *err)
+{
+    cn_optim *o = NULL;
+    int type;
+    cn_status st;
+    *out = NULL;
     /* Without a section (sec NULL) every key reads as its table default.
      * The type picks the second key table, so read it through the first alone. */
     cn_sec head = cn_sec_make(cfg, sec, cn_optim_common_keys, NULL, NULL);

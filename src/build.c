@@ -46,6 +46,10 @@ const cn_key cn_net_keys[] = {
      "stop after this many epochs without the monitored value improving by min_delta (0 = "
      "never); counted afresh on --resume"},
     {"min_delta", CN_KEY_FLOAT, "0", "[0, inf)", "the least change that counts as improving"},
+    {"alternate", CN_KEY_ENUM, "fresh", CN_ALTERNATE_CHOICES,
+     "with several parameter groups: fresh = each step of a round trains on the next batch; "
+     "shared = every step of a round trains on the same batch (an epoch is then its batches' "
+     "rounds)"},
     CN_KEY_END};
 
 /* Keys every layer section accepts, read here rather than in layers. */
@@ -61,6 +65,9 @@ static const cn_key layer_common_keys[] = {
     {"offers", CN_KEY_LIST, "", CN_OFFER_MARK_NAMES,
      "what this layer offers to evaluation (docs/eval.md): clusters = its argmax is a cluster "
      "id (clustering metrics), code = it is a sparse code (sparsity statistics)"},
+    {"group", CN_KEY_STRING, "", NULL,
+     "the parameter group training this layer's parameters: the name of an [optim] section "
+     "(default: the group 'default'; docs/training.md)"},
     CN_KEY_END};
 
 const cn_key *cn_layer_common_keys(void) { return layer_common_keys; }
@@ -289,7 +296,8 @@ static cn_status read_net(cn_net *net, const cn_cfg *cfg, cn_error *err)
         cn_sec_int(&s, "threads", &net->threads, err) ||
         cn_sec_enum(&s, "monitor", &net->monitor, err) ||
         cn_sec_int(&s, "patience", &net->patience, err) ||
-        cn_sec_float(&s, "min_delta", &net->min_delta, err) || cn_sec_finish(&s, err) ||
+        cn_sec_float(&s, "min_delta", &net->min_delta, err) ||
+        cn_sec_enum(&s, "alternate", &net->alternate, err) || cn_sec_finish(&s, err) ||
         cn_pool_create(net->threads ? net->threads : default_threads(), &net->pool, err))
         return err ? err->code : CN_ERR_CFG;
     in->c = dims[0], in->h = nd == 3 ? dims[1] : 1, in->w = nd == 3 ? dims[2] : 1;
@@ -365,7 +373,7 @@ static cn_status build_layer(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec
     if (read_name(net, l, &s, fallback, err))
         return err->code;
     cn_names_add(&net->names, net->layers, l->index);
-    if (read_inputs(net, l, &s, err) ||
+    if (read_inputs(net, l, &s, err) || cn_groups_layer(net, l, &s, err) ||
         cn_sec_float(&s, "lr_mult", &b.lr_mult, err) ||
         cn_sec_float(&s, "decay_mult", &b.decay_mult, err) ||
         cn_sec_enum(&s, "init", &init, err) ||
@@ -401,7 +409,8 @@ static cn_status count_sections(const cn_cfg *cfg, int *n_layers, int *n_losses,
     for (int i = 0; i < cfg->n_sections; i++) {
         const cn_cfg_section *sec = &cfg->sections[i];
         if (cn_section_find(sec->type) >= 0) {
-            for (int j = 0; j < i; j++)
+            /* [optim] repeats, one per parameter group (src/groups.c) */
+            for (int j = 0; j < i && cn_section_find(sec->type) != CN_SECTION_OPTIM; j++)
                 if (!strcmp(cfg->sections[j].type, sec->type))
                     return cn_errorf(err, CN_ERR_CFG, "%s:%d: second [%s] section (first on "
                                      "line %d)", cfg->file, sec->line, sec->type,
@@ -526,7 +535,7 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_layer_built_fn built, 
     snprintf(in->name, sizeof in->name, "input");
     cn_names_add(&net->names, net->layers, 0);
     net->n_layers = 1;
-    if (read_net(net, cfg, err))
+    if (read_net(net, cfg, err) || cn_groups_scan(net, cfg, err))
         return err->code;
     if (built)
         built(in, user);
@@ -559,13 +568,9 @@ static cn_status build(cn_net *net, const cn_cfg *cfg, cn_layer_built_fn built, 
     for (int i = 0; i < net->n_params; i++)
         init_param(net->params[i], &net->rng);
     net->fingerprint = fingerprint(net);
-    if (cn_optim_create(cfg, net->params, net->n_params, &net->optim, err))
-        return err->code;
-    net->optim->pool = net->pool;
-    /* the trainer's default: update each param as soon as its gradient is final */
-    net->optim_hook = cn_optim_grad_hook(net->optim);
-    net->grad_hook = &net->optim_hook;
-    return CN_OK;
+    /* each group's optimizer; the trainer's default hook updates each param
+     * as soon as its gradient is final */
+    return cn_groups_create(net, cfg, err);
 }
 
 cn_status cn_net_create(const cn_cfg *cfg, cn_net **out, cn_error *err)
@@ -607,7 +612,7 @@ void cn_net_free(cn_net *net)
         for (int j = 0; j < l->n_params; j++)
             free(l->params[j]);
     }
-    cn_optim_free(net->optim);
+    cn_groups_free(net);
     free(net->layers);
     cn_names_free(&net->names);
     free(net->losses);

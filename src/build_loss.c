@@ -17,6 +17,9 @@ static const cn_key loss_common_keys[] = {
      "input (the clean network input), label, none, or a layer (default: per type)"},
     {"weight", CN_KEY_FLOAT, "1", "(-inf, inf)", "factor of this loss in the total"},
     {"target_grad", CN_KEY_BOOL, "0", NULL, "let the gradient flow into a target layer"},
+    {"groups", CN_KEY_LIST, "", NULL,
+     "the parameter groups this loss trains, each optionally signed: gen, -disc (gen "
+     "descends the loss, disc ascends it; default: every group descends it)"},
     CN_KEY_END};
 
 const cn_key *cn_loss_common_keys(void) { return loss_common_keys; }
@@ -117,6 +120,8 @@ cn_status cn_build_loss(cn_net *net, const cn_cfg *cfg, cn_cfg_section *sec, cn_
         read_target(net, loss, &s, current, err))
         return err->code;
     snprintf(loss->name, sizeof loss->name, "%s", name && *name ? name : loss->ops->type);
+    if (cn_groups_loss(net, loss, &s, err))
+        return err->code;
     loss->build = &b;
     cn_status rc = loss->ops->setup ? loss->ops->setup(loss, &s, err) : CN_OK;
     loss->build = NULL;

@@ -14,9 +14,13 @@
 #include "ckpt_format.h"
 #include "net_internal.h"
 
-static size_t optim_floats(const cn_net *net)
+/* Group g's optimizer state: its floats, or 0 (and *data NULL). */
+static size_t group_state(const cn_net *net, int g, float **data)
 {
-    return net->optim->ops->state_floats ? net->optim->ops->state_floats(net->optim) : 0;
+    cn_optim *o = net->groups[g].optim;
+    size_t n = o->ops->state_floats ? o->ops->state_floats(o) : 0;
+    *data = n ? o->ops->state_data(o) : NULL;
+    return n;
 }
 
 static int put(FILE *f, const void *p, size_t n, uLong *crc)
@@ -33,10 +37,10 @@ static int write_all(cn_net *net, FILE *f, const cn_ckpt_info *info)
     h.n_params = (uint32_t)net->n_params;
     h.fingerprint = net->fingerprint;
     h.n_param_floats = net->n_param_floats;
-    h.n_optim_floats = optim_floats(net);
-    snprintf(h.optim, sizeof h.optim, "%s", net->optim->ops->type);
+    h.n_optim_floats = cn_groups_state_floats(net);
+    cn_groups_types(net, h.optim, sizeof h.optim); /* "adam", or "adam+sgd" with groups */
     memcpy(h.rng, net->rng.s, sizeof h.rng);
-    h.step = net->optim->t;
+    h.step = net->step;
     h.epoch = info ? info->epoch : 0;
     h.best_valid = info ? info->best_valid : 0.0;
     if (info) {
@@ -58,8 +62,11 @@ static int write_all(cn_net *net, FILE *f, const cn_ckpt_info *info)
              put(f, &count, 8, &crc);
     }
     ok = ok && put(f, net->param_arena, net->n_param_floats * 4, &crc);
-    if (ok && h.n_optim_floats)
-        ok = put(f, net->optim->ops->state_data(net->optim), h.n_optim_floats * 4, &crc);
+    for (int g = 0; ok && g < net->n_groups; g++) { /* the groups' states, in group order */
+        float *state;
+        size_t n = group_state(net, g, &state);
+        ok = !n || put(f, state, n * 4, &crc);
+    }
     uint32_t c32 = (uint32_t)crc;
     return ok && fwrite(&c32, 4, 1, f) == 1;
 }
@@ -87,11 +94,14 @@ static cn_status check_saveable(cn_net *net, const char *path, cn_error *err)
             return cn_errorf(err, CN_ERR_NUMERIC, "parameter '%s' has a non-finite value, so "
                              "%s was not written (the previous one is kept)",
                              net->params[i]->name, path);
-    size_t n = optim_floats(net);
-    if (n && !cn_all_finite(net->optim->ops->state_data(net->optim), n))
-        return cn_errorf(err, CN_ERR_NUMERIC, "the %s optimizer's state has a non-finite "
-                         "value, so %s was not written (the previous one is kept)",
-                         net->optim->ops->type, path);
+    for (int g = 0; g < net->n_groups; g++) {
+        float *state;
+        size_t n = group_state(net, g, &state);
+        if (n && !cn_all_finite(state, n))
+            return cn_errorf(err, CN_ERR_NUMERIC, "the %s optimizer's state has a non-finite "
+                             "value, so %s was not written (the previous one is kept)",
+                             net->groups[g].optim->ops->type, path);
+    }
     return CN_OK;
 }
 

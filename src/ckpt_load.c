@@ -14,9 +14,9 @@
 #include "ckpt_format.h"
 #include "net_internal.h"
 
-static size_t optim_floats(const cn_net *net)
+static size_t optim_floats(const cn_optim *o)
 {
-    return net->optim->ops->state_floats ? net->optim->ops->state_floats(net->optim) : 0;
+    return o->ops->state_floats ? o->ops->state_floats(o) : 0;
 }
 
 /* "3x16" for version 2, "48 values" for version 1 (no shapes there). */
@@ -70,8 +70,9 @@ static cn_status check_network(const cn_net *net, const ckpt_file *f, cn_error *
 /* A resume continues the optimizer that made the checkpoint, or refuses. */
 static cn_status check_optim(const cn_net *net, const ckpt_file *f, cn_error *err)
 {
-    const char *type = net->optim->ops->type;
-    size_t want = optim_floats(net);
+    char type[128]; /* "adam", or one type per parameter group: "adam+sgd" */
+    cn_groups_types(net, type, sizeof type);
+    size_t want = cn_groups_state_floats(net);
     if (f->h.version >= 2 && strcmp(f->h.optim, type))
         return cn_errorf(err, CN_ERR_FORMAT, "%s: made with optimizer '%s', but %s has [optim] "
                          "type=%s: its weights load (cnet eval), its optimizer state cannot "
@@ -109,10 +110,9 @@ static cn_status check_params(const cn_net *net, const ckpt_file *f, const float
 /* CN_ERR_NUMERIC naming the optimizer and, when its state is whole arrays
  * over the trainable parameters (SGD's velocity, Adam's m and v), the
  * parameter whose state holds the first non-finite value. */
-static cn_status check_state(const cn_net *net, const ckpt_file *f, const float *s, size_t n,
-                             cn_error *err)
+static cn_status check_state(const cn_optim *o, const ckpt_file *f, const float *s, size_t n,
+                             size_t base, cn_error *err)
 {
-    const cn_optim *o = net->optim;
     for (size_t e = 0; e < n; e++) {
         if (isfinite(s[e]))
             continue;
@@ -124,8 +124,8 @@ static cn_status check_state(const cn_net *net, const ckpt_file *f, const float 
                 name = o->params[i]->name;
         return cn_errorf(err, CN_ERR_NUMERIC, "%s: the checkpoint has a non-finite value in "
                          "the %s optimizer's state for parameter '%s' (%g, element %zu at "
-                         "offset %llu)", f->path, o->ops->type, name, (double)s[e], e,
-                         (unsigned long long)(f->optim_at + e * 4));
+                         "offset %llu)", f->path, o->ops->type, name, (double)s[e], base + e,
+                         (unsigned long long)(f->optim_at + (base + e) * 4));
     }
     return CN_OK;
 }
@@ -137,7 +137,7 @@ static cn_status load(cn_net *net, const char *path, cn_ckpt_info *info, int wei
     ckpt_file f;
     if (ckpt_open(&f, path, err))
         return err->code;
-    size_t n_state = weights_only ? 0 : optim_floats(net);
+    size_t n_state = weights_only ? 0 : cn_groups_state_floats(net);
     float *values = NULL, *state = NULL;
     cn_status st = check_network(net, &f, err);
     if (!st && !weights_only)
@@ -151,20 +151,33 @@ static cn_status load(cn_net *net, const char *path, cn_ckpt_info *info, int wei
     }
     if (!st && !(st = ckpt_read_at(&f, f.params_at, values, net->n_param_floats * 4, err)) &&
         !(st = ckpt_read_at(&f, f.optim_at, state, n_state * 4, err)) &&
-        !(st = check_params(net, &f, values, err)))
-        st = check_state(net, &f, state, n_state, err);
+        !(st = check_params(net, &f, values, err))) {
+        /* the groups' states follow each other, in group order */
+        size_t at = 0;
+        for (int g = 0; !st && n_state && g < net->n_groups; g++) {
+            const cn_optim *o = net->groups[g].optim;
+            st = check_state(o, &f, state + at, optim_floats(o), at, err);
+            at += optim_floats(o);
+        }
+    }
     ckpt_close(&f);
     if (!st) {
         memcpy(net->param_arena, values, net->n_param_floats * sizeof *values);
-        if (n_state)
-            memcpy(net->optim->ops->state_data(net->optim), state, n_state * sizeof *state);
+        size_t at = 0;
+        for (int g = 0; n_state && g < net->n_groups; g++) {
+            cn_optim *o = net->groups[g].optim;
+            size_t n = optim_floats(o);
+            if (n)
+                memcpy(o->ops->state_data(o), state + at, n * sizeof *state);
+            at += n;
+        }
     }
     free(values);
     free(state);
     if (st || weights_only)
         return st;
     memcpy(net->rng.s, f.h.rng, sizeof f.h.rng);
-    net->optim->t = (long)f.h.step;
+    cn_groups_seek(net, (long)f.h.step);
     if (info) {
         info->epoch = (int)f.h.epoch;
         info->step = (long)f.h.step;

@@ -127,13 +127,14 @@ static int all_zero(const uint64_t s[4])
     return !(s[0] | s[1] | s[2] | s[3]);
 }
 
-/* 1 when name (NUL-padded in n bytes) is 1 to n-1 characters of [a-z0-9_]. */
+/* 1 when name (NUL-padded in n bytes) is 1 to n-1 characters of [a-z0-9_],
+ * or several such types joined by '+' (one per parameter group). */
 static int good_type(const char *name, size_t n)
 {
     size_t len = strnlen(name, n);
     for (size_t i = 0; i < len; i++)
         if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-              name[i] == '_'))
+              name[i] == '_' || (name[i] == '+' && i > 0 && i + 1 < len && name[i - 1] != '+')))
             return 0;
     return len > 0 && len < n;
 }
@@ -146,7 +147,7 @@ static cn_status check_fields(const ckpt_file *f, cn_error *err)
     const char *p = f->path;
     if (h->version >= 2 && !good_type(h->optim, sizeof h->optim))
         return cn_errorf(err, CN_ERR_FORMAT, "%s: damaged at offset %llu: the optimizer's type "
-                         "is not 1 to %d characters of [a-z0-9_]", p, OFF(optim), CKPT_ONAME - 1);
+                         "is not 1 to %d characters of [a-z0-9_+]", p, OFF(optim), CKPT_ONAME - 1);
     if (h->step < 0)
         return cn_errorf(err, CN_ERR_FORMAT, "%s: damaged at offset %llu: step %lld is "
                          "negative", p, OFF(step), (long long)h->step);

@@ -158,11 +158,22 @@ void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook)
     cn_ctx ctx = make_ctx(net);
     ctx.grad = hook;
     net->grads_zero = 0;
-    for (int i = 0; i < net->n_losses; i++)
-        if (!net->losses[i].consumed)
-            net->losses[i].ops->backward(&net->losses[i], &ctx);
+    for (int i = 0; i < net->n_losses; i++) {
+        cn_loss *loss = &net->losses[i];
+        /* a group's step runs the losses training it, with their sign */
+        int sign = net->phase >= 0 ? loss->sign[net->phase] : 1;
+        if (loss->consumed || !sign)
+            continue;
+        float weight = loss->weight;
+        loss->weight = sign * weight;
+        loss->ops->backward(loss, &ctx);
+        loss->weight = weight;
+    }
+    /* a group's step skips the layers its gradients need not pass (groups.c) */
+    const unsigned char *needs = net->phase >= 0 && net->n_groups > 1
+                                     ? net->groups[net->phase].needs : NULL;
     for (int i = net->n_layers - 1; i >= 1; i--)
-        if (net->layers[i].ops->backward)
+        if (net->layers[i].ops->backward && (!needs || needs[i]))
             net->layers[i].ops->backward(&net->layers[i], &ctx);
 }
 
@@ -171,10 +182,10 @@ void cn_net_backward(cn_net *net)
     cn_net_backward_with(net, NULL);
 }
 
-void cn_net_update(cn_net *net)
+void cn_net_update(cn_net *net, int g)
 {
-    cn_optim_step(net->optim);
-    net->grads_zero = 1;
+    cn_optim_step(net->groups[g].optim);
+    net->grads_zero = net->n_groups == 1; /* else the other groups' gradients are left */
 }
 
 void cn_net_set_grad_hook(cn_net *net, const cn_grad_hook *hook)

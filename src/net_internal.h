@@ -26,6 +26,23 @@ typedef struct cn_names {
     size_t mask;
 } cn_names;
 
+/* A parameter group (src/groups.c): one [optim] section, its optimizer
+ * over the params of the layers naming it, its turn in a round. */
+typedef struct cn_group {
+    char name[CN_NAME_MAX];
+    cn_cfg_section *sec;    /* its [optim], NULL for the defaults */
+    int steps;              /* consecutive steps in a round (0: an empty default group) */
+    cn_optim *optim;
+    cn_param **params;      /* (n_params) borrowed, in the net's order */
+    int n_params;
+    cn_grad_hook hook;      /* its optimizer as the gradient-ready hook */
+    unsigned char *needs;   /* (n_layers) 1: the layer's backward runs in this group's step */
+} cn_group;
+
+/* Where the batches of a round come from ([net] alternate). */
+enum { CN_ALTERNATE_FRESH, CN_ALTERNATE_SHARED };
+#define CN_ALTERNATE_CHOICES "fresh|shared"
+
 struct cn_net {
     char name[64];          /* run name: [net] name or the cfg file stem */
     char file[256];         /* cfg file, for messages */
@@ -63,9 +80,15 @@ struct cn_net {
     size_t n_scratch;
     int *labels;            /* (batch) current labels, -1 = none */
 
-    cn_optim *optim;
-    cn_grad_hook optim_hook; /* the default gradient hook: the optimizer updates at once */
-    const cn_grad_hook *grad_hook; /* the hook a training step's backward uses, or NULL */
+    cn_group groups[CN_GROUPS_MAX]; /* (n_groups) in [optim] section order */
+    int n_groups;
+    int default_group;      /* the group of layers naming none */
+    int alternate;          /* [net] alternate: CN_ALTERNATE_* */
+    int phase;              /* the group the running step trains, -1: none (every loss +1) */
+    long step;              /* batches trained (cn_net_steps) */
+    cn_optim *optim;        /* the default group's optimizer */
+    const cn_grad_hook *grad_hook; /* the hook a training step's backward uses, or NULL;
+                               the default group's hook stands for each group's own */
     uint64_t fingerprint;
 };
 
@@ -131,9 +154,31 @@ double cn_now(void);
 /* The backward of a step: loss backward, then layer backward in reverse
  * order, with `hook` in the layers' context (NULL: none). */
 void cn_net_backward_with(cn_net *net, const cn_grad_hook *hook);
-/* The update phase of a CN_STEP_TRAIN step: the optimizer's step for every
- * param the hook did not update; it consumes every parameter gradient. */
-void cn_net_update(cn_net *net);
+/* The update phase of a CN_STEP_TRAIN step of group g: its optimizer's
+ * step for every param of g the hook did not update; it consumes their
+ * gradients (the other groups' wait for the next zero_grad). */
+void cn_net_update(cn_net *net, int g);
+
+/* ---- parameter groups (groups.c) ---- */
+/* Before the layers: one group per [optim] section (name, steps), the
+ * default group first when no section is unnamed. */
+cn_status cn_groups_scan(cn_net *net, const cn_cfg *cfg, cn_error *err);
+/* A layer's `group` key (read through s) into l->group. */
+cn_status cn_groups_layer(cn_net *net, cn_layer *l, cn_sec *s, cn_error *err);
+/* A loss's `groups` key (read through s) into loss->sign. */
+cn_status cn_groups_loss(cn_net *net, cn_loss *loss, cn_sec *s, cn_error *err);
+/* After the params are allocated: each group's params and optimizer. */
+cn_status cn_groups_create(cn_net *net, const cn_cfg *cfg, cn_error *err);
+void cn_groups_free(cn_net *net);
+/* Steps group g has taken after `batches` batches of training. */
+long cn_groups_t(const cn_net *net, int g, long batches);
+/* The group whose step trains batch number `batch` (alternate=fresh). */
+int cn_groups_turn(const cn_net *net, long batch);
+/* Set the trainer's position: net->step and each optimizer's t. */
+void cn_groups_seek(cn_net *net, long batches);
+/* The optimizers' state as one array: its floats, and the types "adam+sgd". */
+size_t cn_groups_state_floats(const cn_net *net);
+void cn_groups_types(const cn_net *net, char *buf, size_t size);
 /* The update phase of a CN_STEP_INNER step k (src/infer.c). */
 void cn_net_inner_update(cn_net *net, int k);
 /* Whether some layer owns inner params (src/infer.c). */

@@ -175,11 +175,17 @@ static cn_status setup(run *r, cn_error *err)
     r->stop_best = r->info.best_valid; /* patience counts afresh from the run's best */
     r->stop_epoch = r->info.epoch;
     long batches = cn_loader_batches(r->train);
-    net->optim->sched.total_steps = (long)r->epochs * batches;
-    if (changed)
+    for (int g = 0; g < net->n_groups; g++) /* each group's steps over the run */
+        net->groups[g].optim->sched.total_steps = cn_groups_t(net, g, (long)r->epochs * batches);
+    if (changed && net->n_groups == 1)
         cn_logf(CN_LOG_INFO, "the learning-rate schedule now spans %ld steps (%d epochs of %ld "
                 "batches) and goes on from step %ld with the settings above",
                 net->optim->sched.total_steps, r->epochs, batches, r->info.step);
+    else if (changed) /* each group's steps follow from the batches (src/groups.c) */
+        cn_logf(CN_LOG_INFO, "the learning-rate schedules of the %d parameter groups now span "
+                "%ld batches (%d epochs of %ld) and go on from batch %ld with the settings "
+                "above", net->n_groups, (long)r->epochs * batches, r->epochs, batches,
+                r->info.step);
     return open_log(r, err);
 }
 
@@ -309,7 +315,7 @@ static cn_status end_epoch(run *r, int epoch, int batches, double secs, cn_progr
      * last.ckpt, redoes this epoch and writes the same best.ckpt again */
     if ((better && cn_ckpt_save(net, r->best, &r->info, err)) || save_last(r, err))
         return err->code;
-    fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->optim->t, train_loss);
+    fprintf(r->log_f, "%d,%ld,%.6g", epoch + 1, net->step, train_loss);
     for (int i = 0; i < net->n_losses; i++)
         fprintf(r->log_f, ",%.6g", r->parts[i] / batches);
     double lr = cn_schedule_lr(&net->optim->sched, net->optim->t);
@@ -342,7 +348,7 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
     int done = begin_epoch(r), trained = 0;
     memset(r->parts, 0, (size_t)net->n_losses * sizeof *r->parts);
     double start = cn_now(), t = start;
-    const cn_step_opts train = {.kind = CN_STEP_TRAIN, .phase_s = p.phase_s};
+    const cn_step_opts train = {.phase_s = p.phase_s};
     cn_batch b;
     while (cn_loader_next(r->train, &b)) {
         double loss = 0.0, t_data = cn_now();
@@ -350,10 +356,10 @@ static cn_status run_epoch(run *r, int epoch, cn_error *err)
         cn_net_set_batch(net, b.x, b.labels, b.n); /* the copy counts as forward */
         p.phase_s[CN_PHASE_FORWARD] += cn_now() - t_data;
         /* a failed step updated nothing; a diverging one was step t */
-        int failed = cn_net_step(net, &train, &loss, err) != CN_OK;
+        int failed = cn_net_train_batch(net, &train, &loss, err) != CN_OK;
         if (failed || check_growth(r, loss, err))
             return cn_error_prefix(err, "epoch %d, batch %d (step %ld): ", epoch + 1,
-                                   done + 1, net->optim->t + failed);
+                                   done + 1, net->step + failed);
         t = cn_now();
         done++, trained++;
         r->info.epoch_loss += loss;

@@ -241,7 +241,7 @@ START_TEST(test_damaged_fields)
         {40, {0}, 32, "damaged at offset 40: the RNG state is all zeros"},
         {96, {0}, 32, "damaged at offset 96: the epoch's RNG state is all zeros"},
         {152, {'A', 'd', 'a', 'm'}, 4, "damaged at offset 152: the optimizer's type is not 1 to "
-                                       "31 characters of [a-z0-9_]"},
+                                       "31 characters of [a-z0-9_+]"},
         {184, {'\n'}, 1, "damaged at offset 184: tensor 1's name is not 1 to 63 printable "
                          "characters"},
         {184 + 64, {3}, 1, "damaged at offset 184: tensor 'dense1.W' has shape 3x3 but 15 "

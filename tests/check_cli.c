@@ -18,7 +18,7 @@ START_TEST(test_usage_errors)
     char out[8192];
     ck_assert_int_eq(tu_run("./cnet frobnicate", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: unknown command 'frobnicate' (commands: train, eval, "
-                          "kmeans, summary, doc, visualize, convert, sample, help)\n");
+                          "kmeans, pca, summary, doc, visualize, plot, convert, sample, help)\n");
     ck_assert_int_eq(tu_run("./cnet train", out, sizeof out), 2);
     ck_assert_str_eq(out, "cnet: error: missing CFG (see cnet help train)\n");
     ck_assert_int_eq(tu_run("./cnet train cfg/ae.cfg --epoch 3", out, sizeof out), 2);
@@ -62,7 +62,8 @@ START_TEST(test_option_table)
         const char *args, *want;
     } runs[] = {
         {"eval cfg/ae.cfg --bogus", "unknown option '--bogus' (accepted: --set --weights --split "
-         "--json --seed --run-dir --probe --probe-epochs --sparsity --jacobian --corrupt --iw)"},
+         "--json --seed --run-dir --probe --probe-epochs --sparsity --jacobian --corrupt "
+         "--gaussian --quantize --iw)"},
         {"summary cfg/ae.cfg --epochs 3", "option '--epochs' does not apply to summary "
          "(accepted: --set)"},
         {"kmeans cfg/ae.cfg --to-idx", "option '--to-idx' does not apply to kmeans (accepted: "
@@ -82,6 +83,10 @@ START_TEST(test_option_table)
          "got '100001'"},
         {"eval cfg/ae.cfg --iw 0", "--iw expects an integer from 1 to 100000, got '0'"},
         {"eval cfg/ae.cfg --corrupt 1.5", "--corrupt expects a probability in [0, 1], got '1.5'"},
+        {"eval cfg/ae.cfg --gaussian 1e", "--gaussian expects a number from 0 to 10, got '1e'"},
+        {"pca cfg/ae.cfg --quantize 65537", "--quantize expects an integer from 2 to 65536, got "
+         "'65537'"},
+        {"plot p.csv", "plot needs --out FILE.png, the picture to write"},
         {"kmeans cfg/ae.cfg --split all", "--split expects test, valid or train, got 'all'"},
         {"train cfg/ae.cfg cfg/vae.cfg", "unexpected argument 'cfg/vae.cfg' (one CFG only)"},
         {"doc extra", "unexpected argument 'extra' (doc takes none)"},
@@ -114,7 +119,8 @@ START_TEST(test_help_from_tables)
                            "FILE]", 66) && strstr(out, "\noptions:\n"), "%s", out);
     static const char *const eval_opts[] = {"--set section.key=value", "--weights FILE",
         "--split test|valid|train", "--json", "--seed N", "--run-dir DIR", "--probe LAYER",
-        "--probe-epochs N", "--sparsity LAYER", "--jacobian LAYER", "--corrupt Q", "--iw K"};
+        "--probe-epochs N", "--sparsity LAYER", "--jacobian LAYER", "--corrupt Q",
+        "--gaussian SIGMA", "--quantize Q", "--iw K"};
     for (size_t i = 0; i < sizeof eval_opts / sizeof *eval_opts; i++) {
         char line[64];
         snprintf(line, sizeof line, "\n  %s ", eval_opts[i]);
@@ -123,8 +129,8 @@ START_TEST(test_help_from_tables)
     ck_assert_int_eq(tu_run("./cnet visualize --help", out, sizeof out), 0);
     ck_assert_msg(!strncmp(out, "cnet visualize CFG|RUN_DIR --out DIR [--set", 43), "%s", out);
     ck_assert_int_eq(tu_run("./cnet help", out, sizeof out), 0);
-    static const char *const names[] = {"train", "eval", "kmeans", "summary", "doc",
-                                        "visualize", "convert", "sample", "help"};
+    static const char *const names[] = {"train", "eval", "kmeans", "pca", "summary", "doc",
+                                        "visualize", "plot", "convert", "sample", "help"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char head[32], bare[32]; /* "cnet doc" has no arguments */
         snprintf(head, sizeof head, "\ncnet %s ", names[i]);

@@ -363,6 +363,22 @@ static void prep_png_ctype(const char *dir, const char *data)
     fclose(f);
 }
 
+/* %T/p.csv: a header and a line whose x is not a number */
+static void prep_points_bad(const char *dir, const char *data)
+{
+    static const char text[] = "model,bits,rmse\nae,1,0.5\nae,abc,1\n";
+    (void)data;
+    write_file(dir, "p.csv", text, sizeof text - 1);
+}
+
+/* %T/p.csv: a header only */
+static void prep_points_none(const char *dir, const char *data)
+{
+    static const char text[] = "model,bits,rmse\n\n";
+    (void)data;
+    write_file(dir, "p.csv", text, sizeof text - 1);
+}
+
 /* One bad input: the fixture files (prep), the cfg written to %T/x.cfg,
  * the arguments of ./cnet, the exit status and stderr exactly ('*' matches
  * any text). %T is the test's folder, %D a good dataset (64 training and
@@ -487,6 +503,26 @@ static const row rows[] = {
      "size=2\n", "summary %C", 1, "%C:15: key 'size' = '2': layer 'conv2' shares 'c' ([conv], "
      "line 9, output 2x2x2) and takes its size from it (size = 3); leave size out or set it "
      "to 3"},
+    {"group_unknown", NULL, HEAD "[dense]\noutput=3\ngroup=disc\n", "summary %C", 1,
+     "%C:11: key 'group' = 'disc': layer 'dense1': no [optim] section has name = disc (groups: "
+     "default)"},
+    {"loss_group_unknown", NULL, HEAD "[dense]\noutput=16\n[mse]\ntarget=input\ngroups=gen\n",
+     "summary %C", 1, "%C:13: key 'groups' = 'gen': loss 'mse': 'gen' is not a group (groups: "
+     "default; a leading - trains the group against the loss)"},
+    {"loss_group_twice", NULL, HEAD "[dense]\noutput=16\n[mse]\ntarget=input\n"
+     "groups=default, -default\n", "summary %C", 1, "%C:13: key 'groups' = 'default, -default': "
+     "loss 'mse': group 'default' is listed twice"},
+    {"optim_second_unnamed", NULL, HEAD "[optim]\nlr=0.2\n[dense]\noutput=3\n", "summary %C", 1,
+     "%C:9: [optim]: a second [optim] for group 'default' (the first on line 7): each [optim] "
+     "after the first needs a name, the group its layers name with group="},
+    {"group_trains_nothing", NULL, HEAD "[optim]\nname=disc\n[dense]\noutput=3\n", "summary %C",
+     1, "%C:9: [optim] group 'disc' trains nothing: no layer with trainable parameters has "
+     "group = disc"},
+    {"group_bad_name", NULL, HEAD "[optim]\nname=a-b\n[dense]\noutput=3\n", "summary %C", 1,
+     "%C:10: key 'name' = 'a-b': 'a-b' is not a group name: 1 to 31 characters of "
+     "[A-Za-z0-9_]"},
+    {"group_steps_range", NULL, HEAD "[optim]\nname=disc\nsteps=0\n[dense]\noutput=3\n",
+     "summary %C", 1, "%C:11: key 'steps' expects an integer in [1, 1000], got '0'"},
     {"prior_key_of_other_type", NULL, HEAD "[prior]\ntype=categorical\noutput=3\nsigma=2\n",
      "summary %C", 1, "%C:12: key 'sigma' = '2': applies only to type=gaussian and "
      "type=mixture"},
@@ -521,9 +557,30 @@ static const row rows[] = {
      "--set 'dense1.output=2': no section named or typed 'dense1' in %C"},
     {"set_unknown_key", NULL, HEAD CLS, "summary %C --set net.bogus=1", 1,
      "--set 'net.bogus=1': unknown key 'bogus' in [net] (accepted: batch, input, seed, epochs, "
-     "name, threads, monitor, patience, min_delta)"},
+     "name, threads, monitor, patience, min_delta, alternate)"},
     {"set_bad_value", NULL, HEAD CLS, "summary %C --set net.batch=-3", 1,
      "--set 'net.batch=-3': key 'batch' expects an integer in [1, 65536], got '-3'"},
+    /* baselines and rate measurements (rows 132-139) */
+    {"pca_k_too_large", NULL, HEAD CLS, "pca %C --k 17", 2,
+     "pca: K = 17 components, but a sample has 16 values: K must be from 1 to 16"},
+    {"pca_k_zero", NULL, HEAD CLS, "pca %C --k 0", 2,
+     "--k expects an integer from 1 to 65536, got '0'"},
+    {"quantize_without_code", NULL, HEAD CLS, "eval %C --quantize 4", 2,
+     "--quantize needs --sparsity LAYER, the code layer to quantize"},
+    {"quantize_one_level", NULL, HEAD CLS, "eval %C --sparsity dense1 --quantize 1", 2,
+     "--quantize expects an integer from 2 to 65536, got '1'"},
+    {"quantize_no_decoder", prep_trained, HEAD CLS,
+     "eval %C --weights %T/run/last.ckpt --sparsity dense1 --quantize 4", 2,
+     "quantize: x has no reconstruction loss (target=input) after layer 'dense1' to decode "
+     "its code"},
+    {"gaussian_range", NULL, HEAD CLS, "eval %C --gaussian -0.5", 2,
+     "--gaussian expects a number from 0 to 10, got '-0.5'"},
+    {"plot_bad_line", prep_points_bad, HEAD CLS, "plot %T/p.csv --out %T/p.png", 1,
+     "%T/p.csv:3: expected series,x,y with numbers x and y, got 'ae,abc,1'"},
+    {"plot_no_points", prep_points_none, HEAD CLS, "plot %T/p.csv --out %T/p.png", 1,
+     "%T/p.csv: no points (expected lines of series,x,y after the header)"},
+    {"plot_out_not_png", prep_points_none, HEAD CLS, "plot %T/p.csv --out %T/p.svg", 2,
+     "--out '%T/p.svg': expected a file name ending in .png"},
     /* datasets */
     {"data_dir_missing", NULL, HEAD CLS, "train %C --set data.dir=%T/none", 1,
      "dataset '%T/none' not found: No such file or directory"},

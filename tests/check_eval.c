@@ -5,7 +5,8 @@
  * norm against finite differences of the layer's output (and the contractive
  * loss equal to it), reconstruction under masking noise (q = 0 equals the
  * clean score, q = 1 scores the reconstruction of a zero input, any q equals
- * the same masking done by hand), and the option errors.
+ * the same masking done by hand), the same for Gaussian noise, and the
+ * option errors.
  */
 #include <math.h>
 #include <stdio.h>
@@ -307,6 +308,46 @@ START_TEST(test_corrupt)
 }
 END_TEST
 
+/* --gaussian: sigma 0 is the clean score; sigma 0.3 the reconstruction of
+ * the input plus the noise of one stream seeded corrupt_seed, drawn in
+ * sample order after the masking stream's own (both options at once). */
+START_TEST(test_gaussian)
+{
+    cn_net *net = tu_net(AE);
+    float x[36], noisy[36];
+    fill_uniform(x, 36, 6);
+    cn_dataset ds = mem_dataset(x, 6, 6);
+    cn_eval_opts o = {.gauss = 1, .gauss_sigma = 0.0f, .corrupt_seed = 11};
+    cn_metrics m = eval_ok(net, &ds, &o);
+    ck_assert_double_eq_tol(cn_metrics_get(&m, "gauss_recon_mse"),
+                            cn_metrics_get(&m, "recon_mse"), 1e-12);
+    ck_assert(isnan(cn_metrics_get(&m, "corrupt_recon_mse")));
+    o.gauss_sigma = 0.3f;
+    o.corrupt = 1, o.corrupt_q = 0.5f;
+    m = eval_ok(net, &ds, &o);
+    memcpy(noisy, x, sizeof x);
+    cn_rng rng;
+    cn_rng_seed(&rng, 11);
+    cn_corrupt_gaussian(noisy, 36, 0.3f, &rng);
+    cn_net_set_train(net, 0);
+    double want = recon_of(net, noisy, x, 6);
+    ck_assert_double_eq_tol(cn_metrics_get(&m, "gauss_recon_mse"), want, 1e-6);
+    ck_assert_double_eq_tol(cn_metrics_get(&m, "gauss_recon_rmse"), sqrt(want), 1e-6);
+    ck_assert(!isnan(cn_metrics_get(&m, "corrupt_recon_mse")));
+    cn_error err = {0};
+    o.corrupt = 0, o.gauss_sigma = -1.0f;
+    ck_assert_int_eq(cn_eval_with(net, &ds, NULL, 0, &o, &m, &err), CN_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "gaussian: sigma = -1, expected a finite number >= 0");
+    cn_net_free(net);
+    net = tu_net("[net]\nbatch=4\ninput=1,1,6\n[sigmoid]\n[kl_sparse]\n");
+    o.gauss_sigma = 0.5f;
+    ck_assert_int_eq(cn_eval_with(net, &ds, NULL, 0, &o, &m, &err), CN_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "gaussian: test has no reconstruction loss (target=input) to "
+                     "score");
+    cn_net_free(net);
+}
+END_TEST
+
 Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -317,6 +358,7 @@ Suite *eval_suite(void)
     tcase_add_test(tc, test_offers);
     tcase_add_loop_test(tc, test_jacobian, 0, (int)(sizeof jac_acts / sizeof *jac_acts));
     tcase_add_test(tc, test_corrupt);
+    tcase_add_test(tc, test_gaussian);
     suite_add_tcase(s, tc);
     return s;
 }

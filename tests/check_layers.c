@@ -176,6 +176,11 @@ const tu_grad_row tu_layer_rows[] = {
      1, 0, 0},
     {"prior", NET2("1,1,4") "[prior]\nfrom=input\ntype=mixture\noutput=3\ncomponents=4\n"
               "radius=2\nsigma=0.3\n[dense]\noutput=2\nactivation=sigmoid\n", 1, 0, 0},
+    /* a constant: data, no gradient; as a loss target and as a layer's input */
+    {"constant", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=sigmoid\n[constant]\n"
+                 "name=c\nfrom=input\noutput=3\nvalue=0.5\n[mse]\nlayer=e\ntarget=c\n", 1, 0, 0},
+    {"constant", NET2("1,1,4") "[dense]\nname=e\noutput=3\nactivation=tanh\n[constant]\n"
+                 "from=input\noutput=2\nvalue=-1\n[route]\nfrom=e,-1\n[dense]\noutput=2\n", 1, 0, 0},
     /* the reparameterised sample: the checker replays the same noise eps */
     {"sample", NET2("1,1,4") "[dense]\nname=mu\noutput=3\n[dense]\nname=lv\nfrom=input\n"
                "output=3\n[sample]\nfrom=mu,lv\n[dense]\noutput=2\nactivation=tanh\n", 1, 0, 0},
@@ -543,6 +548,25 @@ START_TEST(test_prior_mixture)
     }
     for (int j = 0; j < 10; j++)
         ck_assert_int_le(abs(hits[j] - 100), 48);
+    cn_net_free(net);
+}
+END_TEST
+
+/* [constant]: every value of every sample of a partial batch, in either mode. */
+START_TEST(test_constant)
+{
+    cn_net *net = tu_net("[net]\nbatch=8\ninput=1,1,3\n[constant]\nfrom=input\noutput=5\n"
+                         "value=-0.25\n");
+    const float x[5 * 3] = {0};
+    for (int train = 0; train < 2; train++) {
+        cn_net_set_train(net, train);
+        cn_net_set_batch(net, x, NULL, 5);
+        cn_net_forward(net);
+        const cn_tensor *y = &cn_net_output(net)->out;
+        ck_assert_int_eq((int)cn_tensor_count(y), 25);
+        for (int i = 0; i < 25; i++)
+            ck_assert_float_eq(y->data[i], -0.25f);
+    }
     cn_net_free(net);
 }
 END_TEST
@@ -1307,6 +1331,7 @@ Suite *layers_suite(void)
     tcase_add_test(tc, test_prior_categorical);
     tcase_add_test(tc, test_prior_mixture);
     tcase_add_test(tc, test_prior_reproducible);
+    tcase_add_test(tc, test_constant);
     tcase_add_test(tc, test_grad_reverse_against_plain);
     tcase_add_test(tc, test_noise_eval_identity);
     tcase_add_test(tc, test_noise_statistics);

@@ -33,7 +33,7 @@ START_TEST(test_unknown_key)
 {
     expect_error(NET_HEAD "[dense]\noutput=3\nactivaton=relu\n", CN_ERR_CFG,
                  "test.cfg:6: unknown key 'activaton' in [dense] (did you mean 'activation'?; "
-                 "accepted: name, from, lr_mult, decay_mult, init, init_scale, offers, output, "
+                 "accepted: name, from, lr_mult, decay_mult, init, init_scale, offers, group, output, "
                  "activation, gain, slope, tie, share, bias)");
 }
 END_TEST

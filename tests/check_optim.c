@@ -272,7 +272,7 @@ START_TEST(cfg_errors)
 {
     ck_assert_str_eq(make_err("[optim]\ntype = sgd\nlerning_rate = 0.1\n"),
                      "test.cfg:3: unknown key 'lerning_rate' in [optim] (accepted: type, lr, "
-                     "schedule, warmup, step_size, gamma, min_lr, weight_decay, momentum, "
+                     "schedule, warmup, step_size, gamma, min_lr, weight_decay, name, steps, momentum, "
                      "nesterov)");
     ck_assert_str_eq(make_err("[optim]\ntype = adagrad\n"),
                      "test.cfg:2: key 'type' expects one of sgd, adam, adamw, got 'adagrad'");
@@ -298,7 +298,7 @@ START_TEST(cfg_errors)
     /* Type keys belong to their type. */
     ck_assert_str_eq(make_err("[optim]\nbeta1 = 0.9\n"),
                      "test.cfg:2: unknown key 'beta1' in [optim] (accepted: type, lr, schedule, "
-                     "warmup, step_size, gamma, min_lr, weight_decay, momentum, nesterov)");
+                     "warmup, step_size, gamma, min_lr, weight_decay, name, steps, momentum, nesterov)");
     ck_assert_str_eq(make_err("[optim]\nlr = 0.1\n[optim]\nlr = 0.2\n"),
                      "test.cfg:3: [optim]: a second [optim] section (the first is at line 1)");
 }

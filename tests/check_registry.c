@@ -176,7 +176,7 @@ START_TEST(test_builds_and_trains)
     while (lt[i + 1])
         i++;
     ck_assert_ptr_eq(lt[i], &scale2_ops);
-    ck_assert_str_eq(lt[i - 1]->type, "prior"); /* the last built-in */
+    ck_assert_str_eq(lt[i - 1]->type, "constant"); /* the last built-in */
     ck_assert_ptr_eq(cn_layer_find("scale2"), &scale2_ops);
     const cn_loss_ops *const *st = cn_loss_types();
     for (i = 0; st[i + 1];)
@@ -206,12 +206,12 @@ START_TEST(test_builds_and_trains)
     /* the builder's checks apply to them as to any type */
     ck_assert_int_eq(tu_net_err(NET "[scale2]\nxyzzy=1\n", &err), CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "test.cfg:6: unknown key 'xyzzy' in [scale2] (accepted: name, from, "
-                              "lr_mult, decay_mult, init, init_scale, offers)");
+                              "lr_mult, decay_mult, init, init_scale, offers, group)");
     ck_assert_int_eq(tu_net_err(NET "[dense]\noutput=2\n[sumsq]\ntarget=input\n", &err),
                      CN_ERR_CFG);
     ck_assert_str_eq(err.msg, "test.cfg:8: key 'target' = 'input': [sumsq] accepts target none");
     ck_assert_int_eq(tu_net_err(NET "[dense]\noutput=2\n[nope]\n", &err), CN_ERR_CFG);
-    ck_assert_msg(strstr(err.msg, ", prior, scale2, mse, ") && strstr(err.msg, ", combine, "
+    ck_assert_msg(strstr(err.msg, ", constant, scale2, mse, ") && strstr(err.msg, ", combine, "
                   "sumsq)"), "%s", err.msg);
 }
 END_TEST

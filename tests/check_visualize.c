@@ -6,7 +6,8 @@
  * writes the gnuplot script of the curves, and the command runs gnuplot on
  * it (curves.png when gnuplot is installed, a clear report when it is not);
  * the command writes the files and fails on a missing checkpoint or an
- * unusable --out.
+ * unusable --out. Several runs' filters side by side (--beside) make a
+ * picture as wide as the panels and their gaps and as tall as the tallest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,44 @@ START_TEST(test_filters_conv_and_cap)
     ck_assert(tile_varies(px, 271, 15 * 17, 15 * 17, 16, 16)); /* filter 255 is drawn */
     stbi_image_free(px);
     cn_net_free(net);
+}
+END_TEST
+
+/* Panels side by side: two nets of 5 filters over 1x8x8 (3 x 2 tiles of 16
+ * pixels: 50 x 33) and one of 10 over 1x4x4 (4 x 3 tiles of 16: 67 x 50),
+ * CN_VIS_PANEL_GAP apart in separator colour, top-aligned. */
+START_TEST(test_filters_side)
+{
+    const char *small = "[net]\nbatch=2\ninput=1,8,8\nseed=%d\n[dense]\noutput=5\n";
+    char text[256], path[600];
+    cn_net *net[3];
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text, small, i + 1);
+        net[i] = tu_net(text);
+    }
+    net[2] = tu_net("[net]\nbatch=2\ninput=1,4,4\n[dense]\noutput=10\n");
+    cn_error err = {0};
+    snprintf(path, sizeof path, "%s/side.png", tu_tmpdir());
+    ck_assert_msg(cn_vis_filters_side((const cn_net *const *)net, 3, path, &err) == CN_OK, "%s",
+                  err.msg);
+    int gap = CN_VIS_PANEL_GAP, w = 50 + gap + 50 + gap + 67, h = 50;
+    unsigned char *px = load_png(path, w, h);
+    static const unsigned char sep[3] = {70, 90, 130};
+    for (int y = 0; y < h; y++)
+        for (int x = 50; x < 50 + gap; x++)
+            ck_assert_msg(!memcmp(px + 3 * (y * w + x), sep, 3), "gap pixel (%d, %d)", x, y);
+    for (int y = 33; y < h; y++) /* below the shorter panels */
+        ck_assert(!memcmp(px + 3 * (y * w + 10), sep, 3));
+    ck_assert(tile_varies(px, w, 0, 0, 16, 16));
+    ck_assert(tile_varies(px, w, 50 + gap, 0, 16, 16));
+    ck_assert(tile_varies(px, w, 2 * (50 + gap) + 17, 2 * 17, 16, 16)); /* filter 9 */
+    stbi_image_free(px);
+    /* one panel is cn_vis_filters */
+    ck_assert_msg(cn_vis_filters_side((const cn_net *const *)net, 1, path, &err) == CN_OK, "%s",
+                  err.msg);
+    stbi_image_free(load_png(path, 50, 33));
+    for (int i = 0; i < 3; i++)
+        cn_net_free(net[i]);
 }
 END_TEST
 
@@ -311,6 +350,19 @@ START_TEST(test_command)
         snprintf(path, sizeof path, "%s/vis/deep/%s", dir, names[i]);
         ck_assert_msg(access(path, R_OK) == 0, "%s missing; output:\n%s", path, out);
     }
+    /* --beside: a run folder (run.cfg, last.ckpt) twice beside the first run */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/rb && cp %s %s/rb/run.cfg && cp %s %s/rb/last.ckpt",
+             dir, cfg_path, dir, ckpt, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s --out %s/vis/side --run-dir "
+             "%s/run --beside %s/rb --beside %s/rb", cfg_path, ckpt, dir, dir, dir, dir);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/vis/side/filters.png", dir);
+    stbi_image_free(load_png(path, 3 * 50 + 2 * CN_VIS_PANEL_GAP, 50));
+    snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s --out %s/vis/side --run-dir "
+             "%s/run --beside %s/none", cfg_path, ckpt, dir, dir, dir);
+    ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "/none: cannot open: No such file"), "%s", out);
     snprintf(cmd, sizeof cmd, "./cnet visualize %s --weights %s/none.ckpt --out %s/vis", cfg_path,
              dir, dir);
     ck_assert_int_eq(tu_run(cmd, out, sizeof out), 1);
@@ -332,6 +384,7 @@ Suite *visualize_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_filters_dense);
     tcase_add_test(tc, test_filters_conv_and_cap);
+    tcase_add_test(tc, test_filters_side);
     tcase_add_test(tc, test_filters_errors);
     tcase_add_test(tc, test_reconstructions_and_curves);
     tcase_add_test(tc, test_curves_errors);

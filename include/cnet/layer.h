@@ -123,6 +123,11 @@ struct cn_layer {
     cn_param *params[CN_MAX_PARAMS]; /* owned parameters, in the net's list */
     int n_params;
     int needs_grad;         /* dout is consumed by some backward */
+    int group;              /* the parameter group training its params (key group; net.h) */
+    const cn_layer *uses;   /* the layer owning parameters this one uses beside its own
+                               (share=, tie=), set by its setup, or NULL: a group's step
+                               runs a layer's backward only when it or a layer it reads
+                               uses that group's parameters (src/groups.c) */
     unsigned offers;        /* capabilities its cfg section marks (key offers), beside
                                ops->offers: read both through cn_layer_offers */
     size_t scratch;         /* floats of shared scratch wanted in forward/backward */

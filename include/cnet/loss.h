@@ -30,6 +30,9 @@ typedef enum cn_target_kind {
 typedef struct cn_loss cn_loss;
 typedef struct cn_loss_ops cn_loss_ops;
 
+/* Most parameter groups a net has ([optim] sections; net.h). */
+#define CN_GROUPS_MAX 8
+
 struct cn_loss {
     const cn_loss_ops *ops;
     char name[CN_NAME_MAX];  /* name= or the type */
@@ -39,6 +42,9 @@ struct cn_loss {
     cn_layer *target;        /* CN_TARGET_INPUT: the input layer; LAYER: that layer */
     int target_grad;         /* let gradient flow into a target layer */
     float weight;
+    signed char sign[CN_GROUPS_MAX]; /* per parameter group (key groups): +1 the loss trains
+                                        it, -1 it trains it against the loss (ascends it),
+                                        0 not at all; every group +1 by default */
     double value;            /* last unweighted forward() value */
     void *state;             /* type-private */
     cn_build *build;         /* during setup() only: the builder (cn_loss_consume) */

@@ -49,7 +49,30 @@ int cn_net_n_losses(const cn_net *net);
 cn_loss *cn_net_loss(const cn_net *net, int i);
 int cn_net_n_params(const cn_net *net);
 cn_param **cn_net_params(const cn_net *net);
+/* The default group's optimizer (the only one without [optim] name=). */
 cn_optim *cn_net_optim(const cn_net *net);
+
+/* ---- parameter groups (src/groups.c) ----
+ * Every [optim] section trains one group of parameters with its own
+ * optimizer and schedule: the section's `name` is the group's, and a layer's
+ * `group` key puts its parameters there; layers naming no group, and the
+ * [optim] without a name (or the defaults), make the group "default". A
+ * loss's `groups` key says which groups it trains and with which sign
+ * ("gen, -disc": gen descends it, disc ascends it); by default every group
+ * descends every loss. With one group training is as it always was. With
+ * several, training alternates in rounds: each group in [optim] section
+ * order takes `steps` consecutive steps, each a full step in which only
+ * that group's losses (signed) run backward and only its parameters move.
+ * [net] alternate says where the batches come from: fresh (each step the
+ * next batch) or shared (every step of a round on the same batch). */
+int cn_net_n_groups(const cn_net *net);
+const char *cn_net_group_name(const cn_net *net, int g);
+cn_optim *cn_net_group_optim(const cn_net *net, int g);
+/* Its consecutive steps in a round (0: the default group has nothing to train). */
+int cn_net_group_steps(const cn_net *net, int g);
+/* Batches trained so far (calls of cn_net_train_batch, restored from a
+ * checkpoint): with one group, also its optimizer's steps. */
+long cn_net_steps(const cn_net *net);
 /* Bytes of [net] input per sample (c*h*w). */
 size_t cn_net_input_size(const cn_net *net);
 
@@ -125,6 +148,8 @@ enum { CN_PHASE_DATA, CN_PHASE_FORWARD, CN_PHASE_BACKWARD, CN_PHASE_UPDATE, CN_P
 
 typedef struct cn_step_opts {
     cn_step_kind kind;
+    int group;       /* CN_STEP_TRAIN: the parameter group it trains (0 with one group;
+                        cn_net_train_batch picks it) */
     int inner_k;     /* CN_STEP_INNER: the inner step, 0-based */
     double *phase_s; /* (CN_PHASES) seconds added per phase, or NULL (--profile) */
     /* Called after the losses' forward and the finiteness check, before
@@ -140,7 +165,14 @@ typedef struct cn_step_opts {
  * updated. The train loop, inner inference, the gradient checker and the
  * tests all run this one function. */
 cn_status cn_net_step(cn_net *net, const cn_step_opts *opts, double *loss, cn_error *err);
-/* cn_net_step with CN_STEP_TRAIN and no timing. */
+/* What the trainer does with one batch: one CN_STEP_TRAIN step of the one
+ * group; with several groups, the step of the group whose turn it is
+ * (alternate=fresh) or a whole round of steps on this batch (shared), *loss
+ * the last step's. Then cn_net_steps counts one more. opts->kind and
+ * group are set here; phase_s and before_backward pass through. */
+cn_status cn_net_train_batch(cn_net *net, const cn_step_opts *opts, double *loss,
+                             cn_error *err);
+/* cn_net_train_batch with no timing. */
 cn_status cn_net_train_step(cn_net *net, double *loss, cn_error *err);
 /* Inner inference (src/infer.c) on the batch set: when some layer's inner
  * params are used in this mode (the [code] layer: in training, or in eval
@@ -278,6 +310,11 @@ typedef struct cn_eval_opts {
     const char *jacobian;  /* a dense encoder layer: mean ||J_x(h)||_F and ||J_x(h)||_F^2 */
     int iw;                /* K > 0: importance-weighted estimate of -ln p(x) from K draws
                               per sample (a net with a kl_gauss loss; docs/eval.md) */
+    int quantize;          /* Q > 0: reconstruct from the `sparsity` layer's code quantized
+                              to Q levels on [0, 1]: <layer>_quant_recon_mse, _quant_bits */
+    int gauss;             /* 1: also reconstruct inputs with N(0, gauss_sigma^2) noise added */
+    float gauss_sigma;     /* gauss_recon_mse/_rmse/_psnr, against the clean input (noise
+                              seeded corrupt_seed) */
 } cn_eval_opts;
 
 /* cn_eval with options (NULL = none); unknown layers are CN_ERR_USAGE. */

@@ -95,9 +95,13 @@ struct cn_optim_ops {
 /* Keys of [optim] common to every type (type, lr, schedule, ...). */
 extern const cn_key cn_optim_common_keys[];
 
-/* Build an optimizer from the cfg's [optim] section (defaults if absent). */
+/* Build an optimizer from the cfg's [optim] section (defaults if absent;
+ * CN_ERR_CFG when there are several: a net builds one per group). */
 cn_status cn_optim_create(const cn_cfg *cfg, cn_param **params, int n_params, cn_optim **out,
                           cn_error *err);
+/* Build one from the [optim] section sec of cfg (NULL: the defaults). */
+cn_status cn_optim_create_in(const cn_cfg *cfg, cn_cfg_section *sec, cn_param **params,
+                             int n_params, cn_optim **out, cn_error *err);
 /* One step: lr from the schedule at o->t, every unclaimed param updated,
  * every gradient left at zero, then o->t++. */
 void cn_optim_step(cn_optim *o);

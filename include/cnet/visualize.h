@@ -32,6 +32,15 @@ cn_layer *cn_vis_first_param_layer(const cn_net *net);
  * @return CN_ERR_SHAPE when there is no such layer or its W cannot be
  *         drawn as images, CN_ERR_IO when path cannot be written. */
 cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err);
+/* Pixels between the panels of cn_vis_filters_side. */
+#define CN_VIS_PANEL_GAP 8
+/* The filters of n networks side by side in one picture: each net's as
+ * cn_vis_filters draws them (a panel), left to right in the order given,
+ * CN_VIS_PANEL_GAP pixels apart, top-aligned; the picture is as tall as the
+ * tallest panel (e.g. one denoising autoencoder trained at each corruption
+ * level). Errors as cn_vis_filters, for the first net that has them. */
+cn_status cn_vis_filters_side(const cn_net *const *nets, int n, const char *path,
+                              cn_error *err);
 
 /* The first loss whose target is the network input, or NULL. */
 const cn_loss *cn_vis_recon_loss(const cn_net *net);
@@ -67,6 +76,20 @@ cn_status cn_vis_samples(cn_net *net, int n, uint64_t seed, const char *path, cn
  *         or without epochs, CN_ERR_IO when log_csv cannot be read or
  *         gp_path written; on error no script is left at gp_path. */
 cn_status cn_vis_curves_script(const char *log_csv, const char *gp_path, const char *png_name,
+                               cn_error *err);
+
+/* Write the gnuplot script gp_path (src/vis/plot.c) that draws the points
+ * of csv into png_name (900 x 650): csv holds a header of three names (a
+ * series, then the x and y axes), then lines `series,x,y` with finite
+ * numbers x and y (blank lines skipped; at most 32 series and 65536
+ * points). Each series is one line with points, sorted by x, titled by its
+ * name, in the order the series first appear; an axis is on a log2 scale
+ * when its values are all positive and span a decade or more. png_name is relative
+ * to the folder gnuplot runs in.
+ * @return CN_ERR_FORMAT naming csv:line for a bad header or line, or when
+ *         there are no points; CN_ERR_IO when csv cannot be read or gp_path
+ *         written (then no script is left there). */
+cn_status cn_vis_points_script(const char *csv, const char *gp_path, const char *png_name,
                                cn_error *err);
 
 #endif

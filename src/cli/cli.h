@@ -40,6 +40,10 @@ typedef struct cli_opts {
     long iw;                         /* --iw K: importance-weighted -ln p(x) (0 = off) */
     long epochs;                     /* --epochs N (0 = the cfg's) */
     long k;                          /* --k K (default 10) */
+    long components;                 /* pca --k K (default 200) */
+    long quantize;                   /* --quantize Q (0 = off) */
+    double gaussian;                 /* --gaussian SIGMA (-1 = off) */
+    cli_list beside;                 /* visualize --beside RUN */
     int resume, profile, json;       /* flags */
     int to_idx;                      /* convert --to-idx */
     int types;                       /* doc --types */
@@ -53,6 +57,7 @@ typedef enum cli_kind {
     CLI_STRING, /* const char * field */
     CLI_INT,    /* long field, within [min, max] */
     CLI_PROB,   /* double field, within [0, 1] */
+    CLI_REAL,   /* double field, within [min, max] */
     CLI_CHOICE, /* const char * field, one of the '|'-separated words of arg */
     CLI_LIST,   /* cli_list field, repeatable */
 } cli_kind;
@@ -64,7 +69,7 @@ typedef struct cli_opt {
     const char *name;  /* "--epochs" */
     cli_kind kind;
     const char *arg;   /* the value's name in help ("N"); CLI_CHOICE: "test|valid|train" */
-    long min, max;     /* CLI_INT; max >= INT_MAX is shown as no upper bound */
+    long min, max;     /* CLI_INT, CLI_REAL; max >= INT_MAX is shown as no upper bound */
     size_t offset;     /* offsetof(cli_opts, field) */
     const char *help;  /* one line for `cnet help COMMAND` */
     int required;      /* the command fails without it: "<command> needs <spec>, <help>" */
@@ -76,6 +81,7 @@ typedef enum cli_opt_id {
     O_SET, O_WEIGHTS, O_SPLIT, O_RUN_DIR, O_OUT_DIR, O_OUT_PNG, O_SEED, O_KMEANS_SEED,
     O_EPOCHS, O_RESUME, O_PROFILE, O_JSON, O_K, O_PROBE, O_PROBE_EPOCHS, O_SPARSITY,
     O_JACOBIAN, O_CORRUPT, O_N, O_IW, O_TO_IDX, O_HEIGHT, O_WIDTH, O_CHANNELS, O_TYPES,
+    O_PCA_K, O_QUANTIZE, O_PCA_QUANTIZE, O_GAUSSIAN, O_BESIDE,
     CLI_N_OPTS,
     CLI_END = -1 /* ends a command's list of options */
 } cli_opt_id;
@@ -130,6 +136,8 @@ cn_status cli_load_weights(const cli_opts *o, const char *dir, cn_net *net, char
 int cli_train(const cli_opts *o);
 int cli_eval(const cli_opts *o);
 int cli_kmeans(const cli_opts *o);
+int cli_pca(const cli_opts *o);
+int cli_plot(const cli_opts *o);
 int cli_summary(const cli_opts *o);
 int cli_doc(const cli_opts *o);
 int cli_convert(const cli_opts *o);

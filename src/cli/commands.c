@@ -10,11 +10,13 @@ static const cli_opt_id train_opts[] = {O_SET, O_EPOCHS, O_SEED, O_RESUME, O_PRO
                                         CLI_END};
 static const cli_opt_id eval_opts[] = {O_SET, O_WEIGHTS, O_SPLIT, O_JSON, O_SEED, O_RUN_DIR,
                                        O_PROBE, O_PROBE_EPOCHS, O_SPARSITY, O_JACOBIAN,
-                                       O_CORRUPT, O_IW, CLI_END};
+                                       O_CORRUPT, O_GAUSSIAN, O_QUANTIZE, O_IW, CLI_END};
 static const cli_opt_id kmeans_opts[] = {O_SET, O_SPLIT, O_K, O_KMEANS_SEED, CLI_END};
+static const cli_opt_id pca_opts[] = {O_SET, O_SPLIT, O_PCA_K, O_PCA_QUANTIZE, O_JSON, CLI_END};
+static const cli_opt_id plot_opts[] = {O_OUT_PNG, CLI_END};
 static const cli_opt_id summary_opts[] = {O_SET, CLI_END};
 static const cli_opt_id visualize_opts[] = {O_SET, O_WEIGHTS, O_RUN_DIR, O_OUT_DIR, O_SEED,
-                                            CLI_END};
+                                            O_BESIDE, CLI_END};
 static const cli_opt_id convert_opts[] = {O_TO_IDX, O_HEIGHT, O_WIDTH, O_CHANNELS, CLI_END};
 static const cli_opt_id sample_opts[] = {O_SET, O_WEIGHTS, O_RUN_DIR, O_OUT_PNG, O_SEED, O_N,
                                          CLI_END};
@@ -38,6 +40,11 @@ const cli_command cli_commands[] = {
     {"kmeans", cli_kmeans, 1, "CFG", kmeans_opts, NULL,
      "  k-means (k-means++ seeding) on the raw inputs of CFG's dataset: the\n"
      "  baseline for clustering accuracy, NMI and ARI.\n"},
+    {"pca", cli_pca, 1, "CFG", pca_opts, NULL,
+     "  PCA of the raw inputs of CFG's dataset, fitted on its training part\n"
+     "  (LAPACK): reconstruction MSE/RMSE/PSNR of the split from K components,\n"
+     "  the variance they explain, and with --quantize the bits of the code: the\n"
+     "  linear baseline of the rate curve (docs/eval.md).\n"},
     {"summary", cli_summary, 1, "CFG", summary_opts, NULL,
      "  Layers with output shapes, parameter counts and FLOPs per sample. A cfg\n"
      "  that does not build prints the layers built so far, then the error.\n"},
@@ -49,7 +56,11 @@ const cli_command cli_commands[] = {
      "  reconstructions.png (test inputs above their reconstructions) and\n"
      "  curves.png (losses, metrics and learning rate from the run's log.csv,\n"
      "  drawn by gnuplot). DIR is\n"
-     "  created like mkdir -p.\n"},
+     "  created like mkdir -p. --beside puts other runs' filters in filters.png.\n"},
+    {"plot", cli_plot, 1, "POINTS.csv", plot_opts, NULL,
+     "  Draw a CSV of points (a header, then lines of series,x,y) as one line\n"
+     "  per series, the axes named by the header, into FILE.png (gnuplot;\n"
+     "  scripts/rate_curve.sh draws the RMSE-versus-bits curve with it).\n"},
     {"convert", cli_convert, 3, "IDX_IMAGES IDX_LABELS OUT_DIR", convert_opts,
      "cnet convert IDX_IMAGES IDX_LABELS OUT_DIR\n"
      "cnet convert --to-idx IMG_DIR OUT_IMAGES OUT_LABELS --height H --width W\n"

@@ -48,14 +48,30 @@ int cli_summary(const cli_opts *o)
         cn_cfg_free(cfg);
         return rc;
     }
+    int groups = cn_net_n_groups(net);
     for (int i = 0; i < cn_net_n_losses(net); i++) {
         const cn_loss *loss = cn_net_loss(net, i);
-        printf("loss %-14s on %-12s target %-10s weight %g\n", loss->name, loss->layer->name,
+        printf("loss %-14s on %-12s target %-10s weight %g", loss->name, loss->layer->name,
                loss->target_kind == CN_TARGET_NONE    ? "none"
                : loss->target_kind == CN_TARGET_INPUT ? "input"
                : loss->target_kind == CN_TARGET_LABEL ? "label"
                                                       : loss->target->name,
                loss->weight);
+        for (int g = 0, n = 0; groups > 1 && g < groups; g++) /* who trains it, signed */
+            if (loss->sign[g])
+                printf("%s%s%s", n++ ? ", " : "  trains ", loss->sign[g] < 0 ? "-" : "",
+                       cn_net_group_name(net, g));
+        printf("\n");
+    }
+    for (int g = 0; groups > 1 && g < groups; g++) {
+        const cn_optim *opt = cn_net_group_optim(net, g);
+        printf("group %-13s %-6s lr %-9g %d step%s a round:", cn_net_group_name(net, g),
+               opt->ops->type, (double)opt->sched.lr, cn_net_group_steps(net, g),
+               cn_net_group_steps(net, g) == 1 ? "" : "s");
+        for (int i = 1; i < cn_net_n_layers(net); i++)
+            if (cn_net_layer(net, i)->group == g && cn_net_layer(net, i)->n_params)
+                printf(" %s", cn_net_layer(net, i)->name);
+        printf("\n");
     }
     printf("total: %zu parameters, %.0f forward FLOPs/sample, %.0f training FLOPs/sample "
            "(forward, weight and input gradients)\n", sum.params, sum.flops, sum.train_flops);

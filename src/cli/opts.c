@@ -65,6 +65,20 @@ const cli_opt cli_options[CLI_N_OPTS] = {
                  "image width (with --to-idx)", 0},
     [O_CHANNELS] = {"--channels", CLI_CHOICE, "1|3", 0, 0, AT(channels),
                     "gray or RGB (with --to-idx; default 1)", 0},
+    [O_PCA_K] = {"--k", CLI_INT, "K", 1, 65536, AT(components),
+                 "principal components kept (default 200, SESM's code units)", 0},
+    [O_QUANTIZE] = {"--quantize", CLI_INT, "Q", 2, 65536, AT(quantize),
+                    "with --sparsity LAYER: also decode LAYER's code quantized to Q levels on "
+                    "[0, 1] (LAYER_quant_bits, LAYER_quant_recon_rmse)", 0},
+    [O_PCA_QUANTIZE] = {"--quantize", CLI_INT, "Q", 2, 65536, AT(quantize),
+                        "also decode the codes quantized to Q levels per unit, over its range "
+                        "on the training split (pca_quant_bits, pca_quant_recon_rmse)", 0},
+    [O_GAUSSIAN] = {"--gaussian", CLI_REAL, "SIGMA", 0, 10, AT(gaussian),
+                    "also reconstruct inputs with N(0, SIGMA^2) noise added to each value, as "
+                    "[noise] type=gaussian", 0},
+    [O_BESIDE] = {"--beside", CLI_LIST, "RUN", 0, 0, AT(beside),
+                  "draw RUN's filters (a run folder, or the cfg naming it) beside the first "
+                  "run's in filters.png, left to right in the order given (repeatable)", 0},
     [O_TYPES] = {"--types", CLI_FLAG, NULL, 0, 0, AT(types),
                  "print the README's paragraph of section types instead (from the registries)",
                  0},
@@ -161,6 +175,14 @@ static cn_status store(const cli_opt *opt, const char *v, cli_opts *o, cn_error 
         memcpy(field, &x, sizeof x);
         return CN_OK;
     }
+    case CLI_REAL: {
+        double x = strtod(v, &end);
+        if (end == v || *end || !(x >= (double)opt->min && x <= (double)opt->max))
+            return cn_errorf(err, CN_ERR_USAGE, "%s expects a number from %ld to %ld, got '%s'",
+                             opt->name, opt->min, opt->max, v);
+        memcpy(field, &x, sizeof x);
+        return CN_OK;
+    }
     case CLI_CHOICE: {
         char list[256];
         if (is_choice(opt->arg, v)) {
@@ -214,6 +236,8 @@ cn_status cli_parse(const cli_command *c, int argc, char **argv, cli_opts *o, cn
     o->k = 10;
     o->probe_epochs = 100;
     o->corrupt = -1.0;
+    o->gaussian = -1.0;
+    o->components = 200;
     o->n = 64;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];

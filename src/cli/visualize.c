@@ -1,5 +1,7 @@
 /* visualize.c - `cnet visualize CFG --out DIR`: the pictures of
- * src/vis/visualize.c for a trained network (docs/visualize.md).
+ * src/vis/visualize.c for a trained network (docs/visualize.md), with
+ * --beside other runs' filters in the same filters.png; and `cnet plot
+ * POINTS.csv --out FILE.png`, points drawn by gnuplot (src/vis/plot.c).
  *
  * The checkpoint and the output folder are needed by every picture, so a
  * problem with either stops the command. After that each picture stands
@@ -127,20 +129,50 @@ static int curves(const cli_opts *o, const char *dir)
     return report(rc, &err, path);
 }
 
+/* filters.png: the run's filters, with those of each --beside run to their
+ * right. The beside runs load as the first does (a run folder or the cfg
+ * naming one, --set applied), each from its own best or last checkpoint. */
+static int filters(const cli_opts *o, const cn_net *net)
+{
+    char path[1100], dir[1024], weights[1024];
+    cn_error err = {0};
+    int n = 1 + o->beside.n;
+    const cn_net *nets[1 + CLI_MAX_SETS] = {net};
+    cn_net *own[CLI_MAX_SETS] = {NULL};
+    cn_status rc = CN_OK;
+    snprintf(path, sizeof path, "%s/filters.png", o->out);
+    for (int i = 0; i < o->beside.n && !rc; i++) {
+        cli_opts b = *o;
+        cn_cfg *cfg = NULL;
+        b.cfg = o->beside.v[i], b.run_dir = NULL, b.weights = NULL;
+        rc = cli_load_run(&b, &cfg, dir, sizeof dir, &err);
+        if (!rc)
+            rc = cn_net_create(cfg, &own[i], &err);
+        if (!rc)
+            rc = cli_load_weights(&b, dir, own[i], weights, sizeof weights, &err);
+        nets[1 + i] = own[i];
+        cn_cfg_free(cfg);
+    }
+    if (!rc)
+        rc = cn_vis_filters_side(nets, n, path, &err);
+    for (int i = 0; i < o->beside.n; i++)
+        cn_net_free(own[i]);
+    return report(rc, &err, path);
+}
+
 int cli_visualize(const cli_opts *o)
 {
     cn_error err = {0};
     cn_cfg *cfg = NULL;
     cn_net *net = NULL;
-    char weights[1024], path[1100], dir[1024];
+    char weights[1024], dir[1024];
     int rc = 0;
     if (cli_load_run(o, &cfg, dir, sizeof dir, &err) || cn_net_create(cfg, &net, &err))
         goto fail;
     if (cli_load_weights(o, dir, net, weights, sizeof weights, &err) ||
         make_out_dir(o->out, &err))
         goto fail;
-    snprintf(path, sizeof path, "%s/filters.png", o->out);
-    int failed = report(cn_vis_filters(net, path, &err), &err, path);
+    int failed = filters(o, net);
     failed |= reconstructions(o, cfg, net);
     failed |= curves(o, dir);
     rc = failed ? CLI_EXIT_RUNTIME : 0;
@@ -151,4 +183,34 @@ done:
     cn_net_free(net);
     cn_cfg_free(cfg);
     return rc;
+}
+
+/* `cnet plot POINTS.csv --out FILE.png`: the library writes FILE.gp beside
+ * the picture (FILE.png without .png, then .gp), gnuplot draws it there. */
+int cli_plot(const cli_opts *o)
+{
+    char dir[1100], gp[2200], png[1100];
+    cn_error err = {0};
+    const char *slash = strrchr(o->out, '/'), *base = slash ? slash + 1 : o->out;
+    size_t len = strlen(base);
+    if (len < 5 || strcmp(base + len - 4, ".png") || strlen(o->out) >= 1024) {
+        cn_errorf(&err, CN_ERR_USAGE, "--out '%.80s': expected a file name ending in .png",
+                  o->out);
+        return cli_fail(&err);
+    }
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == o->out)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - o->out), o->out);
+    snprintf(png, sizeof png, "%s", base);
+    snprintf(gp, sizeof gp, "%s/%.*s.gp", dir, (int)(len - 4), base);
+    if (make_out_dir(dir, &err) || cn_vis_points_script(o->pos[0], gp, png, &err))
+        return cli_fail(&err);
+    snprintf(gp, sizeof gp, "%.*s.gp", (int)(len - 4), base);
+    if (run_gnuplot(dir, gp, o->out, &err))
+        return cli_fail(&err);
+    printf("wrote %s\n", o->out);
+    return 0;
 }

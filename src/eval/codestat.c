@@ -8,6 +8,17 @@
  *                H(p) = -p log2 p - (1-p) log2(1-p): the entropy of each unit's
  *                binarised activation, summed over units (an upper bound on the
  *                entropy of the binary code, bits per code).
+ *
+ * Quantized code (Ranzato, Boureau & LeCun, "Sparse Feature Learning for
+ * Deep Belief Networks", NIPS 2007, measure a code's information this way):
+ * unit l takes the nearest of Q levels lo_l + k (hi_l - lo_l) / (Q - 1),
+ *   k = ceil(t - 1/2) clamped to [0, Q-1],  t = (h_l - lo_l) / (hi_l - lo_l) (Q - 1),
+ *   bits = sum_l H_l,  H_l = -sum_k p_lk log2 p_lk,  p_lk the fraction of
+ *          samples at level k of unit l.
+ * The paper pools every unit into one histogram (units coded alike); the
+ * sum of per-unit entropies is the cost of coding each unit with its own
+ * histogram, never more than the pooled one, and at Q = 2 on [0, 1] it is
+ * exactly `bits` above (level 1 iff h_l > 0.5).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -91,4 +102,53 @@ void cn_sparsity_free(cn_sparsity *sp)
     free(sp->ones);
     sp->max_abs = NULL;
     sp->ones = NULL;
+}
+
+cn_status cn_quant_init(cn_quant *qz, int D, int Q, const float *lo, const float *hi,
+                        cn_error *err)
+{
+    memset(qz, 0, sizeof *qz);
+    if (Q < 2 || Q > CN_QUANT_MAX_LEVELS)
+        return cn_errorf(err, CN_ERR_USAGE, "quantize: %d levels, expected 2 to %d", Q,
+                         CN_QUANT_MAX_LEVELS);
+    qz->D = D, qz->Q = Q, qz->lo = lo, qz->hi = hi;
+    if (!(qz->count = calloc((size_t)D * Q, sizeof *qz->count)))
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for a code of %d units at %d levels",
+                         D, Q);
+    return CN_OK;
+}
+
+void cn_quant_add(cn_quant *qz, float *h, int n)
+{
+    const int Q = qz->Q;
+    for (int s = 0; s < n; s++) {
+        float *hs = h + (size_t)s * qz->D; /* (D) sample s */
+        for (int l = 0; l < qz->D; l++) {
+            float lo = qz->lo ? qz->lo[l] : 0.0f, hi = qz->hi ? qz->hi[l] : 1.0f;
+            float step = (hi - lo) / (float)(Q - 1);
+            int k = 0;
+            if (step > 0.0f) {
+                float t = ceilf((hs[l] - lo) / step - 0.5f); /* a NaN stays at level 0 */
+                k = t >= (float)(Q - 1) ? Q - 1 : t > 0.0f ? (int)t : 0;
+            }
+            hs[l] = lo + (float)k * step;
+            qz->count[(size_t)l * Q + k] += 1.0;
+        }
+    }
+    qz->samples += n;
+}
+
+double cn_quant_bits(const cn_quant *qz)
+{
+    double total = 0.0, n = qz->samples > 0 ? (double)qz->samples : 1.0;
+    for (size_t i = 0; i < (size_t)qz->D * qz->Q; i++)
+        if (qz->count[i] > 0.0)
+            total -= qz->count[i] / n * log2(qz->count[i] / n);
+    return total;
+}
+
+void cn_quant_free(cn_quant *qz)
+{
+    free(qz->count);
+    qz->count = NULL;
 }

@@ -34,4 +34,28 @@ void cn_sparsity_add(cn_sparsity *sp, int n);
 void cn_sparsity_put(const cn_sparsity *sp, cn_metrics *m);
 void cn_sparsity_free(cn_sparsity *sp);
 
+/* ---- a code quantized to Q levels, and its bits (docs/eval.md) ---- */
+
+#define CN_QUANT_MAX_LEVELS 65536
+
+typedef struct cn_quant {
+    int D, Q;          /* units, levels */
+    const float *lo;   /* (D) each unit's lowest level, or NULL: 0 for every unit */
+    const float *hi;   /* (D) its highest level, or NULL: 1 */
+    double *count;     /* (D, Q) samples at each level of each unit */
+    long samples;
+} cn_quant;
+
+/* Q levels (2 to CN_QUANT_MAX_LEVELS) evenly spaced from lo_l to hi_l for
+ * each of D units; lo and hi are borrowed (NULL: [0, 1], a sigmoid code). */
+cn_status cn_quant_init(cn_quant *qz, int D, int Q, const float *lo, const float *hi,
+                        cn_error *err);
+/* Replace each value of the n codes h (n, D) by its unit's nearest level
+ * (values beyond the range by the end level; halfway rounds down), and
+ * count the levels. */
+void cn_quant_add(cn_quant *qz, float *h, int n);
+/* sum_l H(level of unit l) in bits over the samples added: the bits per code. */
+double cn_quant_bits(const cn_quant *qz);
+void cn_quant_free(cn_quant *qz);
+
 #endif

@@ -18,8 +18,9 @@
     X(sparsity)  /* CN_OFFER_CODE, or --sparsity: code statistics */                          \
     X(jacobian)  /* --jacobian: ||J_x(h)||_F of a dense encoder */                            \
     X(clusters)  /* CN_OFFER_CLUSTERS: clustering accuracy, NMI, ARI */                       \
+    X(quantize)  /* --quantize: decoding a quantized code (leaves later layers changed) */    \
     X(iw)        /* --iw: the importance-weighted bound */                                    \
-    X(corrupt)   /* --corrupt: reconstruction of masked inputs */
+    X(corrupt)   /* --corrupt, --gaussian: reconstruction of corrupted inputs */
 
 #define DECLARE(name) extern const cn_evaluator cn_evaluator_##name;
 EVALUATORS(DECLARE)

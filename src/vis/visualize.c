@@ -62,33 +62,74 @@ static cn_status filter_shape(const cn_layer *l, const cn_param **wp, int *n, in
     return CN_OK;
 }
 
-cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err)
+/* One run's filters laid out as a grid: a panel of the picture. */
+typedef struct panel {
+    const cn_param *p;
+    int n, c, h, w;        /* filters drawn, each c x h x w */
+    int cols, s, tw, th;   /* grid columns, scale, tile size in pixels */
+    int width, height;     /* the panel in pixels */
+} panel;
+
+static cn_status panel_layout(const cn_net *net, panel *pn, cn_error *err)
 {
     const cn_layer *l = cn_vis_first_param_layer(net);
     if (!l)
         return cn_errorf(err, CN_ERR_SHAPE, "%s: no layer has parameters, so there are no "
                          "filters to draw", cn_net_name(net));
-    const cn_param *p = NULL;
-    int n = 0, c = 1, h = 1, w = 1;
-    cn_status rc = filter_shape(l, &p, &n, &c, &h, &w, err);
+    pn->c = pn->h = pn->w = 1;
+    cn_status rc = filter_shape(l, &pn->p, &pn->n, &pn->c, &pn->h, &pn->w, err);
     if (rc)
         return rc;
-    n = CN_MIN(n, CN_VIS_MAX_FILTERS);
-    int cols = 1;
-    while (cols * cols < n)
-        cols++;
-    int rows = (n + cols - 1) / cols, s = cn_tile_scale(h, w), tw = w * s, th = h * s;
-    cn_canvas cv;
-    if ((rc = cn_canvas_init(&cv, cols * tw + cols - 1, rows * th + rows - 1, err)))
-        return rc;
-    size_t size = (size_t)c * h * w; /* one filter: a row of W */
-    for (int f = 0; f < n; f++) {
-        const float *img = p->value + (size_t)f * size;
+    pn->n = CN_MIN(pn->n, CN_VIS_MAX_FILTERS);
+    pn->cols = 1;
+    while (pn->cols * pn->cols < pn->n)
+        pn->cols++;
+    int rows = (pn->n + pn->cols - 1) / pn->cols;
+    pn->s = cn_tile_scale(pn->h, pn->w), pn->tw = pn->w * pn->s, pn->th = pn->h * pn->s;
+    pn->width = pn->cols * pn->tw + pn->cols - 1;
+    pn->height = rows * pn->th + rows - 1;
+    return CN_OK;
+}
+
+/* Draw the panel with its top left corner at (x0, 0). */
+static void panel_draw(cn_canvas *cv, int x0, const panel *pn)
+{
+    size_t size = (size_t)pn->c * pn->h * pn->w; /* one filter: a row of W */
+    for (int f = 0; f < pn->n; f++) {
+        const float *img = pn->p->value + (size_t)f * size;
         float lo, hi;
-        cn_min_max(img, (size_t)(c == 3 ? 3 : 1) * h * w, &lo, &hi); /* the values shown */
-        cn_put_tile(&cv, f % cols * (tw + 1), f / cols * (th + 1), img, c, h, w, s, lo, hi);
+        cn_min_max(img, (size_t)(pn->c == 3 ? 3 : 1) * pn->h * pn->w, &lo, &hi); /* shown */
+        cn_put_tile(cv, x0 + f % pn->cols * (pn->tw + 1), f / pn->cols * (pn->th + 1), img,
+                    pn->c, pn->h, pn->w, pn->s, lo, hi);
     }
-    return cn_canvas_write(&cv, path, err);
+}
+
+cn_status cn_vis_filters_side(const cn_net *const *nets, int n, const char *path,
+                              cn_error *err)
+{
+    panel *pn = calloc((size_t)CN_MAX(n, 1), sizeof *pn);
+    if (!pn)
+        return cn_errorf(err, CN_ERR_NOMEM, "out of memory for %d panels of filters", n);
+    int width = 0, height = 0;
+    cn_status rc = CN_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = panel_layout(nets[i], &pn[i], err);
+        width += (i ? CN_VIS_PANEL_GAP : 0) + pn[i].width;
+        height = CN_MAX(height, pn[i].height);
+    }
+    cn_canvas cv;
+    if (!rc && !(rc = cn_canvas_init(&cv, width, height, err))) {
+        for (int i = 0, x0 = 0; i < n; x0 += pn[i].width + CN_VIS_PANEL_GAP, i++)
+            panel_draw(&cv, x0, &pn[i]);
+        rc = cn_canvas_write(&cv, path, err);
+    }
+    free(pn);
+    return rc;
+}
+
+cn_status cn_vis_filters(const cn_net *net, const char *path, cn_error *err)
+{
+    return cn_vis_filters_side(&net, 1, path, err);
 }
 
 const cn_loss *cn_vis_recon_loss(const cn_net *net)
