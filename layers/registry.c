@@ -28,6 +28,9 @@
     X(avgpool)         \
     X(upsample)        \
     X(code)            \
+    X(lca)             \
+    X(dict)            \
+    X(l2norm)          \
     X(sample)          \
     X(onehot)          \
     X(prior)           \

@@ -4,7 +4,8 @@
  * trained for one epoch (two steps of 128) to a finite loss, then
  * `cnet eval` on its run folder reporting the cookbook's metrics; the
  * beta-VAE override (`--set kl.weight=4`) weighting the KL in the loss but
- * not in the ELBO; and the learning-rate sweep's `--set optim.lr`. */
+ * not in the ELBO; the learning-rate sweep's `--set optim.lr`; and LCA's
+ * figures with `--probe code`. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,25 @@ START_TEST(test_semi_cluster)
 }
 END_TEST
 
+/* Recipe 5: LCA with the entropy loss trains (inference in every step) and
+ * reports the reconstruction, the codes' sparsity, the clusters and the
+ * probe on the codes. */
+START_TEST(test_lca_entropy)
+{
+    char out[16384], cmd[1024];
+    const char *run = train_one_epoch("cfg/lca_entropy.cfg", "");
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --split test --json --probe code", run);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+    ck_assert_double_gt(json_get(out, "recon_mse"), 0);
+    double zero = json_get(out, "code_near_zero"), cacc = json_get(out, "cluster_acc");
+    ck_assert(zero >= 0 && zero <= 1 && cacc >= 0 && cacc <= 1);
+    json_get(out, "nmi");
+    json_get(out, "loss_entropy");
+    double probe = json_get(out, "probe_accuracy");
+    ck_assert(probe >= 0 && probe <= 1);
+}
+END_TEST
+
 Suite *cookbook_suite(void)
 {
     Suite *s = suite_create("cookbook");
@@ -131,6 +151,7 @@ Suite *cookbook_suite(void)
     tcase_add_test(tc, test_beta_vae);
     tcase_add_test(tc, test_lr_sweep_point);
     tcase_add_test(tc, test_semi_cluster);
+    tcase_add_test(tc, test_lca_entropy);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -529,6 +529,19 @@ static const row rows[] = {
     {"prior_mixture_flat", NULL, HEAD "[prior]\ntype=mixture\noutput=1\n", "summary %C", 1,
      "%C:11: key 'output' = '1': layer 'prior1': type=mixture places its centres in two "
      "dimensions and needs output >= 2"},
+    /* [lca] and [l2norm] keys */
+    {"lca_no_size", NULL, HEAD "[lca]\nlambda=0.1\n" CLS, "summary %C", 1,
+     "%C:9: [lca] needs key 'size' (M: code units, one per dictionary atom)"},
+    {"lca_tau_below_one", NULL, HEAD "[lca]\nsize=4\ntau=0.5\n" CLS, "summary %C", 1,
+     "%C:11: key 'tau' expects a finite number in [1, inf), got '0.5'"},
+    {"lca_threshold_unknown", NULL, HEAD "[lca]\nsize=4\nthreshold=firm\n" CLS, "summary %C",
+     1, "%C:11: key 'threshold' expects one of soft, hard, got 'firm'"},
+    {"lca_negative_lambda", NULL, HEAD "[lca]\nsize=4\nlambda=-0.1\n" CLS, "summary %C", 1,
+     "%C:11: key 'lambda' expects a finite number in [0, inf), got '-0.1'"},
+    {"lca_no_steps", NULL, HEAD "[lca]\nsize=4\n" CLS, "summary %C --set lca.steps=0", 1,
+     "--set 'lca.steps=0': key 'steps' expects an integer in [1, 100000], got '0'"},
+    {"l2norm_eps_zero", NULL, HEAD "[l2norm]\neps=0\n" CLS, "summary %C", 1,
+     "%C:10: key 'eps' expects a finite number in (0, inf), got '0'"},
     {"conv_flat_input", NULL, HEAD "[dense]\nname=fc\noutput=8\n[conv]\nfilters=2\nsize=3\n",
      "summary %C", 1, "%C:14: key 'size' = '3': layer 'conv2' (input 8) with size 3, pad 0 has "
      "an output smaller than 1x1: needs height and width + 2*pad >= size; its input 'fc' "

@@ -146,6 +146,23 @@ const tu_grad_row tu_layer_rows[] = {
     {"code", NET2("1,1,4") "[dense]\nname=enc\noutput=3\n[code]\nname=z\n[sigmoid]\n"
              "gain=2\n[mse]\nlayer=z\ntarget=enc\ntarget_grad=1\nreduce=sum\n", 1, 0, 0},
     {"code", NET2("2,2,2") "[code]\n[tanh]\n[mse]\nlayer=-2\ntarget=input\n", 0, 0, 0},
+    /* LCA codes: u is a buffer moved by the inner loop's LCA steps, not by a gradient
+     * (tests/check_lca.c checks the steps); the codes pass no gradient to the input,
+     * which the differences confirm, and the layers reading them are checked */
+    {"lca", NET2("1,1,4") "[lca]\nsize=3\n[dense]\noutput=4\nactivation=tanh\n", 1, 0, 0},
+    {"lca", NET2("1,1,4") "[lca]\nsize=3\nthreshold=hard\n[dense]\noutput=4\nbias=0\n"
+            "[mse]\ntarget=input\nreduce=sum\nweight=0.5\n", 0, 0, 0},
+    /* unit-norm atoms: the normalisation's gradient into W, with and without bias */
+    {"dict", NET2("1,1,4") "[dense]\noutput=3\nactivation=tanh\n[dict]\noutput=4\n", 1, 0, 0},
+    {"dict", NET2("1,1,3") "[dict]\noutput=4\nbias=0\n[dense]\noutput=2\nactivation=tanh\n",
+     1, 0, 0},
+    {"dict", NET2("2,2,2") "[dict]\noutput=1\n", 1, 0, 0},
+    /* a / ||a||: through a dense layer, on an image, and with a large eps */
+    {"l2norm", NET2("1,1,4") "[dense]\noutput=5\n[l2norm]\n[dense]\noutput=3\n"
+               "activation=tanh\n", 1, 0, 0},
+    {"l2norm", NET2("2,3,3") "[conv]\nfilters=2\npad=1\n[l2norm]\neps=0.5\n", 1, 0, 0},
+    {"l2norm", NET2("1,1,4") "[l2norm]\neps=1e-3\n[dense]\noutput=3\nactivation=sigmoid\n",
+     1, 0, 0},
     /* one-hot labels: data, no gradient; the layers after it see a constant input */
     {"onehot", NET2("1,1,4") "[onehot]\nfrom=input\nclasses=3\n[dense]\noutput=2\n"
                "activation=tanh\n", 1, 3, 0},

@@ -7,7 +7,7 @@
 #define SUITES(X) \
     X(cfg) X(cluster) X(optim) X(data) X(data_img) X(layers) X(losses) X(net) X(ckpt) X(train) \
     X(cli) X(visualize) X(sesm) X(eval) X(pca) X(vae) X(coop) X(errors) \
-    X(registry) X(readers) X(crash) X(cookbook) X(groups)
+    X(registry) X(readers) X(crash) X(cookbook) X(groups) X(lca)
 
 #define DECLARE(name) Suite *name##_suite(void);
 SUITES(DECLARE)
