@@ -1,11 +1,14 @@
-/* check_cookbook.c - the cfgs and commands of docs/cookbook.md, each run
+/* check_cookbook.c - the cfgs and commands of docs/cookbook.md, and the
+ * Table 1/2 baselines (cfg/baseline_*.cfg, cfg/independent_cnn.cfg), each run
  * through the cnet binary on a generated 28x28 dataset (256 training and 64
  * test images of 10 classes) instead of Fashion-MNIST: the shipped cfg
  * trained for one epoch (two steps of 128) to a finite loss, then
  * `cnet eval` on its run folder reporting the cookbook's metrics; the
  * beta-VAE override (`--set kl.weight=4`) weighting the KL in the loss but
  * not in the ELBO; the learning-rate sweep's `--set optim.lr`; and LCA's
- * figures with `--probe code`. */
+ * figures with `--probe code`. The baselines report their Table 1 figures:
+ * the linear probe of the code and recon_mse (the CNN: accuracy). */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +145,59 @@ START_TEST(test_lca_entropy)
 }
 END_TEST
 
+/* The baselines of Kamal & Bae's Tables 1 and 2: each cfg, the layer its
+ * separability is probed on (NULL: a classifier, scored by accuracy) and a
+ * metric only its kind reports (the ELBO of a VAE, D's loss of an AAE). */
+static const struct baseline {
+    const char *cfg, *probe, *metric;
+} baselines[] = {
+    {"cfg/baseline_ae.cfg", "z", "loss_rec"},
+    {"cfg/baseline_dae.cfg", "z", "loss_rec"},
+    {"cfg/baseline_vae.cfg", "mu", "neg_elbo"},
+    {"cfg/baseline_dvae.cfg", "mu", "neg_elbo"},
+    {"cfg/baseline_beta_vae.cfg", "mu", "neg_elbo"},
+    {"cfg/baseline_aae.cfg", "z", "loss_d_fake"},
+    {"cfg/baseline_daae.cfg", "z", "loss_d_fake"},
+    {"cfg/independent_cnn.cfg", NULL, "macro_f1"},
+};
+enum { N_BASELINES = sizeof baselines / sizeof *baselines };
+
+/* Each baseline trains one epoch and its eval reports its Table's figures
+ * (a probe of two passes: the figure, not its quality, is checked). */
+START_TEST(test_baseline)
+{
+    const struct baseline *b = &baselines[_i];
+    char cmd[1024], probe[64] = "", out[16384];
+    const char *run = train_one_epoch(b->cfg, "");
+    if (b->probe)
+        snprintf(probe, sizeof probe, " --probe %s --probe-epochs 2", b->probe);
+    snprintf(cmd, sizeof cmd, "./cnet eval %s --split test --json%s", run, probe);
+    ck_assert_msg(tu_run(cmd, out, sizeof out) == 0, "%s: %s", cmd, out);
+    json_get(out, b->metric);
+    double v = json_get(out, b->probe ? "probe_accuracy" : "accuracy");
+    ck_assert_msg(v >= 0 && v <= 1, "%s: %g", b->cfg, v);
+    if (b->probe)
+        ck_assert_double_ge(json_get(out, "recon_mse"), 0);
+}
+END_TEST
+
+/* Every cfg/baseline_*.cfg has a row above, so none goes untrained. */
+START_TEST(test_baselines_listed)
+{
+    DIR *d = opendir("cfg");
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, "baseline_", 9))
+            continue;
+        int found = 0;
+        for (int i = 0; i < N_BASELINES; i++)
+            found |= !strcmp(baselines[i].cfg + 4, e->d_name);
+        ck_assert_msg(found, "cfg/%s has no row in baselines[]", e->d_name);
+    }
+    closedir(d);
+}
+END_TEST
+
 Suite *cookbook_suite(void)
 {
     Suite *s = suite_create("cookbook");
@@ -153,5 +209,10 @@ Suite *cookbook_suite(void)
     tcase_add_test(tc, test_semi_cluster);
     tcase_add_test(tc, test_lca_entropy);
     suite_add_tcase(s, tc);
+    TCase *tb = tcase_create("baselines");
+    tcase_set_timeout(tb, 60);
+    tcase_add_loop_test(tb, test_baseline, 0, N_BASELINES);
+    tcase_add_test(tb, test_baselines_listed);
+    suite_add_tcase(s, tb);
     return s;
 }
